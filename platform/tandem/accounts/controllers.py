@@ -1,0 +1,91 @@
+"""JSON API for accounts: sign-up, sign-in, who am I, and staff managing members."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import Parameter
+from msgspec import Meta, Struct
+
+from tandem.accounts import services
+from tandem.accounts.schemas import Login, Me, MemberSummary, SignUp
+from tandem.core.auth import STAFF, Caller, Role, allow, public
+from tandem.core.ratelimit import sign_in_rate_limit
+
+
+class MemberStatus(Struct, forbid_unknown_fields=True):
+    status: Annotated[str, Meta(pattern=r"^(active|inactive)$")]
+
+
+async def me_for(caller: Caller) -> Me:
+    return Me(
+        person_id=caller.person_id,
+        membership_id=caller.membership_id,
+        display_name=caller.display_name,
+        role=caller.role,
+        status=caller.status,
+        program=await services.program_slug(caller.program_id),
+    )
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["accounts"]
+
+    @post("/signup", opt=public(), middleware=[sign_in_rate_limit], status_code=201)
+    async def sign_up(self, request: Request[Any, Any, Any], data: SignUp) -> Me:
+        """Create a newcomer or a mentor application and sign the person in."""
+        membership_id = await services.sign_up(data)
+        caller = await services.caller_for_membership(membership_id)
+        assert caller is not None  # noqa: S101 - just created in the same request
+        request.set_session({"membership_id": membership_id})
+        return await me_for(caller)
+
+    @post("/login", opt=public(), middleware=[sign_in_rate_limit], status_code=200)
+    async def login(self, request: Request[Any, Any, Any], data: Login) -> Me:
+        caller = await services.authenticate(data.username, data.password)
+        if caller is None:
+            raise NotAuthorizedException("That username and password do not match.")
+        request.set_session({"membership_id": caller.membership_id})
+        return await me_for(caller)
+
+    @post("/logout", opt=public(), status_code=204)
+    async def logout(self, request: Request[Any, Any, Any]) -> None:
+        request.clear_session()
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    tags = ["accounts"]
+
+    @get("/", guards=[allow(*Role)])
+    async def me(self, request: Request[Caller, Any, Any]) -> Me:
+        return await me_for(request.user)
+
+
+class MemberController(Controller):
+    path = "/api/v1/members"
+    tags = ["accounts"]
+    guards = [allow(*STAFF)]
+
+    @get("/")
+    async def list_members(
+        self,
+        request: Request[Caller, Any, Any],
+        role: Annotated[Role | None, Parameter(query="role")] = None,
+        status: Annotated[str | None, Parameter(query="status", max_length=16)] = None,
+    ) -> list[MemberSummary]:
+        return await services.list_members(request.user, role=role, status=status)
+
+    @post("/{membership_id:int}/approve", status_code=204)
+    async def approve(self, request: Request[Caller, Any, Any], membership_id: int) -> None:
+        """Approve a pending mentor application."""
+        await services.approve_mentor(request.user, membership_id)
+
+    @post("/{membership_id:int}/status", status_code=204)
+    async def set_status(
+        self, request: Request[Caller, Any, Any], membership_id: int, data: MemberStatus
+    ) -> None:
+        await services.set_member_status(request.user, membership_id, data.status)

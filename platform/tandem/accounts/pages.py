@@ -1,0 +1,89 @@
+"""Pages for signing up, signing in and out. They work without JavaScript."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from tandem.accounts import services
+from tandem.accounts.schemas import SignUp
+from tandem.core.auth import public
+from tandem.core.errors import DomainError
+from tandem.core.forms import describe_validation_error
+from tandem.core.ratelimit import sign_in_rate_limit
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+DEMO_PROGRAM = "riverside"
+
+
+@get("/", opt=public(), include_in_schema=False)
+async def landing(request: Request[Any, Any, Any]) -> Template | Redirect:
+    if request.session.get("membership_id"):
+        return Redirect("/home")
+    return Template("accounts/landing.html")
+
+
+@get("/login", opt=public(), include_in_schema=False)
+async def login_page() -> Template:
+    return Template("accounts/login.html", context={"error": None, "username": ""})
+
+
+@post("/login", opt=public(), middleware=[sign_in_rate_limit], include_in_schema=False)
+async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    caller = await services.authenticate(data.get("username", ""), data.get("password", ""))
+    if caller is None:
+        return Template(
+            "accounts/login.html",
+            context={
+                "error": "That username and password do not match. Please try again.",
+                "username": data.get("username", ""),
+            },
+            status_code=400,
+        )
+    request.set_session({"membership_id": caller.membership_id})
+    return Redirect("/home")
+
+
+@get("/signup", opt=public(), include_in_schema=False)
+async def signup_page(role: str = "newcomer") -> Template:
+    return _signup_form("mentor" if role == "mentor" else "newcomer", {}, [])
+
+
+def _signup_form(role: str, form: dict[str, str], errors: list[str], status: int = 200) -> Template:
+    return Template(
+        "accounts/signup.html",
+        context={"role": role, "form": form, "errors": errors, "default_program": DEMO_PROGRAM},
+        status_code=status,
+    )
+
+
+@post("/signup", opt=public(), middleware=[sign_in_rate_limit], include_in_schema=False)
+async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    role = "mentor" if data.get("role") == "mentor" else "newcomer"
+    fields = {k: data.get(k, "").strip() for k in ("username", "display_name", "program")}
+    try:
+        sign_up = msgspec.convert(
+            {**fields, "password": data.get("password", ""), "role": role}, SignUp
+        )
+        membership_id = await services.sign_up(sign_up)
+    except msgspec.ValidationError as error:
+        return _signup_form(role, fields, [describe_validation_error(error)], 400)
+    except DomainError as error:
+        return _signup_form(role, fields, [error.message], error.status_code)
+    request.set_session({"membership_id": membership_id})
+    return Redirect("/home")
+
+
+@post("/logout", opt=public(), include_in_schema=False)
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    request.clear_session()
+    return Redirect("/login")
+
+
+
+routes = [landing, login_page, login_submit, signup_page, signup_submit, logout]

@@ -1,0 +1,62 @@
+"""Shapes at the HTTP edge for accounts. Constraints here give 400s that name the field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from msgspec import Meta, Struct
+
+from tandem.core.auth import Role
+
+Username = Annotated[
+    str,
+    Meta(
+        min_length=3,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.@+-]+$",
+        description="Letters, numbers and . _ @ + - only; used to sign in, never shown to others.",
+    ),
+]
+DisplayName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=80,
+        description="A first name or an alias. No real name is required.",
+    ),
+]
+Password = Annotated[str, Meta(min_length=10, max_length=200)]
+ProgramSlug = Annotated[str, Meta(min_length=2, max_length=64, pattern=r"^[a-z0-9-]+$")]
+
+
+class SignUp(Struct, forbid_unknown_fields=True):
+    username: Username
+    display_name: DisplayName
+    password: Password
+    program: ProgramSlug
+    role: Annotated[str, Meta(pattern=r"^(newcomer|mentor)$")] = "newcomer"
+
+
+class Login(Struct, forbid_unknown_fields=True):
+    username: Annotated[str, Meta(min_length=1, max_length=64)]
+    password: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class Me(Struct):
+    person_id: int
+    membership_id: int
+    display_name: str
+    role: Role
+    status: str
+    program: str
+
+
+class MemberSummary(Struct):
+    """What staff see of a member in lists: no health details."""
+
+    membership_id: int
+    display_name: str
+    role: Role
+    status: str
+    created_at: datetime

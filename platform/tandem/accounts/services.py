@@ -1,0 +1,261 @@
+"""Sign-up, sign-in, mentor approval and program settings: the rules of who is in a program."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from piccolo.engine.base import Engine
+
+from tandem.accounts.passwords import hash_password, verify_password
+from tandem.accounts.schemas import MemberSummary, SignUp
+from tandem.accounts.tables import Membership, Person, Program
+from tandem.core import audit
+from tandem.core.auth import Caller, Role
+from tandem.core.errors import Conflict, Invalid, NotFound
+from tandem.settings import CrisisResource
+
+
+class ProgramSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Each program's own rules. Defaults follow the product brief; a program may change them."""
+
+    min_mentor_recovery_days: int = 730
+    new_mentor_months: int = 6
+    caseload_new_mentor: int = 2
+    caseload_experienced_mentor: int = 4
+    full_track_renewal_months: int = 24
+    safety_module_renewal_months: int = 12
+    expiry_grace_days: int = 30
+    auto_approve_matches: bool = False
+    # Empty means the service-wide defaults from settings.
+    crisis_resources: tuple[CrisisResource, ...] = ()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def db() -> Engine:
+    """The engine every service transaction runs on."""
+    return Person._meta.db
+
+
+async def program_by_slug(slug: str) -> dict[str, Any]:
+    program = await Program.select().where(Program.slug == slug).first()
+    if program is None:
+        raise NotFound(f"There is no program called {slug!r}.", field="program")
+    return program
+
+
+async def program_settings(program_id: int) -> ProgramSettings:
+    row = await Program.select(Program.settings).where(Program.id == program_id).first()
+    if row is None:
+        raise NotFound("That program does not exist.")
+    return _decode_settings(row["settings"])
+
+
+def _decode_settings(raw: str | bytes | dict[str, Any] | None) -> ProgramSettings:
+    data = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+    return msgspec.convert(data or {}, ProgramSettings)
+
+
+async def create_program(slug: str, name: str, settings: ProgramSettings | None = None) -> int:
+    if await Program.exists().where(Program.slug == slug):
+        raise Conflict(f"A program called {slug!r} already exists.", field="slug")
+    rows = await Program.insert(
+        Program(
+            slug=slug,
+            name=name,
+            settings=msgspec.json.encode(settings or ProgramSettings()).decode(),
+            created_at=_now(),
+        )
+    ).returning(Program.id)
+    return int(rows[0]["id"])
+
+
+async def create_member(
+    *,
+    program_id: int,
+    username: str,
+    display_name: str,
+    password: str | None = None,
+    password_hash: str | None = None,
+    role: Role,
+    actor: Caller | None = None,
+) -> int:
+    """Create a person and their membership in one transaction; returns the membership id.
+
+    Mentors start `pending` until a supervisor approves their application; everyone else starts
+    active. Usernames are compared case-insensitively. Bulk loaders (demo data) may pass a
+    ready `password_hash` instead of a password to avoid hashing the same demo password again.
+    """
+    username = username.strip().lower()
+    if password is not None:
+        password_hash = await hash_password(password)
+    if not password_hash:
+        raise Invalid("A password is required.", field="password")
+    async with db().transaction():
+        if await Person.exists().where(Person.username == username):
+            raise Conflict("That username is taken. Please choose another.", field="username")
+        person = await Person.insert(
+            Person(
+                username=username,
+                display_name=display_name.strip(),
+                password_hash=password_hash,
+                active=True,
+                created_at=_now(),
+            )
+        ).returning(Person.id)
+        person_id = int(person[0]["id"])
+        status = "pending" if role is Role.MENTOR else "active"
+        membership = await Membership.insert(
+            Membership(
+                person=person_id,
+                program=program_id,
+                role=role.value,
+                status=status,
+                created_at=_now(),
+                approved_at=None if status == "pending" else _now(),
+            )
+        ).returning(Membership.id)
+        membership_id = int(membership[0]["id"])
+        await audit.record(
+            actor,
+            "member.created",
+            "membership",
+            membership_id,
+            program_id=program_id,
+            role=role.value,
+            status=status,
+        )
+    return membership_id
+
+
+async def sign_up(data: SignUp) -> int:
+    """Self-service sign-up: newcomers, and mentors who apply."""
+    program = await program_by_slug(data.program)
+    return await create_member(
+        program_id=program["id"],
+        username=data.username,
+        display_name=data.display_name,
+        password=data.password,
+        role=Role(data.role),
+    )
+
+
+async def authenticate(username: str, password: str) -> Caller | None:
+    """The caller for valid credentials of an active person, else None (never says which part
+    was wrong). Pending mentors may sign in: they need to see where their application stands."""
+    person = (
+        await Person.select(Person.id, Person.password_hash, Person.active)
+        .where(Person.username == username.strip().lower())
+        .first()
+    )
+    valid = await verify_password(person["password_hash"] if person else None, password)
+    if not (person and valid and person["active"]):
+        return None
+    membership = (
+        await Membership.select(Membership.id)
+        .where((Membership.person == person["id"]) & (Membership.status != "inactive"))
+        .order_by(Membership.id)
+        .first()
+    )
+    if membership is None:
+        return None
+    await Person.update({Person.last_login_at: _now()}).where(Person.id == person["id"])
+    return await caller_for_membership(membership["id"])
+
+
+async def caller_for_membership(membership_id: int) -> Caller | None:
+    """Rebuild the caller on every request, so a deactivated person loses access at once."""
+    row = (
+        await Membership.select(
+            Membership.id,
+            Membership.role,
+            Membership.status,
+            Membership.program,
+            Membership.person,
+            Membership.person.display_name,
+            Membership.person.active,
+            Membership.program.name,
+            Membership.program.settings,
+        )
+        .where(Membership.id == membership_id)
+        .first()
+    )
+    if row is None or not row["person.active"] or row["status"] == "inactive":
+        return None
+    return Caller(
+        person_id=row["person"],
+        membership_id=row["id"],
+        program_id=row["program"],
+        role=Role(row["role"]),
+        display_name=row["person.display_name"],
+        status=row["status"],
+        program_name=row["program.name"],
+        crisis_resources=_decode_settings(row["program.settings"]).crisis_resources,
+    )
+
+
+async def program_slug(program_id: int) -> str:
+    row = await Program.select(Program.slug).where(Program.id == program_id).first()
+    return row["slug"] if row else ""
+
+
+async def list_members(
+    caller: Caller, *, role: Role | None = None, status: str | None = None
+) -> list[MemberSummary]:
+    query = Membership.select(
+        Membership.id.as_alias("membership_id"),
+        Membership.person.display_name.as_alias("display_name"),
+        Membership.role,
+        Membership.status,
+        Membership.created_at,
+    ).where(Membership.program == caller.program_id)
+    if role is not None:
+        query = query.where(Membership.role == role.value)
+    if status is not None:
+        query = query.where(Membership.status == status)
+    rows = await query.order_by(Membership.created_at)
+    return msgspec.convert(rows, list[MemberSummary])
+
+
+async def membership_in_program(caller: Caller, membership_id: int) -> dict[str, Any]:
+    """A membership of the caller's own program, or NotFound (never a hint it exists elsewhere)."""
+    row = (
+        await Membership.select()
+        .where((Membership.id == membership_id) & (Membership.program == caller.program_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such member in your program.")
+    return row
+
+
+async def approve_mentor(caller: Caller, membership_id: int) -> None:
+    """A supervisor accepts a mentor's application. Training still gates matching."""
+    async with db().transaction():
+        row = await membership_in_program(caller, membership_id)
+        if row["role"] != Role.MENTOR.value:
+            raise Invalid("Only mentor applications can be approved.")
+        if row["status"] != "pending":
+            raise Conflict("This application has already been decided.")
+        await Membership.update(
+            {Membership.status: "active", Membership.approved_at: _now()}
+        ).where(Membership.id == membership_id)
+        await audit.record(caller, "mentor.approved", "membership", membership_id)
+
+
+async def set_member_status(caller: Caller, membership_id: int, status: str) -> None:
+    """Staff deactivate or reactivate a member; inactive people cannot sign in."""
+    if status not in {"active", "inactive"}:
+        raise Invalid("Status must be active or inactive.", field="status")
+    async with db().transaction():
+        row = await membership_in_program(caller, membership_id)
+        if row["id"] == caller.membership_id:
+            raise Invalid("You cannot change your own status.")
+        await Membership.update({Membership.status: status}).where(
+            Membership.id == membership_id
+        )
+        await audit.record(caller, f"member.{status}", "membership", membership_id)

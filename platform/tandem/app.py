@@ -1,0 +1,128 @@
+"""The composition root: the one place that wires every slice into a Litestar app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.logging import LoggingConfig
+from litestar.middleware.session.server_side import (
+    ServerSideSessionBackend,
+    ServerSideSessionConfig,
+)
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.security.session_auth import SessionAuth
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+from piccolo.engine.postgres import PostgresEngine
+
+from tandem.accounts import controllers as accounts_api
+from tandem.accounts import pages as accounts_pages
+from tandem.accounts.services import caller_for_membership
+from tandem.accounts.store import DatabaseStore
+from tandem.core.auth import PUBLIC_OPT_KEY, Caller
+from tandem.core.errors import exception_handlers
+from tandem.core.health import healthz, readyz
+from tandem.cli import TandemCLIPlugin
+from tandem.core.pages import template_globals
+from tandem.home import pages as home_pages
+from tandem.profiles import controllers as profiles_api
+from tandem.profiles import pages as profiles_pages
+from tandem.settings import Settings
+
+WEB = Path(__file__).parent / "web"
+
+
+async def _retrieve_caller(
+    session: dict[str, Any], _: ASGIConnection[Any, Any, Any, Any]
+) -> Caller | None:
+    membership_id = session.get("membership_id")
+    return await caller_for_membership(membership_id) if isinstance(membership_id, int) else None
+
+
+def _lifespan(settings: Settings) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from tandem.piccolo_conf import DB
+
+        if isinstance(DB, PostgresEngine):
+            await DB.start_connection_pool()
+        try:
+            yield
+        finally:
+            if isinstance(DB, PostgresEngine):
+                await DB.close_connection_pool()
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the Tandem service. The CLI calls this with no arguments (settings from the env)."""
+    settings = settings or Settings.from_env()
+    session_config = ServerSideSessionConfig(
+        store="sessions",
+        max_age=settings.session_max_age_seconds,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        httponly=True,
+    )
+    session_auth = SessionAuth[Caller, ServerSideSessionBackend](
+        retrieve_user_handler=_retrieve_caller,
+        session_backend_config=session_config,
+        exclude=["^/schema", "^/static"],
+        exclude_opt_key=PUBLIC_OPT_KEY,
+    )
+    return Litestar(
+        plugins=[TandemCLIPlugin()],
+        route_handlers=[
+            healthz,
+            readyz,
+            accounts_api.AuthController,
+            accounts_api.MeController,
+            accounts_api.MemberController,
+            *accounts_pages.routes,
+            profiles_api.ProfileController,
+            *profiles_pages.routes,
+            *home_pages.routes,
+            create_static_files_router(
+                path="/static", directories=[WEB / "static"], opt={PUBLIC_OPT_KEY: True}
+            ),
+        ],
+        on_app_init=[session_auth.on_app_init],
+        stores={"sessions": DatabaseStore("session"), "rate_limit": DatabaseStore("rate")},
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            exclude=["/healthz", "/readyz"],
+        ),
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
+        template_config=TemplateConfig(
+            directory=WEB / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=template_globals(settings),
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Tandem API",
+            version="1.0.0",
+            description="Peer mentor matching and training for recovery programs.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        exception_handlers=exception_handlers(),
+        lifespan=[_lifespan(settings)],
+        logging_config=LoggingConfig(
+            log_exceptions="debug",
+            loggers={"tandem": {"level": "INFO", "handlers": ["queue_listener"]}},
+        ),
+        state={"settings": settings},  # type: ignore[arg-type]
+        debug=False,
+    )

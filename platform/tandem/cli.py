@@ -1,0 +1,125 @@
+"""Commands under `litestar` (and the `tandem` script): migrate, demo data, staff accounts.
+
+`litestar --app tandem.app:create_app db migrate` applies every slice's migrations; the serve
+command and the compose migrate service both call it, so there is one way to build a schema.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Coroutine
+from typing import Any
+
+import anyio
+import click
+from litestar.plugins import CLIPluginProtocol
+
+os.environ.setdefault("PICCOLO_CONF", "tandem.piccolo_conf")
+
+
+def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    return anyio.run(lambda: coroutine)
+
+
+async def migrate() -> None:
+    """Apply every pending migration of every slice, in dependency order."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not result.success:
+        raise click.ClickException(f"Migrations failed: {result.message}")
+
+
+class TandemCLIPlugin(CLIPluginProtocol):
+    """Adds Tandem's commands to the `litestar` command line."""
+
+    def on_cli_init(self, cli: click.Group) -> None:
+        cli.add_command(db_group)
+        cli.add_command(demo_group)
+        cli.add_command(staff_group)
+
+
+@click.group(name="db", help="Database schema.")
+def db_group() -> None:
+    pass
+
+
+@db_group.command(name="migrate", help="Apply all pending migrations.")
+def migrate_command() -> None:
+    _run(migrate())
+    click.echo("Migrations are up to date.")
+
+
+@click.group(name="demo", help="Demo data.")
+def demo_group() -> None:
+    pass
+
+
+@demo_group.command(name="load", help="Load the demo program (skipped if already loaded).")
+@click.option("--seed", default=7, show_default=True, help="Random seed; same seed, same data.")
+def demo_load(seed: int) -> None:
+    from tandem.demo import load_demo
+
+    logins = _run(load_demo(seed=seed))
+    if logins is None:
+        click.echo("The demo program is already loaded.")
+        return
+    click.echo("Demo program 'riverside' loaded. Sign in at http://127.0.0.1:8000/login with:")
+    for role, username, password in logins:
+        click.echo(f"  {role:<24} {username:<22} {password}")
+
+
+@click.group(name="staff", help="Programs and staff accounts.")
+def staff_group() -> None:
+    pass
+
+
+@staff_group.command(name="create", help="Create a supervisor or admin (and the program if new).")
+@click.option("--program", "program_slug", required=True, help="Program code, e.g. riverside.")
+@click.option("--program-name", default=None, help="Name for a new program.")
+@click.option("--username", required=True)
+@click.option("--display-name", required=True)
+@click.option("--role", type=click.Choice(["supervisor", "admin"]), default="supervisor")
+@click.password_option(help="At least 10 characters; asked for when not given.")
+def staff_create(
+    program_slug: str,
+    program_name: str | None,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+) -> None:
+    from tandem.accounts import services
+    from tandem.core.auth import Role
+    from tandem.core.errors import DomainError
+
+    if len(password) < 10:
+        raise click.BadParameter("must be at least 10 characters", param_hint="--password")
+
+    async def create() -> int:
+        try:
+            program_id = (await services.program_by_slug(program_slug))["id"]
+        except DomainError:
+            program_id = await services.create_program(program_slug, program_name or program_slug)
+        return await services.create_member(
+            program_id=program_id,
+            username=username,
+            display_name=display_name,
+            password=password,
+            role=Role(role),
+        )
+
+    try:
+        membership_id = _run(create())
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"Created {role} {username!r} (membership {membership_id}) in {program_slug!r}.")
+
+
+def main() -> None:
+    """The `tandem` script: the litestar CLI with Tandem's app preselected."""
+    from litestar.cli.main import litestar_group
+
+    os.environ.setdefault("LITESTAR_APP", "tandem.app:create_app")
+    sys.exit(litestar_group())

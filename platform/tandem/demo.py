@@ -1,0 +1,170 @@
+"""A realistic, deterministic demo program for trying Tandem and for the browser tests.
+
+Same seed, same people. Every demo person shares one password, printed by the CLI. Names are
+aliases; nothing here is about a real person.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from tandem.accounts import services as accounts
+from tandem.accounts.passwords import hash_password
+from tandem.accounts.tables import Membership, Program
+from tandem.core.auth import Caller, Role
+from tandem.profiles import services as profiles
+from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake, Slot
+
+DEMO_PROGRAM = "riverside"
+DEMO_PASSWORD = "tandem-demo-2026"  # noqa: S105 - printed for people trying the demo
+
+FIRST_NAMES = (
+    "Alex", "Sam", "Jordan", "Taylor", "Casey", "Riley", "Morgan", "Jamie", "Avery", "Quinn",
+    "Rosa", "Luis", "Maya", "Andre", "Priya", "Tomás", "Keisha", "Dmitri", "Grace", "Omar",
+    "Lena", "Marcus", "Hana", "Diego", "Nia", "Eli", "Farah", "Jonah", "Ivy", "Mateo",
+    "Carmen", "Wes", "Yusuf", "Bea", "Rafael", "June", "Kofi", "Sofia", "Theo", "Lupe",
+)  # fmt: skip
+PATHWAY_WEIGHTS = {
+    "twelve_step": 40, "smart_recovery": 18, "faith_based": 12, "mindfulness": 8,
+    "medication_supported": 14, "harm_reduction": 6, "secular": 6, "other": 2,
+}  # fmt: skip
+TIMEZONES = {
+    "America/New_York": 40, "America/Chicago": 25, "America/Denver": 10,
+    "America/Los_Angeles": 20, "Europe/London": 5,
+}  # fmt: skip
+AREAS = ("Riverside", "Eastgate", "Millbrook", "North Hills", "Harbor")
+BLOCKS = (("08:00", "12:00"), ("12:00", "17:00"), ("17:00", "21:00"), ("21:00", "23:00"))
+HOPES = (
+    "Someone to talk to in the evenings when cravings hit.",
+    "Help finding meetings and people who understand.",
+    "I want to rebuild things with my kids and need support.",
+    "Getting through the first months after treatment.",
+    "Staying on track with my medication and work.",
+    "Learning to cope with stress without using.",
+    "A person who gets what it is like to be a veteran in recovery.",
+    "Company on the way to meetings and someone to check in with.",
+)
+BIOS = (
+    "In recovery for several years; I like walking, cooking and listening.",
+    "Parent of two, SMART Recovery facilitator, happy to meet by video.",
+    "Veteran, twelve-step, I know the early days are hard.",
+    "On medication-supported recovery; I want others to know it counts.",
+    "Faith is part of my recovery; I respect every path.",
+)
+
+
+def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _availability(rng: random.Random) -> list[Slot]:
+    slots = {
+        (rng.randrange(7), rng.randrange(len(BLOCKS))) for _ in range(rng.randint(2, 7))
+    }
+    return [Slot(day=d, start=BLOCKS[b][0], end=BLOCKS[b][1]) for d, b in sorted(slots)]
+
+
+def _shared_traits(rng: random.Random) -> dict[str, object]:
+    pathways = sorted({_weighted(rng, PATHWAY_WEIGHTS) for _ in range(rng.choice((1, 1, 2)))})
+    languages = ["en"] if rng.random() < 0.78 else (["es"] if rng.random() < 0.5 else ["en", "es"])
+    formats = sorted(set(rng.sample(("in_person", "video", "phone", "text"), rng.randint(1, 3))))
+    return {
+        "pathways": pathways,
+        "languages": languages,
+        "formats": formats,
+        "gender": rng.choices(("woman", "man", "nonbinary"), weights=(48, 48, 4))[0],
+        "timezone": _weighted(rng, TIMEZONES),
+        "availability": _availability(rng),
+        "area": rng.choice(AREAS),
+        "lived_experience": sorted(
+            set(rng.sample(("parenting", "veteran", "chronic_pain", "mental_health",
+                            "criminal_legal", "lgbtq", "grief"), rng.randint(0, 2)))
+        ),
+    }  # fmt: skip
+
+
+async def _caller(membership_id: int) -> Caller:
+    caller = await accounts.caller_for_membership(membership_id)
+    assert caller is not None  # noqa: S101 - created just before
+    return caller
+
+
+async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
+    """Create the demo program. Returns the logins to print, or None if it already exists."""
+    if await Program.exists().where(Program.slug == DEMO_PROGRAM):
+        return None
+    rng = random.Random(seed)
+    password_hash = await hash_password(DEMO_PASSWORD)
+    program_id = await accounts.create_program(DEMO_PROGRAM, "Riverside Recovery Community")
+    logins: list[tuple[str, str, str]] = []
+
+    async def member(username: str, name: str, role: Role) -> int:
+        return await accounts.create_member(
+            program_id=program_id,
+            username=username,
+            display_name=name,
+            password_hash=password_hash,
+            role=role,
+        )
+
+    admin = await member("admin", "Pat", Role.ADMIN)
+    logins.append(("admin", "admin", DEMO_PASSWORD))
+    for index, name in enumerate(("Dana", "Chris"), start=1):
+        await member(f"supervisor{index}", name, Role.SUPERVISOR)
+        logins.append(("supervisor", f"supervisor{index}", DEMO_PASSWORD))
+    staff = await _caller(admin)
+
+    # 40 mentors: 6 pending review, 4 paused, the rest approved.
+    today = date.today()
+    for index in range(40):
+        membership_id = await member(
+            f"mentor{index + 1:02d}", FIRST_NAMES[index % len(FIRST_NAMES)], Role.MENTOR
+        )
+        traits = _shared_traits(rng)
+        recovery = today - timedelta(days=rng.randint(300, 5000))
+        caller = await _caller(membership_id)
+        await profiles.save_mentor_profile(
+            caller,
+            MentorProfileUpdate(
+                recovery_start=recovery,
+                capacity=rng.choice((1, 2, 2, 3, 4)),
+                bio=rng.choice(BIOS),
+                **traits,  # type: ignore[arg-type]
+            ),
+        )
+        if index >= 6:
+            await accounts.approve_mentor(staff, membership_id)
+        if index >= 36:
+            await profiles.set_paused(await _caller(membership_id), True)
+    logins.append(("mentor (approved)", "mentor07", DEMO_PASSWORD))
+    logins.append(("mentor (pending review)", "mentor01", DEMO_PASSWORD))
+
+    # 100 newcomers; the last 10 have not filled in their intake yet.
+    for index in range(100):
+        name = FIRST_NAMES[(index * 7) % len(FIRST_NAMES)]
+        membership_id = await member(f"newcomer{index + 1:03d}", name, Role.NEWCOMER)
+        if index >= 90:
+            continue
+        traits = _shared_traits(rng)
+        await profiles.save_intake(
+            await _caller(membership_id),
+            NewcomerIntake(
+                recovery_stage=rng.choice(
+                    ("exploring", "under_30_days", "1_to_3_months", "3_to_12_months")
+                ),  # type: ignore[arg-type]
+                pathway_strictness=rng.choices(
+                    ("preferred", "strict", "open"), weights=(6, 2, 2)
+                )[0],  # type: ignore[arg-type]
+                wanted_gender=rng.choices(("same", "any"), weights=(7, 3))[0],  # type: ignore[arg-type]
+                hopes=rng.choice(HOPES),
+                barriers=rng.sample(("transport", "childcare", "cost"), rng.randint(0, 1)),  # type: ignore[arg-type]
+                share_with_mentor=["pathways", "hopes"],
+                **traits,  # type: ignore[arg-type]
+            ),
+        )
+    logins.append(("newcomer (with intake)", "newcomer001", DEMO_PASSWORD))
+    logins.append(("newcomer (new)", "newcomer100", DEMO_PASSWORD))
+    count = await Membership.count().where(Membership.program == program_id)
+    logins.append(("", f"({count} people in all)", ""))
+    return logins

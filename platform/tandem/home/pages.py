@@ -1,0 +1,72 @@
+"""Each role's home page: what needs doing next, gathered from the slices' services."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from tandem.accounts import services as accounts
+from tandem.core.auth import STAFF, Caller, Role, allow
+from tandem.core.errors import NotFound
+from tandem.profiles import services as profiles
+
+AnyRequest = Request[Caller, Any, Any]
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+async def _newcomer_context(caller: Caller) -> dict[str, Any]:
+    try:
+        await profiles.get_intake(caller)
+        has_intake = True
+    except NotFound:
+        has_intake = False
+    return {"has_intake": has_intake}
+
+
+async def _mentor_context(caller: Caller) -> dict[str, Any]:
+    try:
+        await profiles.get_mentor_profile(caller)
+        pause = await profiles.pause_status(caller, caller.membership_id)
+    except NotFound:
+        return {"has_profile": False, "pause": None}
+    return {"has_profile": True, "pause": pause}
+
+
+async def _staff_context(caller: Caller) -> dict[str, Any]:
+    members = await accounts.list_members(caller)
+    return {
+        "pending_mentors": [
+            m for m in members if m.role is Role.MENTOR and m.status == "pending"
+        ],
+        "counts": {
+            role.value: sum(1 for m in members if m.role is role and m.status != "inactive")
+            for role in Role
+        },
+    }
+
+
+@get("/home", guards=[allow(*Role)], include_in_schema=False)
+async def home(request: AnyRequest, saved: str | None = None) -> Template:
+    caller = request.user
+    builders = {
+        Role.NEWCOMER: _newcomer_context,
+        Role.MENTOR: _mentor_context,
+        Role.SUPERVISOR: _staff_context,
+        Role.ADMIN: _staff_context,
+    }
+    context = await builders[caller.role](caller)
+    template = "staff" if caller.is_staff else caller.role.value
+    return Template(f"home/{template}.html", context={**context, "saved": saved})
+
+
+@post("/staff/members/{membership_id:int}/approve", guards=[allow(*STAFF)], include_in_schema=False)
+async def approve_mentor_page(request: AnyRequest, membership_id: int) -> Redirect:
+    await accounts.approve_mentor(request.user, membership_id)
+    return Redirect("/home?saved=approved")
+
+
+routes = [home, approve_mentor_page]

@@ -1,0 +1,65 @@
+"""JSON API for intake and mentor profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post, put
+
+from tandem.core.auth import STAFF, Caller, Role, allow
+from tandem.profiles import services
+from tandem.profiles.schemas import (
+    MentorPause,
+    MentorPauseStatus,
+    MentorProfileOut,
+    MentorProfileUpdate,
+    NewcomerIntake,
+    NewcomerIntakeOut,
+)
+
+AnyRequest = Request[Caller, Any, Any]
+
+
+class ProfileController(Controller):
+    path = "/api/v1"
+    tags = ["profiles"]
+
+    @get("/intake", guards=[allow(Role.NEWCOMER)])
+    async def my_intake(self, request: AnyRequest) -> NewcomerIntakeOut:
+        return await services.get_intake(request.user)
+
+    @put("/intake", guards=[allow(Role.NEWCOMER)])
+    async def save_intake(self, request: AnyRequest, data: NewcomerIntake) -> NewcomerIntakeOut:
+        """Create or replace the newcomer's own intake."""
+        return await services.save_intake(request.user, data)
+
+    @get("/newcomers/{membership_id:int}/intake", guards=[allow(*STAFF)])
+    async def newcomer_intake(self, request: AnyRequest, membership_id: int) -> NewcomerIntakeOut:
+        return await services.get_intake(request.user, membership_id)
+
+    @get("/mentor-profile", guards=[allow(Role.MENTOR)])
+    async def my_mentor_profile(self, request: AnyRequest) -> MentorProfileOut:
+        return await services.get_mentor_profile(request.user)
+
+    @put("/mentor-profile", guards=[allow(Role.MENTOR)])
+    async def save_mentor_profile(
+        self, request: AnyRequest, data: MentorProfileUpdate
+    ) -> MentorProfileOut:
+        return await services.save_mentor_profile(request.user, data)
+
+    @get("/mentors/{membership_id:int}/profile", guards=[allow(*STAFF)])
+    async def mentor_profile(self, request: AnyRequest, membership_id: int) -> MentorProfileOut:
+        return await services.get_mentor_profile(request.user, membership_id)
+
+    @post("/mentor-profile/pause", guards=[allow(Role.MENTOR)], status_code=200)
+    async def pause(self, request: AnyRequest, data: MentorPause) -> MentorPauseStatus:
+        """Pause yourself: no new matches until you resume. No reason is required."""
+        return await services.set_paused(request.user, True, data.note)
+
+    @post("/mentor-profile/resume", guards=[allow(Role.MENTOR)], status_code=200)
+    async def resume(self, request: AnyRequest) -> MentorPauseStatus:
+        return await services.set_paused(request.user, False)
+
+    @get("/mentors/{membership_id:int}/pause", guards=[allow(*STAFF)])
+    async def mentor_pause(self, request: AnyRequest, membership_id: int) -> MentorPauseStatus:
+        return await services.pause_status(request.user, membership_id)

@@ -1,0 +1,194 @@
+"""Pages for the newcomer intake and the mentor profile. Plain forms; no JavaScript needed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from matching.vocabulary import (
+    FORMAT_LABELS,
+    GENDER_LABELS,
+    LIVED_EXPERIENCES,
+    PATHWAY_LABELS,
+)
+from tandem.core.auth import Caller, Role, allow
+from tandem.core.errors import DomainError, NotFound
+from tandem.core.forms import describe_validation_error
+from tandem.profiles import services
+from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+AnyRequest = Request[Caller, Any, Any]
+
+# Availability is offered as blocks of the day: fine enough to find overlap, quick on a phone.
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+TIME_BLOCKS = (
+    ("08:00", "12:00", "Morning"),
+    ("12:00", "17:00", "Afternoon"),
+    ("17:00", "21:00", "Evening"),
+    ("21:00", "23:00", "Late evening"),
+)
+LIST_FIELDS = (
+    "pathways",
+    "formats",
+    "barriers",
+    "lived_experience",
+    "share_with_mentor",
+)
+
+CHOICES = {
+    "pathways": PATHWAY_LABELS,
+    "formats": FORMAT_LABELS,
+    "genders": GENDER_LABELS,
+    "lived_experience": {tag: tag.replace("_", " ").capitalize() for tag in LIVED_EXPERIENCES},
+    "barriers": {
+        "transport": "Getting there (no transport)",
+        "childcare": "Childcare",
+        "language": "Language",
+        "cost": "Cost",
+        "internet": "Internet or phone access",
+        "disability": "Access needs or disability",
+    },
+    "share_with_mentor": {
+        "recovery_stage": "Where I am in my recovery",
+        "pathways": "My recovery pathway(s)",
+        "hopes": "What I hope for (in my own words)",
+        "barriers": "Practical barriers",
+        "lived_experience": "Lived experience I chose above",
+    },
+    "recovery_stages": {
+        "exploring": "Exploring, not started yet",
+        "under_30_days": "Less than 30 days",
+        "1_to_3_months": "1 to 3 months",
+        "3_to_12_months": "3 to 12 months",
+        "1_to_2_years": "1 to 2 years",
+        "over_2_years": "More than 2 years",
+    },
+    "days": DAY_NAMES,
+    "blocks": TIME_BLOCKS,
+}
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    return [v for v in (value if isinstance(value, list) else [value]) if v != ""]
+
+
+def form_to_profile(form: dict[str, Any]) -> dict[str, Any]:
+    """Turn the flat form (repeated checkbox keys, a slot grid) into the API's shape."""
+    data: dict[str, Any] = {
+        key: (value[-1] if isinstance(value, list) else value).strip()
+        for key, value in form.items()
+        if key not in (*LIST_FIELDS, "slot", "_csrf_token", "languages")
+    }
+    for key in LIST_FIELDS:
+        data[key] = _as_list(form.get(key))
+    data["languages"] = [
+        code.strip().lower()
+        for code in str(form.get("languages", "")).replace(";", ",").split(",")
+        if code.strip()
+    ]
+    slots = []
+    for value in _as_list(form.get("slot")):
+        day, start, end = value.split("|")
+        slots.append({"day": int(day), "start": start, "end": end})
+    data["availability"] = slots
+    for key in ("recovery_start", "recovery_stage"):
+        if not data.get(key):
+            data[key] = None
+    if "capacity" in data:
+        data["capacity"] = int(data["capacity"]) if data["capacity"].isdigit() else data["capacity"]
+    return data
+
+
+def _slot_keys(availability: list[Any]) -> set[str]:
+    return {f"{slot.day}|{slot.start}|{slot.end}" for slot in availability}
+
+
+def _form_page(
+    template: str, values: dict[str, Any], errors: list[str], status: int = 200
+) -> Template:
+    return Template(
+        template,
+        context={"v": values, "choices": CHOICES, "errors": errors},
+        status_code=status,
+    )
+
+
+@get("/intake", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
+async def intake_page(request: AnyRequest) -> Template:
+    try:
+        intake = await services.get_intake(request.user)
+        values = msgspec.to_builtins(intake)
+        values["slots"] = _slot_keys(intake.availability)
+        values["languages"] = ", ".join(intake.languages)
+    except NotFound:
+        values = {"languages": "en", "slots": set(), "wanted_gender": "same"}
+    return _form_page("profiles/intake.html", values, [])
+
+
+@post("/intake", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
+async def intake_submit(request: AnyRequest, data: Form) -> Template | Redirect:
+    values = form_to_profile(data)
+    try:
+        intake = msgspec.convert(values, NewcomerIntake)
+        await services.save_intake(request.user, intake)
+    except (msgspec.ValidationError, DomainError) as error:
+        return _redisplay("profiles/intake.html", values, error)
+    return Redirect("/home?saved=intake")
+
+
+@get("/mentor/profile", guards=[allow(Role.MENTOR)], include_in_schema=False)
+async def mentor_profile_page(request: AnyRequest) -> Template:
+    try:
+        profile = await services.get_mentor_profile(request.user)
+        values = msgspec.to_builtins(profile)
+        values["slots"] = _slot_keys(profile.availability)
+        values["languages"] = ", ".join(profile.languages)
+    except NotFound:
+        values = {"languages": "en", "slots": set(), "capacity": 2}
+    return _form_page("profiles/mentor_profile.html", values, [])
+
+
+@post("/mentor/profile", guards=[allow(Role.MENTOR)], include_in_schema=False)
+async def mentor_profile_submit(request: AnyRequest, data: Form) -> Template | Redirect:
+    values = form_to_profile(data)
+    try:
+        profile = msgspec.convert(values, MentorProfileUpdate)
+        await services.save_mentor_profile(request.user, profile)
+    except (msgspec.ValidationError, DomainError) as error:
+        return _redisplay("profiles/mentor_profile.html", values, error)
+    return Redirect("/home?saved=profile")
+
+
+@post("/mentor/pause", guards=[allow(Role.MENTOR)], include_in_schema=False)
+async def mentor_pause_submit(request: AnyRequest, data: Form) -> Redirect:
+    pause = data.get("action") == "pause"
+    await services.set_paused(request.user, pause, str(data.get("note", ""))[:500])
+    return Redirect("/home")
+
+
+def _redisplay(template: str, values: dict[str, Any], error: Exception) -> Template:
+    message = (
+        describe_validation_error(error)
+        if isinstance(error, msgspec.ValidationError)
+        else getattr(error, "message", str(error))
+    )
+    values["slots"] = {f"{s['day']}|{s['start']}|{s['end']}" for s in values["availability"]}
+    values["languages"] = ", ".join(values["languages"])
+    return _form_page(template, values, [message], status=400)
+
+
+routes = [
+    intake_page,
+    intake_submit,
+    mentor_profile_page,
+    mentor_profile_submit,
+    mentor_pause_submit,
+]

@@ -1,0 +1,92 @@
+"""Intake and mentor profile shapes at the HTTP edge, constrained by the engine's vocabulary."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+from matching.vocabulary import (
+    Gender,
+    LivedExperience,
+    MeetingFormat,
+    Pathway,
+    PathwayStrictness,
+    WantedGender,
+)
+
+RecoveryStage = Literal[
+    "exploring", "under_30_days", "1_to_3_months", "3_to_12_months", "1_to_2_years", "over_2_years"
+]
+Barrier = Literal["transport", "childcare", "language", "cost", "internet", "disability"]
+Shareable = Literal["recovery_stage", "pathways", "hopes", "barriers", "lived_experience"]
+Language = Annotated[str, Meta(pattern=r"^[a-z]{2,3}$", description="ISO 639 code, e.g. en, es")]
+TimeOfDay = Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
+TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64, description="IANA, e.g. America/New_York")]
+
+
+class Slot(Struct, frozen=True, forbid_unknown_fields=True):
+    """A weekly window in the person's own time zone. day: 0 = Monday ... 6 = Sunday."""
+
+    day: Annotated[int, Meta(ge=0, le=6)]
+    start: TimeOfDay
+    end: TimeOfDay
+
+
+Availability = Annotated[list[Slot], Meta(min_length=1, max_length=42)]
+
+
+class NewcomerIntake(Struct, forbid_unknown_fields=True, kw_only=True):
+    recovery_start: date | None = None
+    recovery_stage: RecoveryStage | None = None
+    pathways: Annotated[list[Pathway], Meta(min_length=1, max_length=8)]
+    pathway_strictness: PathwayStrictness = "preferred"
+    languages: Annotated[list[Language], Meta(min_length=1, max_length=8)]
+    formats: Annotated[list[MeetingFormat], Meta(min_length=1, max_length=4)]
+    gender: Gender
+    wanted_gender: WantedGender = "same"
+    timezone: TimeZoneName
+    availability: Availability
+    area: Annotated[str, Meta(max_length=80)] = ""
+    barriers: Annotated[list[Barrier], Meta(max_length=6)] = []
+    hopes: Annotated[str, Meta(max_length=1000)] = ""
+    lived_experience: Annotated[list[LivedExperience], Meta(max_length=12)] = []
+    share_with_mentor: Annotated[list[Shareable], Meta(max_length=5)] = []
+
+
+class NewcomerIntakeOut(NewcomerIntake, kw_only=True, forbid_unknown_fields=False):
+    membership_id: int
+    updated_at: datetime
+
+
+class MentorProfileUpdate(Struct, forbid_unknown_fields=True, kw_only=True):
+    recovery_start: date
+    pathways: Annotated[list[Pathway], Meta(min_length=1, max_length=8)]
+    languages: Annotated[list[Language], Meta(min_length=1, max_length=8)]
+    formats: Annotated[list[MeetingFormat], Meta(min_length=1, max_length=4)]
+    gender: Gender
+    timezone: TimeZoneName
+    availability: Availability
+    area: Annotated[str, Meta(max_length=80)] = ""
+    capacity: Annotated[int, Meta(ge=1, le=6)] = 2
+    bio: Annotated[str, Meta(max_length=1000)] = ""
+    lived_experience: Annotated[list[LivedExperience], Meta(max_length=12)] = []
+
+
+class MentorProfileOut(MentorProfileUpdate, kw_only=True, forbid_unknown_fields=False):
+    membership_id: int
+    paused: bool
+    updated_at: datetime
+
+
+class MentorPause(Struct, forbid_unknown_fields=True):
+    """The note is optional and only the mentor's supervisor can read it."""
+
+    note: Annotated[str, Meta(max_length=500)] = ""
+
+
+class MentorPauseStatus(Struct):
+    paused: bool
+    paused_at: datetime | None
+    note: str | None = None

@@ -1,0 +1,222 @@
+"""Saving and reading intake and mentor profiles, each change audited in its own transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from tandem.accounts.services import db, membership_in_program
+from tandem.core import audit
+from tandem.core.auth import Caller, Role
+from tandem.core.errors import Invalid, NotFound
+from tandem.profiles.schemas import (
+    MentorPauseStatus,
+    MentorProfileOut,
+    MentorProfileUpdate,
+    NewcomerIntake,
+    NewcomerIntakeOut,
+    Slot,
+)
+from tandem.profiles.tables import MentorProfile, NewcomerProfile
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def minutes(time_of_day: str) -> int:
+    hours, mins = time_of_day.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+def _check_common(
+    timezone: str, availability: list[Slot], formats: list[str], area: str
+) -> None:
+    """Rules a msgspec constraint cannot express; each error names its field."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(
+            f"{timezone!r} is not a known time zone (use a name like America/Chicago).",
+            field="timezone",
+        ) from None
+    for slot in availability:
+        if minutes(slot.end) <= minutes(slot.start):
+            raise Invalid(
+                f"An availability window must end after it starts ({slot.start}-{slot.end}).",
+                field="availability",
+            )
+    if "in_person" in formats and not area.strip():
+        raise Invalid("Please name your area to meet in person.", field="area")
+
+
+def _changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
+    if old is None:
+        return sorted(new)
+    return sorted(key for key, value in new.items() if old.get(key) != value)
+
+
+async def get_intake(caller: Caller, membership_id: int | None = None) -> NewcomerIntakeOut:
+    """The caller's own intake, or (for staff) any newcomer's in their program."""
+    target = membership_id or caller.membership_id
+    if target != caller.membership_id:
+        await membership_in_program(caller, target)
+    row = (
+        await NewcomerProfile.select()
+        .where(
+            (NewcomerProfile.membership == target)
+            & (NewcomerProfile.program == caller.program_id)
+        )
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFound("No intake has been filled in yet.")
+    return msgspec.convert({**row, "membership_id": target}, NewcomerIntakeOut)
+
+
+async def save_intake(caller: Caller, intake: NewcomerIntake) -> NewcomerIntakeOut:
+    """Create or replace the newcomer's intake."""
+    if intake.recovery_start and intake.recovery_start > date.today():
+        raise Invalid("The recovery date cannot be in the future.", field="recovery_start")
+    _check_common(intake.timezone, intake.availability, intake.formats, intake.area)
+    values = msgspec.to_builtins(intake)
+    values["recovery_start"] = intake.recovery_start
+    async with db().transaction():
+        existing = (
+            await NewcomerProfile.select()
+            .where(NewcomerProfile.membership == caller.membership_id)
+            .output(load_json=True)
+            .first()
+        )
+        if existing is None:
+            await NewcomerProfile.insert(
+                NewcomerProfile(
+                    membership=caller.membership_id,
+                    program=caller.program_id,
+                    updated_at=_now(),
+                    **values,
+                )
+            )
+        else:
+            await NewcomerProfile.update({**values, "updated_at": _now()}).where(
+                NewcomerProfile.id == existing["id"]
+            )
+        await audit.record(
+            caller,
+            "intake.saved",
+            "newcomer_profile",
+            caller.membership_id,
+            changed=_changed_fields(existing, values),
+        )
+    return await get_intake(caller)
+
+
+async def get_mentor_profile(caller: Caller, membership_id: int | None = None) -> MentorProfileOut:
+    target = membership_id or caller.membership_id
+    if target != caller.membership_id:
+        await membership_in_program(caller, target)
+    row = (
+        await MentorProfile.select(*MentorProfile.all_columns(exclude=[MentorProfile.pause_note]))
+        .where((MentorProfile.membership == target) & (MentorProfile.program == caller.program_id))
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise NotFound("No mentor profile has been filled in yet.")
+    return msgspec.convert({**row, "membership_id": target}, MentorProfileOut)
+
+
+async def save_mentor_profile(caller: Caller, profile: MentorProfileUpdate) -> MentorProfileOut:
+    if profile.recovery_start > date.today():
+        raise Invalid("The recovery date cannot be in the future.", field="recovery_start")
+    _check_common(profile.timezone, profile.availability, profile.formats, profile.area)
+    values = msgspec.to_builtins(profile)
+    values["recovery_start"] = profile.recovery_start
+    async with db().transaction():
+        existing = (
+            await MentorProfile.select()
+            .where(MentorProfile.membership == caller.membership_id)
+            .output(load_json=True)
+            .first()
+        )
+        if existing is None:
+            await MentorProfile.insert(
+                MentorProfile(
+                    membership=caller.membership_id,
+                    program=caller.program_id,
+                    updated_at=_now(),
+                    **values,
+                )
+            )
+        else:
+            await MentorProfile.update({**values, "updated_at": _now()}).where(
+                MentorProfile.id == existing["id"]
+            )
+        await audit.record(
+            caller,
+            "mentor_profile.saved",
+            "mentor_profile",
+            caller.membership_id,
+            changed=_changed_fields(existing, values),
+        )
+    return await get_mentor_profile(caller)
+
+
+async def set_paused(caller: Caller, paused: bool, note: str = "") -> MentorPauseStatus:
+    """A mentor pauses or resumes themselves. Paused mentors get no new matches."""
+    async with db().transaction():
+        exists = await MentorProfile.exists().where(
+            MentorProfile.membership == caller.membership_id
+        )
+        if not exists:
+            raise NotFound("Please fill in your mentor profile first.")
+        await MentorProfile.update(
+            {
+                MentorProfile.paused: paused,
+                MentorProfile.pause_note: note.strip() if paused else "",
+                MentorProfile.paused_at: _now() if paused else None,
+            }
+        ).where(MentorProfile.membership == caller.membership_id)
+        await audit.record(
+            caller, "mentor.paused" if paused else "mentor.resumed", "mentor_profile",
+            caller.membership_id,
+        )
+    return await pause_status(caller, caller.membership_id)
+
+
+async def pause_status(caller: Caller, membership_id: int) -> MentorPauseStatus:
+    """The mentor sees their own state; only staff also see the note."""
+    if membership_id != caller.membership_id:
+        if not caller.is_staff:
+            raise NotFound("No such mentor in your program.")
+        await membership_in_program(caller, membership_id)
+    row = (
+        await MentorProfile.select(
+            MentorProfile.paused, MentorProfile.paused_at, MentorProfile.pause_note
+        )
+        .where(
+            (MentorProfile.membership == membership_id)
+            & (MentorProfile.program == caller.program_id)
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound("No mentor profile has been filled in yet.")
+    show_note = caller.role in (Role.SUPERVISOR, Role.ADMIN)
+    return MentorPauseStatus(
+        paused=row["paused"],
+        paused_at=row["paused_at"],
+        note=row["pause_note"] if show_note else None,
+    )
+
+
+async def paused_mentor_ids(program_id: int) -> set[int]:
+    """Membership ids of mentors who paused themselves; the eligibility gate excludes them."""
+    rows = await MentorProfile.select(MentorProfile.membership).where(
+        (MentorProfile.program == program_id) & (MentorProfile.paused == True)  # noqa: E712
+    )
+    return {row["membership"] for row in rows}

@@ -1,0 +1,108 @@
+"""All of Tandem's configuration, read once from environment variables into one typed object.
+
+Every knob lives here so that nothing else reads `os.environ`: tests build a `Settings` directly,
+and the app refuses to start in production with a secret anyone could read in this repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from msgspec import Struct, ValidationError, convert
+
+DEVELOPMENT_SECRET = "tandem-development-secret-not-for-production"  # noqa: S105 - guarded below
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class CrisisResource(Struct, frozen=True):
+    """One way to get help right now, shown on every page (for example a crisis line)."""
+
+    name: str
+    contact: str
+    detail: str = ""
+
+
+DEFAULT_CRISIS_RESOURCES: tuple[CrisisResource, ...] = (
+    CrisisResource("Emergency services", "911", "If you or someone else is in danger right now."),
+    CrisisResource(
+        "988 Suicide & Crisis Lifeline", "988", "Call or text 988, any time, free and private."
+    ),
+)
+
+
+class SettingsError(ValueError):
+    """Configuration that would make the service unsafe or unable to start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration. Build with `Settings.from_env()` or directly in tests."""
+
+    database_url: str = "sqlite:///var/tandem.sqlite"
+    secret_key: str = DEVELOPMENT_SECRET
+    environment: str = "development"
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "testserver")
+    crisis_resources: tuple[CrisisResource, ...] = DEFAULT_CRISIS_RESOURCES
+    login_rate_limit_per_minute: int = 10
+    session_max_age_seconds: int = 60 * 60 * 8
+    secure_cookies: bool = False
+    run_outbox_worker: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise SettingsError(f"TANDEM_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if self.environment == "production" and (
+            not self.secret_key or self.secret_key == DEVELOPMENT_SECRET
+        ):
+            raise SettingsError(
+                "SECRET_KEY must be set to a long random value outside development "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if len(self.secret_key) < 32:
+            raise SettingsError("SECRET_KEY must be at least 32 characters long")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite file named by `sqlite:///relative/path` or `sqlite:////absolute/path`."""
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read the configuration table documented in the README."""
+        env = dict(os.environ if environ is None else environ)
+        defaults = cls.__dataclass_fields__
+        crisis = DEFAULT_CRISIS_RESOURCES
+        if raw := env.get("TANDEM_CRISIS_RESOURCES"):
+            try:
+                crisis = tuple(convert(json.loads(raw), list[CrisisResource]))
+            except (json.JSONDecodeError, ValidationError) as error:
+                raise SettingsError(
+                    "TANDEM_CRISIS_RESOURCES must be a JSON list of "
+                    '{"name": ..., "contact": ..., "detail": ...}: ' + str(error)
+                ) from error
+        hosts = env.get("TANDEM_ALLOWED_HOSTS")
+        return cls(
+            database_url=env.get("DATABASE_URL", defaults["database_url"].default),
+            secret_key=env.get("SECRET_KEY", DEVELOPMENT_SECRET),
+            environment=env.get("TANDEM_ENV", "development"),
+            allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip())
+            if hosts
+            else defaults["allowed_hosts"].default,
+            crisis_resources=crisis,
+            login_rate_limit_per_minute=int(env.get("TANDEM_LOGIN_RATE_LIMIT", "10")),
+            secure_cookies=env.get("TANDEM_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
+            run_outbox_worker=env.get("TANDEM_OUTBOX_WORKER", "1").lower()
+            not in {"0", "false", "no"},
+        )
