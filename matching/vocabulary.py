@@ -53,3 +53,41 @@ GENDER_LABELS: Final[dict[Gender, str]] = {
     "nonbinary": "Non-binary",
     "another": "Another gender",
 }
+
+# Lived experience a person may choose to share, so mentees can find someone who has been there.
+LivedExperience = Literal[
+    "parenting",
+    "veteran",
+    "lgbtq",
+    "criminal_legal",
+    "chronic_pain",
+    "mental_health",
+    "housing_instability",
+    "young_adult",
+    "older_adult",
+    "grief",
+    "domestic_violence",
+    "healthcare_worker",
+]
+LIVED_EXPERIENCES: Final[tuple[LivedExperience, ...]] = get_args(LivedExperience)
+
+# A newcomer may give a stage instead of a date; the engine reads each stage as the middle of its
+# range in days, so a stage and a date compare on one scale.
+RecoveryStage = Literal[
+    "under_1_month", "1_to_3_months", "3_to_12_months", "1_to_2_years", "over_2_years"
+]
+RECOVERY_STAGES: Final[tuple[RecoveryStage, ...]] = get_args(RecoveryStage)
+RECOVERY_STAGE_DAYS: Final[dict[RecoveryStage, int]] = {
+    "under_1_month": 15,
+    "1_to_3_months": 60,
+    "3_to_12_months": 225,
+    "1_to_2_years": 548,
+    "over_2_years": 1095,
+}
+RECOVERY_STAGE_LABELS: Final[dict[RecoveryStage, str]] = {
+    "under_1_month": "Less than a month",
+    "1_to_3_months": "1 to 3 months",
+    "3_to_12_months": "3 to 12 months",
+    "1_to_2_years": "1 to 2 years",
+    "over_2_years": "More than 2 years",
+}

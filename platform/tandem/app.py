@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
-from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
@@ -19,6 +18,7 @@ from litestar.middleware.session.server_side import (
 )
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -28,10 +28,11 @@ from tandem.accounts import controllers as accounts_api
 from tandem.accounts import pages as accounts_pages
 from tandem.accounts.services import caller_for_membership
 from tandem.accounts.store import DatabaseStore
+from tandem.cli import TandemCLIPlugin
 from tandem.core.auth import PUBLIC_OPT_KEY, Caller
 from tandem.core.errors import exception_handlers
 from tandem.core.health import healthz, readyz
-from tandem.cli import TandemCLIPlugin
+from tandem.core.hosts import AllowedHostsMiddleware
 from tandem.core.pages import template_globals
 from tandem.home import pages as home_pages
 from tandem.profiles import controllers as profiles_api
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_samesite="lax",
             exclude=["/healthz", "/readyz"],
         ),
-        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
+        middleware=[AllowedHostsMiddleware(settings.allowed_hosts)],
         template_config=TemplateConfig(
             directory=WEB / "templates",
             engine=JinjaTemplateEngine,
@@ -123,6 +124,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log_exceptions="debug",
             loggers={"tandem": {"level": "INFO", "handlers": ["queue_listener"]}},
         ),
-        state={"settings": settings},  # type: ignore[arg-type]
+        state=State({"settings": settings}),
         debug=False,
     )

@@ -59,9 +59,7 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
 
 
 def _availability(rng: random.Random) -> list[Slot]:
-    slots = {
-        (rng.randrange(7), rng.randrange(len(BLOCKS))) for _ in range(rng.randint(2, 7))
-    }
+    slots = {(rng.randrange(7), rng.randrange(len(BLOCKS))) for _ in range(rng.randint(2, 7))}
     return [Slot(day=d, start=BLOCKS[b][0], end=BLOCKS[b][1]) for d, b in sorted(slots)]
 
 
@@ -153,9 +151,9 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
                 recovery_stage=rng.choice(
                     ("exploring", "under_30_days", "1_to_3_months", "3_to_12_months")
                 ),  # type: ignore[arg-type]
-                pathway_strictness=rng.choices(
-                    ("preferred", "strict", "open"), weights=(6, 2, 2)
-                )[0],  # type: ignore[arg-type]
+                pathway_strictness=rng.choices(("preferred", "strict", "open"), weights=(6, 2, 2))[
+                    0
+                ],  # type: ignore[arg-type]
                 wanted_gender=rng.choices(("same", "any"), weights=(7, 3))[0],  # type: ignore[arg-type]
                 hopes=rng.choice(HOPES),
                 barriers=rng.sample(("transport", "childcare", "cost"), rng.randint(0, 1)),  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from msgspec import Meta, Struct
 
 from tandem.accounts import services
@@ -35,7 +35,7 @@ class AuthController(Controller):
     tags = ["accounts"]
 
     @post("/signup", opt=public(), middleware=[sign_in_rate_limit], status_code=201)
-    async def sign_up(self, request: Request[Any, Any, Any], data: SignUp) -> Me:
+    async def sign_up(self, request: Request[Any, Any, Any], data: JSONBody[SignUp]) -> Me:
         """Create a newcomer or a mentor application and sign the person in."""
         membership_id = await services.sign_up(data)
         caller = await services.caller_for_membership(membership_id)
@@ -44,7 +44,7 @@ class AuthController(Controller):
         return await me_for(caller)
 
     @post("/login", opt=public(), middleware=[sign_in_rate_limit], status_code=200)
-    async def login(self, request: Request[Any, Any, Any], data: Login) -> Me:
+    async def login(self, request: Request[Any, Any, Any], data: JSONBody[Login]) -> Me:
         caller = await services.authenticate(data.username, data.password)
         if caller is None:
             raise NotAuthorizedException("That username and password do not match.")
@@ -74,18 +74,23 @@ class MemberController(Controller):
     async def list_members(
         self,
         request: Request[Caller, Any, Any],
-        role: Annotated[Role | None, Parameter(query="role")] = None,
-        status: Annotated[str | None, Parameter(query="status", max_length=16)] = None,
+        role: FromQuery[Role | None] = None,
+        status: Annotated[str | None, QueryParameter(max_length=16)] = None,
     ) -> list[MemberSummary]:
         return await services.list_members(request.user, role=role, status=status)
 
     @post("/{membership_id:int}/approve", status_code=204)
-    async def approve(self, request: Request[Caller, Any, Any], membership_id: int) -> None:
+    async def approve(
+        self, request: Request[Caller, Any, Any], membership_id: FromPath[int]
+    ) -> None:
         """Approve a pending mentor application."""
         await services.approve_mentor(request.user, membership_id)
 
     @post("/{membership_id:int}/status", status_code=204)
     async def set_status(
-        self, request: Request[Caller, Any, Any], membership_id: int, data: MemberStatus
+        self,
+        request: Request[Caller, Any, Any],
+        membership_id: FromPath[int],
+        data: JSONBody[MemberStatus],
     ) -> None:
         await services.set_member_status(request.user, membership_id, data.status)

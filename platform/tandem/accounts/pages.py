@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from tandem.accounts import services
@@ -17,7 +16,7 @@ from tandem.core.errors import DomainError
 from tandem.core.forms import describe_validation_error
 from tandem.core.ratelimit import sign_in_rate_limit
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, str]]
 DEMO_PROGRAM = "riverside"
 
 
@@ -50,7 +49,7 @@ async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template 
 
 
 @get("/signup", opt=public(), include_in_schema=False)
-async def signup_page(role: str = "newcomer") -> Template:
+async def signup_page(role: FromQuery[str] = "newcomer") -> Template:
     return _signup_form("mentor" if role == "mentor" else "newcomer", {}, [])
 
 
@@ -83,7 +82,6 @@ async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Template
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
     request.clear_session()
     return Redirect("/login")
-
 
 
 routes = [landing, login_page, login_submit, signup_page, signup_submit, logout]

@@ -255,7 +255,5 @@ async def set_member_status(caller: Caller, membership_id: int, status: str) -> 
         row = await membership_in_program(caller, membership_id)
         if row["id"] == caller.membership_id:
             raise Invalid("You cannot change your own status.")
-        await Membership.update({Membership.status: status}).where(
-            Membership.id == membership_id
-        )
+        await Membership.update({Membership.status: status}).where(Membership.id == membership_id)
         await audit.record(caller, f"member.{status}", "membership", membership_id)

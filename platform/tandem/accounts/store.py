@@ -23,7 +23,9 @@ class DatabaseStore(Store):
     def _key(self, key: str) -> str:
         return f"{self.namespace}:{key}"
 
-    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+    async def set(
+        self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+    ) -> None:
         data = value.encode() if isinstance(value, str) else value
         if isinstance(expires_in, int):
             expires_in = timedelta(seconds=expires_in)
@@ -78,7 +80,11 @@ class DatabaseStore(Store):
 
     async def delete_expired(self) -> int:
         """Housekeeping for the CLI: drop every expired row of this namespace."""
-        deleted = await SessionRecord.delete().where(
-            SessionRecord.key.like(f"{self.namespace}:%") & (SessionRecord.expires_at < _now())
-        ).returning(SessionRecord.id)
+        deleted = (
+            await SessionRecord.delete()
+            .where(
+                SessionRecord.key.like(f"{self.namespace}:%") & (SessionRecord.expires_at < _now())
+            )
+            .returning(SessionRecord.id)
+        )
         return len(deleted)

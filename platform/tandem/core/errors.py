@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
@@ -72,7 +74,7 @@ def _respond(
             template_name="error.html",
             context={"status": status, "message": message},
             status_code=status,
-        ).to_asgi_response(request.app, request)  # type: ignore[return-value]
+        )
     body: dict[str, Any] = {"status_code": status, "detail": message}
     if extra:
         body["extra"] = extra
@@ -85,6 +87,8 @@ def _domain_error(request: Request[Any, Any, Any], error: DomainError) -> Respon
 
 
 def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    if error.status_code == HTTP_401_UNAUTHORIZED and _wants_html(request):
+        return Redirect(f"/login?next={quote(request.url.path)}")
     extra: Any = error.extra if isinstance(error, ValidationException) else None
     if isinstance(extra, list):
         extra = {"errors": extra}

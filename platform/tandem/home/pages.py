@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from tandem.accounts import services as accounts
@@ -15,7 +14,7 @@ from tandem.core.errors import NotFound
 from tandem.profiles import services as profiles
 
 AnyRequest = Request[Caller, Any, Any]
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, Any]]
 
 
 async def _newcomer_context(caller: Caller) -> dict[str, Any]:
@@ -39,9 +38,7 @@ async def _mentor_context(caller: Caller) -> dict[str, Any]:
 async def _staff_context(caller: Caller) -> dict[str, Any]:
     members = await accounts.list_members(caller)
     return {
-        "pending_mentors": [
-            m for m in members if m.role is Role.MENTOR and m.status == "pending"
-        ],
+        "pending_mentors": [m for m in members if m.role is Role.MENTOR and m.status == "pending"],
         "counts": {
             role.value: sum(1 for m in members if m.role is role and m.status != "inactive")
             for role in Role
@@ -50,7 +47,7 @@ async def _staff_context(caller: Caller) -> dict[str, Any]:
 
 
 @get("/home", guards=[allow(*Role)], include_in_schema=False)
-async def home(request: AnyRequest, saved: str | None = None) -> Template:
+async def home(request: AnyRequest, saved: FromQuery[str | None] = None) -> Template:
     caller = request.user
     builders = {
         Role.NEWCOMER: _newcomer_context,
@@ -64,7 +61,7 @@ async def home(request: AnyRequest, saved: str | None = None) -> Template:
 
 
 @post("/staff/members/{membership_id:int}/approve", guards=[allow(*STAFF)], include_in_schema=False)
-async def approve_mentor_page(request: AnyRequest, membership_id: int) -> Redirect:
+async def approve_mentor_page(request: AnyRequest, membership_id: FromPath[int]) -> Redirect:
     await accounts.approve_mentor(request.user, membership_id)
     return Redirect("/home?saved=approved")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post, put
+from litestar.params import FromPath, JSONBody
 
 from tandem.core.auth import STAFF, Caller, Role, allow
 from tandem.profiles import services
@@ -29,12 +30,16 @@ class ProfileController(Controller):
         return await services.get_intake(request.user)
 
     @put("/intake", guards=[allow(Role.NEWCOMER)])
-    async def save_intake(self, request: AnyRequest, data: NewcomerIntake) -> NewcomerIntakeOut:
+    async def save_intake(
+        self, request: AnyRequest, data: JSONBody[NewcomerIntake]
+    ) -> NewcomerIntakeOut:
         """Create or replace the newcomer's own intake."""
         return await services.save_intake(request.user, data)
 
     @get("/newcomers/{membership_id:int}/intake", guards=[allow(*STAFF)])
-    async def newcomer_intake(self, request: AnyRequest, membership_id: int) -> NewcomerIntakeOut:
+    async def newcomer_intake(
+        self, request: AnyRequest, membership_id: FromPath[int]
+    ) -> NewcomerIntakeOut:
         return await services.get_intake(request.user, membership_id)
 
     @get("/mentor-profile", guards=[allow(Role.MENTOR)])
@@ -43,16 +48,18 @@ class ProfileController(Controller):
 
     @put("/mentor-profile", guards=[allow(Role.MENTOR)])
     async def save_mentor_profile(
-        self, request: AnyRequest, data: MentorProfileUpdate
+        self, request: AnyRequest, data: JSONBody[MentorProfileUpdate]
     ) -> MentorProfileOut:
         return await services.save_mentor_profile(request.user, data)
 
     @get("/mentors/{membership_id:int}/profile", guards=[allow(*STAFF)])
-    async def mentor_profile(self, request: AnyRequest, membership_id: int) -> MentorProfileOut:
+    async def mentor_profile(
+        self, request: AnyRequest, membership_id: FromPath[int]
+    ) -> MentorProfileOut:
         return await services.get_mentor_profile(request.user, membership_id)
 
     @post("/mentor-profile/pause", guards=[allow(Role.MENTOR)], status_code=200)
-    async def pause(self, request: AnyRequest, data: MentorPause) -> MentorPauseStatus:
+    async def pause(self, request: AnyRequest, data: JSONBody[MentorPause]) -> MentorPauseStatus:
         """Pause yourself: no new matches until you resume. No reason is required."""
         return await services.set_paused(request.user, True, data.note)
 
@@ -61,5 +68,7 @@ class ProfileController(Controller):
         return await services.set_paused(request.user, False)
 
     @get("/mentors/{membership_id:int}/pause", guards=[allow(*STAFF)])
-    async def mentor_pause(self, request: AnyRequest, membership_id: int) -> MentorPauseStatus:
+    async def mentor_pause(
+        self, request: AnyRequest, membership_id: FromPath[int]
+    ) -> MentorPauseStatus:
         return await services.pause_status(request.user, membership_id)

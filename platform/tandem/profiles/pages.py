@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from matching.vocabulary import (
@@ -22,7 +21,7 @@ from tandem.core.forms import describe_validation_error
 from tandem.profiles import services
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Form = URLEncodedBody[dict[str, Any]]
 AnyRequest = Request[Caller, Any, Any]
 
 # Availability is offered as blocks of the day: fine enough to find overlap, quick on a phone.

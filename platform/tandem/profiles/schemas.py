@@ -23,7 +23,9 @@ Barrier = Literal["transport", "childcare", "language", "cost", "internet", "dis
 Shareable = Literal["recovery_stage", "pathways", "hopes", "barriers", "lived_experience"]
 Language = Annotated[str, Meta(pattern=r"^[a-z]{2,3}$", description="ISO 639 code, e.g. en, es")]
 TimeOfDay = Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
-TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64, description="IANA, e.g. America/New_York")]
+TimeZoneName = Annotated[
+    str, Meta(min_length=1, max_length=64, description="IANA, e.g. America/New_York")
+]
 
 
 class Slot(Struct, frozen=True, forbid_unknown_fields=True):

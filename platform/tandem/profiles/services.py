@@ -32,9 +32,7 @@ def minutes(time_of_day: str) -> int:
     return int(hours) * 60 + int(mins)
 
 
-def _check_common(
-    timezone: str, availability: list[Slot], formats: list[str], area: str
-) -> None:
+def _check_common(timezone: str, availability: list[Slot], formats: list[str], area: str) -> None:
     """Rules a msgspec constraint cannot express; each error names its field."""
     try:
         ZoneInfo(timezone)
@@ -67,8 +65,7 @@ async def get_intake(caller: Caller, membership_id: int | None = None) -> Newcom
     row = (
         await NewcomerProfile.select()
         .where(
-            (NewcomerProfile.membership == target)
-            & (NewcomerProfile.program == caller.program_id)
+            (NewcomerProfile.membership == target) & (NewcomerProfile.program == caller.program_id)
         )
         .output(load_json=True)
         .first()
@@ -182,7 +179,9 @@ async def set_paused(caller: Caller, paused: bool, note: str = "") -> MentorPaus
             }
         ).where(MentorProfile.membership == caller.membership_id)
         await audit.record(
-            caller, "mentor.paused" if paused else "mentor.resumed", "mentor_profile",
+            caller,
+            "mentor.paused" if paused else "mentor.resumed",
+            "mentor_profile",
             caller.membership_id,
         )
     return await pause_status(caller, caller.membership_id)

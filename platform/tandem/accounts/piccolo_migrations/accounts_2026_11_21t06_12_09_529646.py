@@ -1,14 +1,15 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import Bytea
-from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import JSON
-from piccolo.columns.column_types import Serial
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import (
+    JSON,
+    Boolean,
+    Bytea,
+    ForeignKey,
+    Integer,
+    Serial,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
@@ -46,17 +47,11 @@ DESCRIPTION = "programs, people, memberships and sessions"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="accounts", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="accounts", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Program", tablename="program", schema=None, columns=None
-    )
+    manager.add_table(class_name="Program", tablename="program", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Membership", tablename="membership", schema=None, columns=None
-    )
+    manager.add_table(class_name="Membership", tablename="membership", schema=None, columns=None)
 
     manager.add_table(
         class_name="SessionRecord",
@@ -65,9 +60,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Person", tablename="person", schema=None, columns=None
-    )
+    manager.add_table(class_name="Person", tablename="person", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Program",

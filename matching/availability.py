@@ -1,0 +1,138 @@
+"""Weekly availability lined up across time zones and daylight-saving changes.
+
+Everyone gives slots in their own local time. To compare two people, both are mapped onto the same
+concrete week in UTC (the policy's reference week, starting Monday 00:00 UTC) at quarter-hour
+resolution, using that week's real offsets from zoneinfo. Mapping from each UTC quarter back to
+local wall time (rather than local to UTC) makes the awkward cases fall out right: a local time
+skipped by a spring-forward change is never available, and a repeated fall-back hour is available
+twice. A week is cyclic, so a Sunday-evening slot in New York lands on Monday morning UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.records import Slot
+
+QUARTERS_PER_DAY = 96
+QUARTERS_PER_WEEK = 7 * QUARTERS_PER_DAY
+WORDS = (QUARTERS_PER_WEEK + 63) // 64  # 672 bits packed into 11 uint64 words
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+Bitmaps = npt.NDArray[np.uint64]
+
+
+def validate_slot(slot: Slot) -> None:
+    """Refuse a slot the engine would silently misread."""
+    weekday, start, end = slot
+    if not (0 <= weekday <= 6 and 0 <= start < end <= 1440):
+        raise ValueError(
+            f"availability slot {slot!r}: need weekday 0-6 and 0 <= start < end <= 1440"
+        )
+
+
+@lru_cache(maxsize=1024)
+def local_quarter_of_utc(time_zone: str, reference_week: dt.date) -> npt.NDArray[np.int16]:
+    """For each UTC quarter of the reference week, the local quarter-of-week it falls in."""
+    if reference_week.weekday() != 0:
+        raise ValueError(f"reference_week {reference_week} must be a Monday")
+    zone = ZoneInfo(time_zone)
+    start = dt.datetime.combine(reference_week, dt.time(), tzinfo=dt.UTC)
+    step = dt.timedelta(minutes=15)
+    out = np.empty(QUARTERS_PER_WEEK, dtype=np.int16)
+    for u in range(QUARTERS_PER_WEEK):
+        local = (start + u * step).astimezone(zone)
+        out[u] = local.weekday() * QUARTERS_PER_DAY + (local.hour * 60 + local.minute) // 15
+    out.flags.writeable = False
+    return out
+
+
+def local_masks(slot_lists: Sequence[Sequence[Slot]]) -> npt.NDArray[np.bool_]:
+    """One row per person: which local quarters of the week they are available."""
+    starts: list[int] = []
+    ends: list[int] = []
+    owners: list[int] = []
+    for person, slots in enumerate(slot_lists):
+        for slot in slots:
+            validate_slot(slot)
+            weekday, start, end = slot
+            starts.append(weekday * QUARTERS_PER_DAY + start // 15)
+            ends.append(weekday * QUARTERS_PER_DAY + -(-end // 15))
+            owners.append(person)
+    edges = np.zeros((len(slot_lists), QUARTERS_PER_WEEK + 1), dtype=np.int16)
+    np.add.at(edges, (owners, starts), 1)
+    np.add.at(edges, (owners, ends), -1)
+    return np.cumsum(edges[:, :QUARTERS_PER_WEEK], axis=1) > 0
+
+
+def utc_bitmaps(
+    slot_lists: Sequence[Sequence[Slot]], time_zones: Sequence[str], reference_week: dt.date
+) -> Bitmaps:
+    """Each person's availability as a packed UTC bitmap of the reference week (N x 11 words)."""
+    local = local_masks(slot_lists)
+    utc = np.zeros_like(local)
+    zones = np.asarray(time_zones, dtype=object)
+    for zone in sorted(set(time_zones)):
+        rows = np.flatnonzero(zones == zone)
+        utc[rows] = local[rows][:, local_quarter_of_utc(zone, reference_week)]
+    padded = np.zeros((len(local), WORDS * 64), dtype=np.bool_)
+    padded[:, :QUARTERS_PER_WEEK] = utc
+    return np.packbits(padded, axis=1, bitorder="little").view("<u8").astype(np.uint64)
+
+
+def shared_quarters(a: Bitmaps, b: Bitmaps) -> npt.NDArray[np.int64]:
+    """Quarter-hours both bitmaps share, broadcasting over leading axes."""
+    counts: npt.NDArray[np.int64] = np.bitwise_count(a & b).sum(axis=-1, dtype=np.int64)
+    return counts
+
+
+def unpack(bitmap: Bitmaps) -> npt.NDArray[np.bool_]:
+    """A single packed bitmap back to 672 booleans."""
+    bits = np.unpackbits(bitmap.astype("<u8").view(np.uint8), bitorder="little")
+    return bits[:QUARTERS_PER_WEEK].astype(np.bool_)
+
+
+def _clock(minute: int) -> tuple[str, str]:
+    """A minute of the day as ("7" or "7:30", "am"/"pm"), midnight at both ends."""
+    hour, rest = divmod(minute % 1440, 60)
+    text = str(hour % 12 or 12) + (f":{rest:02d}" if rest else "")
+    return text, "am" if hour < 12 else "pm"
+
+
+def _span(start: int, end: int) -> str:
+    first, first_half = _clock(start)
+    last, last_half = _clock(end)
+    if first_half == last_half:
+        return f"{first}-{last} {last_half}"
+    return f"{first} {first_half}-{last} {last_half}"
+
+
+def _join(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def describe_shared(shared: Bitmaps, time_zone: str, reference_week: dt.date) -> str:
+    """Shared UTC time in a person's local words, days with the same hours grouped.
+
+    For example "Mon and Wed 7-9 pm"; used in reasons so a newcomer reads their own clock.
+    """
+    local = np.zeros(QUARTERS_PER_WEEK, dtype=np.bool_)
+    local[local_quarter_of_utc(time_zone, reference_week)[unpack(shared)]] = True
+    days: dict[tuple[tuple[int, int], ...], list[str]] = {}
+    for weekday in range(7):
+        day = np.concatenate(([False], local[weekday * 96 : (weekday + 1) * 96], [False]))
+        changes = np.flatnonzero(day[1:] != day[:-1])
+        spans = tuple(
+            (int(s) * 15, int(e) * 15) for s, e in zip(changes[::2], changes[1::2], strict=True)
+        )
+        if spans:
+            days.setdefault(spans, []).append(DAY_NAMES[weekday])
+    return ", ".join(
+        f"{_join(names)} {_join([_span(s, e) for s, e in spans])}" for spans, names in days.items()
+    )

@@ -1,0 +1,347 @@
+"""Vectorised hard rules and factors over a prebuilt mentor index.
+
+`MentorIndex` encodes the mentors once (bitmasks for languages, formats, pathways and lived
+experience, UTC availability bitmaps for the policy's reference week, a TF-IDF matrix of bios) so
+that `rank` scores one newcomer against every mentor in well under a millisecond per thousand
+mentors, and `assign` scores blocks of newcomers at a time. `check`, `rank` and `assign` all go
+through `evaluate`, so a rule or factor is defined exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+from matching.availability import Bitmaps, shared_quarters, utc_bitmaps
+from matching.factors import (
+    ALL_FORMATS,
+    FORMAT_FIT,
+    IN_PERSON_BIT,
+    NO_PATHWAY_GIVEN_FIT,
+    PATHWAY_MASK_FIT,
+    mask_of,
+    recovery_gap_fit,
+)
+from matching.records import FACTORS, Factor, HardRule, Mentor, Newcomer, Policy
+from matching.vocabulary import GENDERS, MEETING_FORMATS, PATHWAYS
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
+MAX_WORDS = 64  # languages and lived-experience tags are 64-bit masks
+
+
+def _vocabulary(sets: Sequence[frozenset[str]], what: str) -> dict[str, int]:
+    words = sorted({w for s in sets for w in s})
+    if len(words) > MAX_WORDS:
+        raise ValueError(f"at most {MAX_WORDS} distinct {what} are supported, got {len(words)}")
+    return {w: i for i, w in enumerate(words)}
+
+
+def _masks(sets: Sequence[frozenset[str]], bits: dict[str, int]) -> npt.NDArray[np.uint64]:
+    return np.array(
+        [sum(1 << bits[w] for w in s if w in bits) for s in sets], dtype=np.uint64
+    ).reshape(len(sets))
+
+
+def _tfidf(bios: Sequence[str]) -> tuple[Any, sparse.csr_array | None]:
+    """Fit TF-IDF on the mentors' bios; (None, None) when the bios hold no words at all."""
+    if not any(bios):
+        return None, None
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float64)
+    try:
+        matrix = vectorizer.fit_transform(bios)
+    except ValueError:  # empty vocabulary: every bio blank or stop words only
+        return None, None
+    return vectorizer, sparse.csr_array(matrix.T)
+
+
+@dataclass(frozen=True, eq=False)
+class MentorIndex:
+    """The mentors, encoded once for a policy's reference week; reused by `rank` and `assign`."""
+
+    mentors: tuple[Mentor, ...]
+    reference_week: object
+    position: dict[str, int]
+    id_order: Ints  # rank of each mentor's id, for deterministic tie-breaks
+    gender: npt.NDArray[np.int8]
+    languages: npt.NDArray[np.uint64]
+    formats: npt.NDArray[np.int64]
+    pathways: npt.NDArray[np.int64]
+    area: Ints
+    tags: npt.NDArray[np.uint64]
+    recovery: Ints  # -1 when not given
+    remaining: Ints
+    load_room: Floats  # share of the mentor's places still free
+    availability: Bitmaps
+    language_bits: dict[str, int]
+    tag_bits: dict[str, int]
+    area_codes: dict[str, int]
+    vectorizer: Any
+    bios_by_term: sparse.csr_array | None  # terms x mentors, rows L2-normalised per mentor
+    terms: tuple[str, ...]
+
+    @classmethod
+    def build(cls, mentors: Sequence[Mentor], policy: Policy, *, text: bool = True) -> MentorIndex:
+        """Encode the mentors; ids must be unique.
+
+        `text=False` skips TF-IDF (the hopes/bio factor is then 0), for callers that only need
+        the hard rules and should not pay scikit-learn's import time.
+        """
+        mentors = tuple(mentors)
+        position = {m.id: i for i, m in enumerate(mentors)}
+        if len(position) != len(mentors):
+            raise ValueError("mentor ids must be unique")
+        language_bits = _vocabulary([m.languages for m in mentors], "languages")
+        tag_bits = _vocabulary([m.lived_experience for m in mentors], "lived-experience tags")
+        area_codes = {a: i for i, a in enumerate(sorted({m.area for m in mentors if m.area}))}
+        load = np.array([m.current_load for m in mentors], dtype=np.int64)
+        remaining = np.array([m.remaining_capacity for m in mentors], dtype=np.int64)
+        total = load + np.maximum(remaining, 0)
+        vectorizer, bios_by_term = _tfidf([m.bio for m in mentors] if text else [])
+        ids = [m.id for m in mentors]
+        return cls(
+            mentors=mentors,
+            reference_week=policy.reference_week,
+            position=position,
+            id_order=np.argsort(np.argsort(np.array(ids, dtype=object), kind="stable")),
+            gender=np.array([GENDERS.index(m.gender) for m in mentors], dtype=np.int8),
+            languages=_masks([m.languages for m in mentors], language_bits),
+            formats=np.array([mask_of(m.formats, MEETING_FORMATS) for m in mentors], np.int64),
+            pathways=np.array([mask_of(m.pathways, PATHWAYS) for m in mentors], np.int64),
+            area=np.array([area_codes.get(m.area or "", -1) for m in mentors], np.int64),
+            tags=_masks([m.lived_experience for m in mentors], tag_bits),
+            recovery=np.array(
+                [-1 if m.recovery_days is None else m.recovery_days for m in mentors], np.int64
+            ),
+            remaining=remaining,
+            load_room=np.divide(
+                np.maximum(remaining, 0), total, out=np.zeros(len(mentors)), where=total > 0
+            ),
+            availability=utc_bitmaps(
+                [m.availability for m in mentors],
+                [m.time_zone for m in mentors],
+                policy.reference_week,
+            ).reshape(len(mentors), -1),
+            language_bits=language_bits,
+            tag_bits=tag_bits,
+            area_codes=area_codes,
+            vectorizer=vectorizer,
+            bios_by_term=bios_by_term,
+            terms=() if vectorizer is None else tuple(vectorizer.get_feature_names_out()),
+        )
+
+    def __len__(self) -> int:
+        return len(self.mentors)
+
+    def usable(self, policy: Policy) -> Ints:
+        """Mentors passing the rules that depend on the mentor alone, for blocking in `assign`."""
+        return np.flatnonzero(
+            (self.recovery >= policy.min_mentor_recovery_days) & (self.remaining > 0)
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class NewcomerBatch:
+    """Newcomers encoded against one `MentorIndex` (same bit assignments and TF-IDF vocabulary)."""
+
+    newcomers: tuple[Newcomer, ...]
+    wanted_gender: npt.NDArray[np.int8]  # -1 = any
+    languages: npt.NDArray[np.uint64]
+    formats: npt.NDArray[np.int64]
+    wants_in_person: Bools
+    pathways: npt.NDArray[np.int64]
+    strict: Bools
+    pathway_base: Floats  # pathway factor = base + scale * table value
+    pathway_scale: Floats
+    area: Ints  # -2 never equals a mentor's code
+    tags: npt.NDArray[np.uint64]
+    tag_count: Ints
+    recovery: Ints
+    availability: Bitmaps
+    hopes: sparse.csr_array | None  # newcomers x terms
+
+    @classmethod
+    def build(cls, newcomers: Sequence[Newcomer], index: MentorIndex) -> NewcomerBatch:
+        """Encode newcomers with the index's vocabularies."""
+        newcomers = tuple(newcomers)
+        wanted = [
+            -1
+            if n.wanted_gender == "any"
+            else GENDERS.index(n.gender if n.wanted_gender == "same" else n.wanted_gender)
+            for n in newcomers
+        ]
+        pathways = np.array([mask_of(n.pathways, PATHWAYS) for n in newcomers], np.int64)
+        open_choice = np.array([n.pathway_strictness == "open" for n in newcomers], dtype=bool)
+        # An open newcomer still likes a shared pathway, but half as much; one who names none is
+        # neutral about every mentor.
+        base = np.where(open_choice, 0.5, 0.0)
+        scale = np.where(open_choice, 0.5, 1.0)
+        base = np.where(pathways == 0, NO_PATHWAY_GIVEN_FIT, base)
+        scale = np.where(pathways == 0, 0.0, scale)
+        formats = np.array([mask_of(n.formats, MEETING_FORMATS) for n in newcomers], np.int64)
+        hopes = None
+        if index.vectorizer is not None:
+            hopes = sparse.csr_array(index.vectorizer.transform([n.hopes for n in newcomers]))
+        return cls(
+            newcomers=newcomers,
+            wanted_gender=np.array(wanted, dtype=np.int8).reshape(len(newcomers)),
+            languages=_masks([n.languages for n in newcomers], index.language_bits),
+            formats=formats,
+            wants_in_person=(formats & IN_PERSON_BIT) != 0,
+            pathways=pathways,
+            strict=np.array([n.pathway_strictness == "strict" for n in newcomers], dtype=bool),
+            pathway_base=base,
+            pathway_scale=scale,
+            area=np.array([index.area_codes.get(n.area or "", -2) for n in newcomers], np.int64),
+            tags=_masks([n.lived_experience for n in newcomers], index.tag_bits),
+            tag_count=np.array([len(n.lived_experience) for n in newcomers], np.int64),
+            recovery=np.array([n.recovery_days_or_stage for n in newcomers], np.int64),
+            availability=utc_bitmaps(
+                [n.availability for n in newcomers],
+                [n.time_zone for n in newcomers],
+                index.reference_week,  # type: ignore[arg-type]
+            ).reshape(len(newcomers), -1),
+            hopes=hopes,
+        )
+
+    def __len__(self) -> int:
+        return len(self.newcomers)
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Rules and factors for a block of rows (newcomers) x columns (mentors)."""
+
+    failures: dict[HardRule, Bools]
+    values: dict[Factor, Floats]
+    shared_quarters: Ints
+
+    def feasible(self) -> Bools:
+        """True where no hard rule fails."""
+        failed = np.zeros(self.shared_quarters.shape, dtype=bool)
+        for mask in self.failures.values():
+            failed |= mask
+        return ~failed
+
+    def score(self, policy: Policy) -> Floats:
+        """Weighted sum of the factor values, in FACTORS order."""
+        weights = policy.weights.as_tuple()
+        total = np.zeros(self.shared_quarters.shape)
+        for factor, weight in zip(FACTORS, weights, strict=True):
+            total += weight * self.values[factor]
+        return total
+
+
+@lru_cache(maxsize=8)
+def _conflicts_by_newcomer(conflicts: frozenset[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    grouped: dict[str, set[str]] = {}
+    for newcomer_id, mentor_id in conflicts:
+        grouped.setdefault(newcomer_id, set()).add(mentor_id)
+    return {k: frozenset(v) for k, v in grouped.items()}
+
+
+def _blocked(blocked_per_row: Sequence[frozenset[str]], index: MentorIndex, cols: Ints) -> Bools:
+    """True at (row, col) where the row's newcomer blocks that column's mentor."""
+    out = np.zeros((len(blocked_per_row), len(cols)), dtype=bool)
+    if not any(blocked_per_row):
+        return out
+    where = np.full(len(index), -1, dtype=np.int64)
+    where[cols] = np.arange(len(cols))
+    for r, mentor_ids in enumerate(blocked_per_row):
+        found = where[[index.position[m] for m in mentor_ids if m in index.position]]
+        out[r, found[found >= 0]] = True
+    return out
+
+
+def _text_similarity(batch: NewcomerBatch, rows: Ints, index: MentorIndex, cols: Ints) -> Floats:
+    if batch.hopes is None or index.bios_by_term is None:
+        return np.zeros((len(rows), len(cols)))
+    product = batch.hopes[rows] @ index.bios_by_term
+    return np.asarray(product[:, cols].toarray(), dtype=np.float64)
+
+
+def evaluate(
+    batch: NewcomerBatch, rows: Ints, index: MentorIndex, cols: Ints, policy: Policy
+) -> Evaluation:
+    """Every hard rule and factor for newcomers `rows` against mentors `cols`."""
+    if policy.reference_week != index.reference_week:
+        raise ValueError("the index was built for another reference week; rebuild it")
+    n = {name: getattr(batch, name)[rows][:, None] for name in _NEWCOMER_FIELDS}
+    m = {name: getattr(index, name)[cols][None, :] for name in _MENTOR_FIELDS}
+    shape = (len(rows), len(cols))
+    same_area = n["area"] == m["area"]
+    usable_formats = n["formats"] & m["formats"] & np.where(same_area, ALL_FORMATS, ~IN_PERSON_BIT)
+    quarters = shared_quarters(batch.availability[rows][:, None, :], index.availability[cols][None])
+    hours = quarters / 4.0
+    shared_tags = np.bitwise_count(n["tags"] & m["tags"]).astype(np.float64)
+    people = [batch.newcomers[r] for r in rows]
+    conflicts = _conflicts_by_newcomer(policy.conflicts)
+    failures: dict[HardRule, Bools] = {
+        "mentor_recovery_below_minimum": np.broadcast_to(
+            m["recovery"] < policy.min_mentor_recovery_days, shape
+        ),
+        "no_remaining_capacity": np.broadcast_to(m["remaining"] <= 0, shape),
+        "no_shared_language": (n["languages"] & m["languages"]) == 0,
+        "no_shared_format": usable_formats == 0,
+        "gender_choice": (n["wanted_gender"] >= 0) & (n["wanted_gender"] != m["gender"]),
+        "strict_pathway": n["strict"] & ((n["pathways"] & m["pathways"]) == 0),
+        "excluded_by_newcomer": _blocked([p.excluded_mentor_ids for p in people], index, cols),
+        "conflict_of_interest": _blocked(
+            [conflicts.get(p.id, frozenset()) for p in people], index, cols
+        ),
+        "too_few_shared_hours": hours < policy.min_shared_hours,
+    }
+    values: dict[Factor, Floats] = {
+        "pathway": n["pathway_base"]
+        + n["pathway_scale"] * PATHWAY_MASK_FIT[n["pathways"], m["pathways"]],
+        "recovery_gap": recovery_gap_fit(m["recovery"] - n["recovery"]),
+        "availability": np.minimum(hours / policy.full_shared_hours, 1.0),
+        "format": FORMAT_FIT[n["formats"], usable_formats],
+        "area": (n["wants_in_person"] & ((usable_formats & IN_PERSON_BIT) != 0)).astype(np.float64),
+        "lived_experience": np.divide(
+            shared_tags, n["tag_count"], out=np.zeros(shape), where=n["tag_count"] > 0
+        ),
+        "hopes_bio": _text_similarity(batch, rows, index, cols),
+        "load_balance": np.broadcast_to(m["load_room"], shape),
+    }
+    return Evaluation(
+        failures=failures,
+        values={k: np.broadcast_to(v, shape) for k, v in values.items()},
+        shared_quarters=quarters,
+    )
+
+
+_NEWCOMER_FIELDS = (
+    "wanted_gender",
+    "languages",
+    "formats",
+    "wants_in_person",
+    "pathways",
+    "strict",
+    "pathway_base",
+    "pathway_scale",
+    "area",
+    "tags",
+    "tag_count",
+    "recovery",
+)
+_MENTOR_FIELDS = (
+    "gender",
+    "languages",
+    "formats",
+    "pathways",
+    "area",
+    "tags",
+    "recovery",
+    "remaining",
+    "load_room",
+)

@@ -1,0 +1,153 @@
+"""`check` and `rank`: the hard rules for one pair, and the best mentors for one newcomer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from matching.availability import describe_shared
+from matching.factors import pathway_pairs_text
+from matching.index import Evaluation, MentorIndex, NewcomerBatch, evaluate
+from matching.records import (
+    FACTORS,
+    Contribution,
+    Factor,
+    HardRule,
+    Mentor,
+    Newcomer,
+    Policy,
+    RankedMentor,
+)
+from matching.vocabulary import FORMAT_LABELS, MEETING_FORMATS, PATHWAY_LABELS
+
+_FIRST_ROW = np.zeros(1, dtype=np.int64)
+
+
+def check(newcomer: Newcomer, mentor: Mentor, policy: Policy) -> tuple[HardRule, ...]:
+    """The hard rules this pair breaks, by name; empty means the pair may be matched."""
+    index = MentorIndex.build([mentor], policy, text=False)
+    batch = NewcomerBatch.build([newcomer], index)
+    evaluation = evaluate(batch, _FIRST_ROW, index, _FIRST_ROW, policy)
+    return tuple(rule for rule, failed in evaluation.failures.items() if failed[0, 0])
+
+
+def _plural(count: float, word: str) -> str:
+    number = f"{count:g}"
+    return f"{number} {word}" if count == 1 else f"{number} {word}s"
+
+
+def _join(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _reason(
+    factor: Factor,
+    newcomer: Newcomer,
+    mentor: Mentor,
+    index: MentorIndex,
+    batch: NewcomerBatch,
+    col: int,
+    policy: Policy,
+) -> str:
+    """One plain-language sentence for a factor that scored, written to the newcomer."""
+    if factor == "pathway":
+        pathways = pathway_pairs_text(newcomer.pathways, mentor.pathways)
+        labels = [PATHWAY_LABELS[p] for p in pathways]
+        if all(p in mentor.pathways and p in newcomer.pathways for p in pathways):
+            return f"Both follow {_join(labels)}"
+        return f"Your pathway ({labels[0]}) and theirs ({labels[1]}) can work together"
+    if factor == "recovery_gap":
+        gap = (mentor.recovery_days or 0) - newcomer.recovery_days_or_stage
+        if gap >= 365:
+            return f"About {_plural(round(gap / 365.25), 'year')} further along in recovery"
+        return f"About {_plural(max(1, round(gap / 30.4)), 'month')} further along in recovery"
+    if factor == "availability":
+        shared = batch.availability[0] & index.availability[col]
+        hours = float(np.bitwise_count(shared).sum()) / 4
+        when = describe_shared(shared, newcomer.time_zone, policy.reference_week)
+        return f"{_plural(hours, 'shared hour')} a week: {when} your time"
+    if factor == "format":
+        usable = [
+            FORMAT_LABELS[f].lower()
+            for f in MEETING_FORMATS
+            if f in newcomer.formats
+            and f in mentor.formats
+            and (f != "in_person" or newcomer.area == mentor.area)
+        ]
+        return f"Can meet by {_join(usable)}"
+    if factor == "area":
+        return f"Can meet in person in {mentor.area}"
+    if factor == "lived_experience":
+        shared_tags = sorted(newcomer.lived_experience & mentor.lived_experience)
+        return "Shared lived experience: " + ", ".join(t.replace("_", " ") for t in shared_tags)
+    if factor == "hopes_bio":
+        assert batch.hopes is not None and index.bios_by_term is not None  # noqa: S101
+        weights = batch.hopes[[0]].toarray()[0] * index.bios_by_term[:, [col]].toarray()[:, 0]
+        top = [index.terms[t] for t in np.argsort(-weights, kind="stable")[:3] if weights[t] > 0]
+        return f"What you hope for echoes their bio ({', '.join(top)})"
+    taken = mentor.current_load
+    return f"Has room: {taken} of {taken + mentor.remaining_capacity} places taken"
+
+
+def explain(
+    newcomer: Newcomer,
+    index: MentorIndex,
+    batch: NewcomerBatch,
+    evaluation: Evaluation,
+    cols: Sequence[int],
+    policy: Policy,
+) -> tuple[RankedMentor, ...]:
+    """Turn one newcomer's evaluation row into explained results for the chosen columns."""
+    weights = policy.weights.as_tuple()
+    results = []
+    for c in cols:
+        col = int(c)
+        mentor = index.mentors[col]
+        contributions = tuple(
+            Contribution(factor, float(evaluation.values[factor][0, col]), weight)
+            for factor, weight in zip(FACTORS, weights, strict=True)
+        )
+        score = 0.0
+        for contribution in contributions:
+            score += contribution.points
+        scored = sorted(
+            (c for c in contributions if c.points > 0), key=lambda c: -c.points
+        )  # sorted() is stable, so equal points keep FACTORS order
+        results.append(
+            RankedMentor(
+                mentor_id=mentor.id,
+                score=score,
+                contributions=contributions,
+                reasons=tuple(
+                    _reason(c.factor, newcomer, mentor, index, batch, col, policy) for c in scored
+                ),
+                shared_hours=float(evaluation.shared_quarters[0, col]) / 4,
+            )
+        )
+    return tuple(results)
+
+
+def rank(
+    newcomer: Newcomer, mentors: Sequence[Mentor] | MentorIndex, policy: Policy, k: int = 5
+) -> tuple[RankedMentor, ...]:
+    """The k best feasible mentors for a newcomer, best first, ties broken by mentor id.
+
+    Exact: every mentor is scored. Pass a prebuilt `MentorIndex` to score thousands of mentors in
+    about a millisecond; a plain sequence is indexed on the spot.
+    """
+    index = mentors if isinstance(mentors, MentorIndex) else MentorIndex.build(mentors, policy)
+    batch = NewcomerBatch.build([newcomer], index)
+    cols = np.arange(len(index))
+    evaluation = evaluate(batch, _FIRST_ROW, index, cols, policy)
+    feasible = np.flatnonzero(evaluation.feasible()[0])
+    if k <= 0 or len(feasible) == 0:
+        return ()
+    scores = evaluation.score(policy)[0, feasible]
+    if len(feasible) > k:
+        # Keep every mentor tied with the k-th score so the id tie-break sees them all.
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = scores >= kth
+        feasible, scores = feasible[keep], scores[keep]
+    order = np.lexsort((index.id_order[feasible], -scores))[:k]
+    return explain(newcomer, index, batch, evaluation, feasible[order].tolist(), policy)

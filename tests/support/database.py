@@ -1,0 +1,52 @@
+"""Migrate the test database once per run and empty it before each test."""
+
+from __future__ import annotations
+
+from piccolo.conf.apps import Finder
+from piccolo.table import Table
+
+
+def _tables() -> list[type[Table]]:
+    """Every table of every slice, children before parents (safe delete order)."""
+    tables = Finder().get_table_classes()
+    ordered: list[type[Table]] = []
+    remaining = list(tables)
+    while remaining:
+        for table in remaining:
+            referenced_by_remaining = any(
+                fk._foreign_key_meta.resolved_references is table
+                for other in remaining
+                if other is not table
+                for fk in other._meta.foreign_key_columns
+            )
+            if not referenced_by_remaining:
+                ordered.append(table)
+                remaining.remove(table)
+                break
+        else:  # a cycle: fall back to declaration order
+            ordered.extend(remaining)
+            break
+    return ordered
+
+
+async def migrate_once() -> None:
+    from tandem.cli import migrate
+    from tandem.piccolo_conf import DB
+
+    if DB.engine_type == "postgres":
+        # A clean schema each run, so a changed migration is really tested.
+        await DB.run_ddl("DROP SCHEMA public CASCADE")
+        await DB.run_ddl("CREATE SCHEMA public")
+    await migrate()
+
+
+async def wipe() -> None:
+    from tandem.piccolo_conf import DB
+
+    tables = _tables()
+    if DB.engine_type == "postgres":
+        names = ", ".join(f'"{t._meta.tablename}"' for t in tables)
+        await DB.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        return
+    for table in tables:
+        await table.delete(force=True)
