@@ -19,9 +19,15 @@ from matching.records import (
     Policy,
     RankedMentor,
 )
-from matching.vocabulary import FORMAT_LABELS, MEETING_FORMATS, PATHWAY_LABELS
+from matching.vocabulary import MEETING_FORMATS, PATHWAY_LABELS, MeetingFormat
 
 _FIRST_ROW = np.zeros(1, dtype=np.int64)
+_FORMAT_WORDS: dict[MeetingFormat, str] = {
+    "in_person": "in person",
+    "video": "video call",
+    "phone": "phone",
+    "text": "text messages",
+}
 
 
 def check(newcomer: Newcomer, mentor: Mentor, policy: Policy) -> tuple[HardRule, ...]:
@@ -69,13 +75,13 @@ def _reason(
         return f"{_plural(hours, 'shared hour')} a week: {when} your time"
     if factor == "format":
         usable = [
-            FORMAT_LABELS[f].lower()
+            _FORMAT_WORDS[f]
             for f in MEETING_FORMATS
             if f in newcomer.formats
             and f in mentor.formats
             and (f != "in_person" or newcomer.area == mentor.area)
         ]
-        return f"Can meet by {_join(usable)}"
+        return f"Ways to meet that suit you both: {_join(usable)}"
     if factor == "area":
         return f"Can meet in person in {mentor.area}"
     if factor == "lived_experience":

@@ -35,6 +35,7 @@ from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
 from tandem.core.pages import template_globals
 from tandem.home import pages as home_pages
+from tandem.privacy import controllers as privacy
 from tandem.profiles import controllers as profiles_api
 from tandem.profiles import pages as profiles_pages
 from tandem.settings import Settings
@@ -93,6 +94,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             profiles_api.ProfileController,
             *profiles_pages.routes,
             *home_pages.routes,
+            *privacy.routes,
+            # training slice routes
+            # notifications slice routes
             create_static_files_router(
                 path="/static", directories=[WEB / "static"], opt={PUBLIC_OPT_KEY: True}
             ),

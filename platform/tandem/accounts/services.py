@@ -257,3 +257,30 @@ async def set_member_status(caller: Caller, membership_id: int, status: str) -> 
             raise Invalid("You cannot change your own status.")
         await Membership.update({Membership.status: status}).where(Membership.id == membership_id)
         await audit.record(caller, f"member.{status}", "membership", membership_id)
+
+
+async def export_account(caller: Caller) -> dict[str, Any]:
+    """Everything the accounts slice holds about the caller, for their own download."""
+    person = (
+        await Person.select(
+            Person.username, Person.display_name, Person.created_at, Person.last_login_at
+        )
+        .where(Person.id == caller.person_id)
+        .first()
+    )
+    memberships = await Membership.select(
+        Membership.program.name.as_alias("program"),
+        Membership.role,
+        Membership.status,
+        Membership.created_at,
+        Membership.approved_at,
+    ).where(Membership.person == caller.person_id)
+    return {"person": person, "memberships": memberships}
+
+
+async def delete_person(caller: Caller) -> None:
+    """Erase the caller's account. Memberships, profiles and everything hanging off them go with
+    it (ON DELETE CASCADE, chosen for exactly this); the audit trail keeps only ids."""
+    async with db().transaction():
+        await audit.record(caller, "person.deleted", "person", caller.person_id)
+        await Person.delete().where(Person.id == caller.person_id)

@@ -219,3 +219,20 @@ async def paused_mentor_ids(program_id: int) -> set[int]:
         (MentorProfile.program == program_id) & (MentorProfile.paused == True)  # noqa: E712
     )
     return {row["membership"] for row in rows}
+
+
+async def export_profiles(caller: Caller) -> dict[str, Any]:
+    """The caller's own intake or mentor profile (including their pause note) for download."""
+    intake = (
+        await NewcomerProfile.select()
+        .where(NewcomerProfile.membership == caller.membership_id)
+        .output(load_json=True)
+        .first()
+    )
+    mentor = (
+        await MentorProfile.select()
+        .where(MentorProfile.membership == caller.membership_id)
+        .output(load_json=True)
+        .first()
+    )
+    return {"intake": intake, "mentor_profile": mentor}

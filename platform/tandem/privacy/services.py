@@ -1,0 +1,31 @@
+"""A person's right to see and erase what Tandem holds about them, across every slice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tandem.accounts import services as accounts
+from tandem.core.audit import record
+from tandem.core.auth import Caller
+from tandem.core.tables import AuditEvent
+from tandem.profiles import services as profiles
+
+
+async def export_my_data(caller: Caller) -> dict[str, Any]:
+    """One JSON document with the caller's records from every slice, and the audit events
+    about their own actions (ids and actions only, as stored)."""
+    actions = await AuditEvent.select(
+        AuditEvent.action, AuditEvent.entity, AuditEvent.entity_id, AuditEvent.at
+    ).where(AuditEvent.actor_id == caller.person_id)
+    await record(caller, "person.exported", "person", caller.person_id)
+    return {
+        "exported_at": datetime.now(UTC).isoformat(),
+        **await accounts.export_account(caller),
+        **await profiles.export_profiles(caller),
+        "my_actions": actions,
+    }
+
+
+async def delete_my_data(caller: Caller) -> None:
+    await accounts.delete_person(caller)
