@@ -35,15 +35,22 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _migrated_database() -> None:
+@pytest.fixture(scope="session")
+def migrated_database() -> None:
     anyio.run(migrate_once)
 
 
-@pytest.fixture(autouse=True)
-async def clean_database(anyio_backend: str) -> None:
+@pytest.fixture
+async def clean_database(anyio_backend: str, migrated_database: None) -> None:
     """Every test starts from empty tables (rows deleted, schema kept)."""
     await wipe()
+
+
+@pytest.fixture(autouse=True)
+def _database_for_each_test(request: pytest.FixtureRequest) -> None:
+    """Browser tests drive their own server (and Playwright owns the event loop there)."""
+    if request.node.get_closest_marker("browser") is None:
+        request.getfixturevalue("clean_database")
 
 
 @pytest.fixture
