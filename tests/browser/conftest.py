@@ -56,7 +56,7 @@ def base_url() -> Iterator[str]:
         subprocess.run([*litestar, *command], env=env, cwd=ROOT, check=True, capture_output=True)
     port = _free_port()
     log = (workdir / "server.log").open("w")
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+    server = subprocess.Popen(
         [*litestar, "run", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=ROOT,
