@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,9 @@ from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
 from tandem.core.pages import template_globals
 from tandem.home import pages as home_pages
+from tandem.notifications import controllers as notifications_api
+from tandem.notifications import pages as notifications_pages
+from tandem.notifications.worker import running_worker
 from tandem.privacy import controllers as privacy
 from tandem.profiles import controllers as profiles_api
 from tandem.profiles import pages as profiles_pages
@@ -55,12 +58,17 @@ def _lifespan(settings: Settings) -> Any:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         from tandem.piccolo_conf import DB
 
-        if isinstance(DB, PostgresEngine):
+        # The engine is process-wide: a second app in the same process (tests, a restart
+        # check) shares the pool that the first one opened, and only its opener closes it.
+        opened_pool = isinstance(DB, PostgresEngine) and DB.pool is None
+        if opened_pool:
             await DB.start_connection_pool()
         try:
-            yield
+            # The in-process webhook delivery worker (off in tests; see `notifications worker`).
+            async with running_worker(settings) if settings.run_outbox_worker else nullcontext():
+                yield
         finally:
-            if isinstance(DB, PostgresEngine):
+            if opened_pool:
                 await DB.close_connection_pool()
 
     return lifespan
@@ -96,12 +104,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *home_pages.routes,
             *privacy.routes,
             # training slice routes
-            # notifications slice routes
+            *notifications_api.controllers,
+            *notifications_pages.routes,
             create_static_files_router(
                 path="/static", directories=[WEB / "static"], opt={PUBLIC_OPT_KEY: True}
             ),
         ],
         on_app_init=[session_auth.on_app_init],
+        before_request=notifications_pages.put_unread_count,
         stores={"sessions": DatabaseStore("session"), "rate_limit": DatabaseStore("rate")},
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
