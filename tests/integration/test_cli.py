@@ -1,0 +1,64 @@
+"""The command line, run as a person runs it: a separate process on the same database."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+
+from tandem.accounts.tables import Membership, Person, Program
+
+pytestmark = pytest.mark.anyio
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def litestar(*args: str) -> tuple[int, str]:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'platform'}{os.pathsep}{ROOT}"}
+    result = await anyio.run_process(
+        [sys.executable, "-m", "litestar", "--app", "tandem.app:create_app", *args],
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    return result.returncode, (result.stdout + result.stderr).decode()
+
+
+async def test_staff_create_makes_the_program_and_an_admin() -> None:
+    args = ["staff", "create", "--program", "hope", "--program-name", "Hope House",
+            "--username", "ana", "--display-name", "Ana", "--role", "admin",
+            "--password", "a-strong-password"]  # fmt: skip
+    code, output = await litestar(*args)
+    assert code == 0, output
+    assert await Program.exists().where(Program.slug == "hope")
+    membership = await Membership.select(Membership.role, Membership.status).first()
+    assert membership == {"role": "admin", "status": "active"}
+    code, output = await litestar(*args)
+    assert code != 0
+    assert "username is taken" in output
+
+
+async def test_staff_create_refuses_a_short_password() -> None:
+    code, output = await litestar(
+        "staff", "create", "--program", "hope", "--username", "ana", "--display-name", "Ana",
+        "--password", "short",
+    )  # fmt: skip
+    assert code != 0
+    assert "10 characters" in output
+    assert not await Person.exists()
+
+
+async def test_demo_program_has_the_promised_people_and_loads_once() -> None:
+    code, output = await litestar("demo", "load")
+    assert code == 0, output
+    assert "supervisor1" in output
+    rows = await Membership.select(Membership.role, Membership.status)
+    by_role: dict[str, int] = {}
+    for row in rows:
+        by_role[row["role"]] = by_role.get(row["role"], 0) + 1
+    assert by_role == {"admin": 1, "supervisor": 2, "mentor": 40, "newcomer": 100}
+    assert any(r["role"] == "mentor" and r["status"] == "pending" for r in rows)
+    code, output = await litestar("demo", "load")
+    assert "already loaded" in output
