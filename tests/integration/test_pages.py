@@ -8,6 +8,7 @@ import pytest
 from tandem.accounts.tables import Person
 from tandem.core.auth import Role
 from tandem.profiles.tables import NewcomerProfile
+from tests.support.people import PASSWORD
 
 pytestmark = pytest.mark.anyio
 HTML = {"accept": "text/html"}
@@ -103,3 +104,26 @@ async def test_concurrent_sign_ups_with_one_username_give_one_account_and_a_409(
             group.start_soon(sign_up, client)
     assert sorted(codes) == [201, 409]
     assert await Person.count().where(Person.username == "same-name") == 1
+
+
+@pytest.mark.parametrize(
+    ("target", "landing"),
+    [("/intake", "/intake"), ("//evil.example/x", "/home"), ("https://evil.example", "/home")],
+)
+async def test_sign_in_returns_to_the_page_asked_for_on_this_site_only(
+    client, people, target, landing
+) -> None:
+    form = await client.get(f"/login?next={target}", headers=HTML)
+    assert f'name="next" value="{landing}"' in form.text
+    response = await client.post(
+        "/login",
+        data={"username": people.a[Role.NEWCOMER].username, "password": PASSWORD, "next": target},
+        headers=HTML,
+    )
+    assert response.headers["location"] == landing
+
+
+async def test_api_asks_anonymous_callers_to_sign_in(client) -> None:
+    response = await client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Please sign in first."

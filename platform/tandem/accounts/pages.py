@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import FromQuery, URLEncodedBody
+from litestar.params import FromQuery, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from tandem.accounts import services
@@ -27,9 +27,21 @@ async def landing(request: Request[Any, Any, Any]) -> Template | Redirect:
     return Template("accounts/landing.html")
 
 
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never `//evil.example` or a full URL (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/home"
+
+
 @get("/login", opt=public(), include_in_schema=False)
-async def login_page() -> Template:
-    return Template("accounts/login.html", context={"error": None, "username": ""})
+async def login_page(
+    next_path: Annotated[str | None, QueryParameter(name="next")] = None,
+) -> Template:
+    return Template(
+        "accounts/login.html",
+        context={"error": None, "username": "", "next": _safe_next(next_path)},
+    )
 
 
 @post("/login", opt=public(), middleware=[sign_in_rate_limit], include_in_schema=False)
@@ -41,11 +53,12 @@ async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template 
             context={
                 "error": "That username and password do not match. Please try again.",
                 "username": data.get("username", ""),
+                "next": _safe_next(data.get("next")),
             },
             status_code=400,
         )
     request.set_session({"membership_id": caller.membership_id})
-    return Redirect("/home")
+    return Redirect(_safe_next(data.get("next")))
 
 
 @get("/signup", opt=public(), include_in_schema=False)

@@ -87,8 +87,12 @@ def _domain_error(request: Request[Any, Any, Any], error: DomainError) -> Respon
 
 
 def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-    if error.status_code == HTTP_401_UNAUTHORIZED and _wants_html(request):
-        return Redirect(f"/login?next={quote(request.url.path)}")
+    if error.status_code == HTTP_401_UNAUTHORIZED:
+        if _wants_html(request):
+            return Redirect(f"/login?next={quote(request.url.path)}")
+        if error.detail in {"no session data found", "Unauthorized"}:
+            # Litestar's own wording; people (and API clients) need to know what to do.
+            return _respond(request, error.status_code, "Please sign in first.", None)
     extra: Any = error.extra if isinstance(error, ValidationException) else None
     if isinstance(extra, list):
         extra = {"errors": extra}
