@@ -7,7 +7,6 @@ from piccolo.columns import (
     Boolean,
     Bytea,
     ForeignKey,
-    Integer,
     OnDelete,
     Timestamptz,
     Varchar,
@@ -58,4 +57,3 @@ class SessionRecord(Table, tablename="session_record"):
     key = Varchar(length=200, unique=True)
     value = Bytea()
     expires_at = Timestamptz(null=True, default=None, index=True)
-    attempts = Integer(default=0)
