@@ -15,11 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.index import Floats, Ints, MentorIndex, NewcomerBatch, evaluate
+from matching.index import Floats, Ints, MentorIndex, NewcomerBatch, conflict_rows, evaluate
 from matching.records import Assignment, Match, Mentor, Newcomer, Policy, Unmatched
-from matching.solvers import solve_flow, solve_greedy
+from matching.shortlist import Float32s as Floats32
+from matching.shortlist import shortlist_blocks
+from matching.solvers import solve_auction, solve_flow, solve_greedy
 
 PAIRS_PER_BLOCK = 1 << 20  # bounds memory: a block's arrays are a few MB each
+# Up to this many candidate edges the exact sparse solver is quick; beyond, the auction is faster
+# by far and within 0.01 points per matched newcomer of it.
+EXACT_UP_TO_EDGES = 20_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +48,8 @@ def waiting_bonus(newcomers: Sequence[Newcomer], policy: Policy) -> Floats:
         return np.zeros(0)
     since = np.array([n.waiting_since.toordinal() for n in newcomers], dtype=np.float64)
     waited = (since.max() - since) / max(policy.waiting_full_days, 1)
-    return policy.bonus_base() + policy.waiting_bonus * np.minimum(waited, 1.0)
+    bonus: Floats = policy.bonus_base() + policy.waiting_bonus * np.minimum(waited, 1.0)
+    return bonus
 
 
 def _blocks(count: int, width: int) -> list[np.ndarray]:
@@ -58,8 +64,61 @@ def scored_blocks(
     out = []
     for block in _blocks(len(rows), len(cols)):
         evaluation = evaluate(batch, rows[block], index, cols, policy)
-        out.append((rows[block], np.where(evaluation.feasible(), evaluation.score(policy), -np.inf)))
+        out.append(
+            (rows[block], np.where(evaluation.feasible(), evaluation.score(policy), -np.inf))
+        )
     return out
+
+
+def dense_values(batch: NewcomerBatch, index: MentorIndex, policy: Policy, bonus: Floats) -> Floats:
+    """Score plus bonus for every pair (-inf = infeasible): the exact solver's input."""
+    cols = np.arange(len(index), dtype=np.int64)
+    rows = np.arange(len(batch), dtype=np.int64)
+    values = np.full((len(batch), len(index)), -np.inf)
+    for block, scores in scored_blocks(batch, rows, index, cols, policy):
+        values[block] = scores + bonus[block, None]
+    return values
+
+
+def _best_mentors(
+    batch: NewcomerBatch, index: MentorIndex, policy: Policy, per_newcomer: int
+) -> tuple[Ints, Ints, Ints]:
+    """Each newcomer's best mentors by the shortlist: (rows, cols, feasible count per row)."""
+    feasible_count = np.zeros(len(batch), dtype=np.int64)
+    found_rows: list[Ints] = [np.zeros(0, dtype=np.int64)]
+    found_cols: list[Ints] = [np.zeros(0, dtype=np.int64)]
+    for block in shortlist_blocks(batch, index, policy, PAIRS_PER_BLOCK):
+        rows, cols, scores = block.rows, block.cols, block.scores
+        feasible_count[rows] = np.isfinite(scores).sum(axis=1)
+        keep = min(per_newcomer, len(cols))
+        best = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
+        chosen = np.isfinite(np.take_along_axis(scores, best, axis=1))
+        found_rows.append(np.broadcast_to(rows[:, None], best.shape)[chosen])
+        found_cols.append(cols[best[chosen]])
+    return np.concatenate(found_rows), np.concatenate(found_cols), feasible_count
+
+
+def _best_newcomers(
+    batch: NewcomerBatch, index: MentorIndex, policy: Policy, mentors: Ints, per_mentor: int
+) -> tuple[Ints, Ints]:
+    """The given mentors' best newcomers by the shortlist: (rows, cols)."""
+    found_rows: list[Ints] = [np.zeros(0, dtype=np.int64)]
+    found_cols: list[Ints] = [np.zeros(0, dtype=np.int64)]
+    found_scores: list[Floats32] = [np.zeros(0, dtype=np.float32)]
+    for block in shortlist_blocks(batch, index, policy, PAIRS_PER_BLOCK, mentors):
+        by_mentor = block.scores.T
+        keep = min(per_mentor, len(block.rows))
+        best = np.argpartition(-by_mentor, keep - 1, axis=1)[:, :keep]
+        best_scores = np.take_along_axis(by_mentor, best, axis=1)
+        chosen = np.isfinite(best_scores)
+        found_rows.append(block.rows[best[chosen]])
+        found_cols.append(np.broadcast_to(block.cols[:, None], best.shape)[chosen])
+        found_scores.append(best_scores[chosen])
+    rows, cols = np.concatenate(found_rows), np.concatenate(found_cols)
+    order = np.lexsort((rows, -np.concatenate(found_scores), cols))
+    rows, cols = rows[order], cols[order]
+    place = np.arange(len(cols)) - np.searchsorted(cols, cols)
+    return rows[place < per_mentor], cols[place < per_mentor]
 
 
 def candidate_graph(
@@ -69,47 +128,36 @@ def candidate_graph(
     bonus: Floats,
     *,
     per_newcomer: int = 16,
-    per_mentor: int = 8,
+    per_mentor: int = 16,
 ) -> CandidateGraph:
-    """Each newcomer's `per_newcomer` best mentors and each mentor's `per_mentor` best newcomers."""
-    cols = index.usable(policy)
-    rows_all = np.arange(len(batch), dtype=np.int64)
-    feasible_count = np.zeros(len(batch), dtype=np.int64)
-    found_rows: list[Ints] = []
-    found_cols: list[Ints] = []
-    found_scores: list[Floats] = []
-    top_score = np.full((0, len(cols)), -np.inf)
-    top_row = np.zeros((0, len(cols)), dtype=np.int64)
-    for rows, scores in scored_blocks(batch, rows_all, index, cols, policy):
-        feasible_count[rows] = np.isfinite(scores).sum(axis=1)
-        keep = min(per_newcomer, len(cols))
-        if keep:
-            best = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
-            found_rows.append(np.repeat(rows, keep))
-            found_cols.append(best.ravel())
-            found_scores.append(np.take_along_axis(scores, best, axis=1).ravel())
-        # Merge this block into each mentor's running best newcomers.
-        pool_score = np.vstack([top_score, scores])
-        pool_row = np.vstack([top_row, np.broadcast_to(rows[:, None], scores.shape)])
-        if len(pool_score) > per_mentor:
-            best = np.argpartition(-pool_score, per_mentor - 1, axis=0)[:per_mentor]
-            pool_score = np.take_along_axis(pool_score, best, axis=0)
-            pool_row = np.take_along_axis(pool_row, best, axis=0)
-        top_score, top_row = pool_score, pool_row
-    found_rows.append(top_row.ravel())
-    found_cols.append(np.tile(np.arange(len(cols)), len(top_row)))
-    found_scores.append(top_score.ravel())
-    r = np.concatenate(found_rows)
-    c = np.concatenate(found_cols)
-    s = np.concatenate(found_scores)
-    real = np.isfinite(s)
-    key, first = np.unique(r[real] * len(cols) + c[real], return_index=True)
-    r, c, s = r[real][first], cols[c[real][first]], s[real][first]
+    """Each newcomer's best mentors, plus newcomers for mentors few rank highly; scored exactly.
+
+    By the shortlist's estimate, each newcomer keeps its `per_newcomer` best mentors. A mentor
+    that ends up with fewer than `per_mentor` candidates gets a second pass against every
+    newcomer, keeping its `per_mentor` best: without it, a mentor nobody ranks near the top has
+    no candidates although the optimum gives it the newcomers who cannot have their favourites.
+    """
+    r, c, feasible_count = _best_mentors(batch, index, policy, per_newcomer)
+    few = np.flatnonzero(np.bincount(c, minlength=len(index)) < per_mentor)
+    if len(few):
+        more_r, more_c = _best_newcomers(batch, index, policy, few, per_mentor)
+        r = np.concatenate([r, more_r])
+        c = np.concatenate([c, more_c])
+    _, first = np.unique(r * max(len(index), 1) + c, return_index=True)
+    r, c = r[first], c[first]
+    exact = np.empty(len(r))
+    feasible = np.empty(len(r), dtype=bool)
+    for start in range(0, len(r), PAIRS_PER_BLOCK):
+        part = slice(start, start + PAIRS_PER_BLOCK)
+        evaluation = evaluate(batch, r[part], index, c[part], policy, pairs=True)
+        exact[part] = evaluation.score(policy)
+        feasible[part] = evaluation.feasible()
+    r, c, exact = r[feasible], c[feasible], exact[feasible]
     return CandidateGraph(
         rows=r,
         cols=c,
-        score=s,
-        value=s + bonus[r],
+        score=exact,
+        value=exact + bonus[r],
         capacity=np.maximum(index.remaining, 0),
         feasible_count=feasible_count,
     )
@@ -162,22 +210,32 @@ def assign(
     batch = NewcomerBatch.build(newcomers, index)
     bonus = waiting_bonus(newcomers, policy)
     graph = candidate_graph(batch, index, policy, bonus)
-    chosen = solve_flow(graph.rows, graph.cols, graph.value, graph.capacity)
+    solve = solve_flow if len(graph.rows) <= EXACT_UP_TO_EDGES else solve_auction
+    chosen = solve(graph.rows, graph.cols, graph.value, graph.capacity)
     matched_col = np.full(len(batch), -1, dtype=np.int64)
     score = np.zeros(len(batch))
     matched_col[graph.rows[chosen]] = graph.cols[chosen]
     score[graph.rows[chosen]] = graph.score[chosen]
     fill_spare_places(batch, index, policy, bonus, matched_col, score)
+    can_be_served = graph.feasible_count > 0
+    # The shortlist's count is exact except for the rules it leaves to the exact pass.
+    unsure = np.flatnonzero(
+        (matched_col < 0)
+        & can_be_served
+        & ((policy.min_shared_hours > 0) | batch.excludes | conflict_rows(batch, policy.conflicts))
+    )
+    for rows, scores in scored_blocks(batch, unsure, index, index.usable(policy), policy):
+        can_be_served[rows] = np.isfinite(scores).any(axis=1)
     matches = tuple(
         Match(n.id, index.mentors[c].id, float(s))
         for n, c, s in zip(newcomers, matched_col.tolist(), score.tolist(), strict=True)
         if c >= 0
     )
     unmatched = tuple(
-        Unmatched(n.id, "capacity_exhausted" if count else "no_feasible_mentor")
-        for n, c, count in zip(
-            newcomers, matched_col.tolist(), graph.feasible_count.tolist(), strict=True
+        Unmatched(n.id, "capacity_exhausted" if served else "no_feasible_mentor")
+        for n, c, served in zip(
+            newcomers, matched_col.tolist(), can_be_served.tolist(), strict=True
         )
         if c < 0
     )
-    return Assignment(matches, unmatched, float(score[matched_col >= 0].sum()))
+    return Assignment(matches, unmatched, sum(m.score for m in matches))

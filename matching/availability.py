@@ -57,18 +57,18 @@ def local_masks(slot_lists: Sequence[Sequence[Slot]]) -> npt.NDArray[np.bool_]:
     """One row per person: which local quarters of the week they are available."""
     starts: list[int] = []
     ends: list[int] = []
-    owners: list[int] = []
     for person, slots in enumerate(slot_lists):
         for slot in slots:
             validate_slot(slot)
             weekday, start, end = slot
-            starts.append(weekday * QUARTERS_PER_DAY + start // 15)
-            ends.append(weekday * QUARTERS_PER_DAY + -(-end // 15))
-            owners.append(person)
-    edges = np.zeros((len(slot_lists), QUARTERS_PER_WEEK + 1), dtype=np.int16)
-    np.add.at(edges, (owners, starts), 1)
-    np.add.at(edges, (owners, ends), -1)
-    return np.cumsum(edges[:, :QUARTERS_PER_WEEK], axis=1) > 0
+            starts.append(person * QUARTERS_PER_WEEK + weekday * QUARTERS_PER_DAY + start // 15)
+            ends.append(person * QUARTERS_PER_WEEK + weekday * QUARTERS_PER_DAY + -(-end // 15))
+    first = np.array(starts, dtype=np.int64)
+    length = np.array(ends, dtype=np.int64) - first
+    covered = np.repeat(first - np.cumsum(length) + length, length) + np.arange(int(length.sum()))
+    mask = np.zeros(len(slot_lists) * QUARTERS_PER_WEEK, dtype=np.bool_)
+    mask[covered] = True
+    return mask.reshape(len(slot_lists), QUARTERS_PER_WEEK)
 
 
 def utc_bitmaps(
@@ -136,3 +136,19 @@ def describe_shared(shared: Bitmaps, time_zone: str, reference_week: dt.date) ->
     return ", ".join(
         f"{_join(names)} {_join([_span(s, e) for s, e in spans])}" for spans, names in days.items()
     )
+
+
+def hour_bitmaps(quarters: Bitmaps) -> Bitmaps:
+    """Coarsen quarter-hour bitmaps to whole hours (an hour counts if any quarter of it does).
+
+    Three words instead of eleven: the shortlist's cheap, never-too-low estimate of overlap.
+    """
+    out = np.zeros((len(quarters), 3), dtype=np.uint64)
+    step = 1 << 14
+    for start in range(0, len(quarters), step):
+        chunk = quarters[start : start + step].astype("<u8").view(np.uint8)
+        bits = np.unpackbits(chunk, axis=1, bitorder="little")[:, :QUARTERS_PER_WEEK]
+        hours = np.zeros((len(bits), 192), dtype=np.bool_)
+        hours[:, :168] = bits.reshape(len(bits), 168, 4).any(axis=2)
+        out[start : start + step] = np.packbits(hours, axis=1, bitorder="little").view("<u8")
+    return out

@@ -51,7 +51,10 @@ def _masks(sets: Sequence[frozenset[str]], bits: dict[str, int]) -> npt.NDArray[
 
 
 def _tfidf(bios: Sequence[str]) -> tuple[Any, sparse.csr_array | None]:
-    """Fit TF-IDF on the mentors' bios; (None, None) when the bios hold no words at all."""
+    """Fit TF-IDF on the mentors' bios (mentors x terms, rows L2-normalised).
+
+    (None, None) when the bios hold no words at all.
+    """
     if not any(bios):
         return None, None
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -61,7 +64,7 @@ def _tfidf(bios: Sequence[str]) -> tuple[Any, sparse.csr_array | None]:
         matrix = vectorizer.fit_transform(bios)
     except ValueError:  # empty vocabulary: every bio blank or stop words only
         return None, None
-    return vectorizer, sparse.csr_array(matrix.T)
+    return vectorizer, sparse.csr_array(matrix)
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,7 +89,8 @@ class MentorIndex:
     tag_bits: dict[str, int]
     area_codes: dict[str, int]
     vectorizer: Any
-    bios_by_term: sparse.csr_array | None  # terms x mentors, rows L2-normalised per mentor
+    bios: sparse.csr_array | None  # mentors x terms, for pair-by-pair similarity
+    bios_by_term: sparse.csr_array | None  # terms x mentors, for one newcomer against all
     terms: tuple[str, ...]
 
     @classmethod
@@ -106,7 +110,7 @@ class MentorIndex:
         load = np.array([m.current_load for m in mentors], dtype=np.int64)
         remaining = np.array([m.remaining_capacity for m in mentors], dtype=np.int64)
         total = load + np.maximum(remaining, 0)
-        vectorizer, bios_by_term = _tfidf([m.bio for m in mentors] if text else [])
+        vectorizer, bios = _tfidf([m.bio for m in mentors] if text else [])
         ids = [m.id for m in mentors]
         return cls(
             mentors=mentors,
@@ -130,12 +134,13 @@ class MentorIndex:
                 [m.availability for m in mentors],
                 [m.time_zone for m in mentors],
                 policy.reference_week,
-            ).reshape(len(mentors), -1),
+            ),
             language_bits=language_bits,
             tag_bits=tag_bits,
             area_codes=area_codes,
             vectorizer=vectorizer,
-            bios_by_term=bios_by_term,
+            bios=bios,
+            bios_by_term=None if bios is None else sparse.csr_array(bios.T),
             terms=() if vectorizer is None else tuple(vectorizer.get_feature_names_out()),
         )
 
@@ -160,6 +165,7 @@ class NewcomerBatch:
     wants_in_person: Bools
     pathways: npt.NDArray[np.int64]
     strict: Bools
+    excludes: Bools  # has excluded mentors
     pathway_base: Floats  # pathway factor = base + scale * table value
     pathway_scale: Floats
     area: Ints  # -2 never equals a mentor's code
@@ -189,7 +195,7 @@ class NewcomerBatch:
         scale = np.where(pathways == 0, 0.0, scale)
         formats = np.array([mask_of(n.formats, MEETING_FORMATS) for n in newcomers], np.int64)
         hopes = None
-        if index.vectorizer is not None:
+        if index.vectorizer is not None and newcomers:
             hopes = sparse.csr_array(index.vectorizer.transform([n.hopes for n in newcomers]))
         return cls(
             newcomers=newcomers,
@@ -199,6 +205,7 @@ class NewcomerBatch:
             wants_in_person=(formats & IN_PERSON_BIT) != 0,
             pathways=pathways,
             strict=np.array([n.pathway_strictness == "strict" for n in newcomers], dtype=bool),
+            excludes=np.array([bool(n.excluded_mentor_ids) for n in newcomers], dtype=bool),
             pathway_base=base,
             pathway_scale=scale,
             area=np.array([index.area_codes.get(n.area or "", -2) for n in newcomers], np.int64),
@@ -209,7 +216,7 @@ class NewcomerBatch:
                 [n.availability for n in newcomers],
                 [n.time_zone for n in newcomers],
                 index.reference_week,  # type: ignore[arg-type]
-            ).reshape(len(newcomers), -1),
+            ),
             hopes=hopes,
         )
 
@@ -249,42 +256,75 @@ def _conflicts_by_newcomer(conflicts: frozenset[tuple[str, str]]) -> dict[str, f
     return {k: frozenset(v) for k, v in grouped.items()}
 
 
-def _blocked(blocked_per_row: Sequence[frozenset[str]], index: MentorIndex, cols: Ints) -> Bools:
-    """True at (row, col) where the row's newcomer blocks that column's mentor."""
-    out = np.zeros((len(blocked_per_row), len(cols)), dtype=bool)
-    if not any(blocked_per_row):
+def _blocked(
+    blocked: dict[int, frozenset[str]], shape: tuple[int, ...], index: MentorIndex, cols: Ints
+) -> Bools:
+    """True where a row's newcomer blocks the column's mentor.
+
+    `blocked` maps positions in the block's rows to mentor ids, for the few rows that block any.
+    """
+    out = np.zeros(shape, dtype=bool)
+    if len(shape) == 1:
+        for i, mentor_ids in blocked.items():
+            out[i] = index.mentors[cols[i]].id in mentor_ids
         return out
     where = np.full(len(index), -1, dtype=np.int64)
     where[cols] = np.arange(len(cols))
-    for r, mentor_ids in enumerate(blocked_per_row):
+    for i, mentor_ids in blocked.items():
         found = where[[index.position[m] for m in mentor_ids if m in index.position]]
-        out[r, found[found >= 0]] = True
+        out[i, found[found >= 0]] = True
     return out
 
 
-def _text_similarity(batch: NewcomerBatch, rows: Ints, index: MentorIndex, cols: Ints) -> Floats:
-    if batch.hopes is None or index.bios_by_term is None:
-        return np.zeros((len(rows), len(cols)))
+@lru_cache(maxsize=1)
+def conflict_rows(batch: NewcomerBatch, conflicts: frozenset[tuple[str, str]]) -> Bools:
+    """Which newcomers of the batch have a recorded conflict (cached: assign asks per block)."""
+    ids = {newcomer_id for newcomer_id, _ in conflicts}
+    return np.array([n.id in ids for n in batch.newcomers], dtype=bool).reshape(len(batch))
+
+
+def _text_similarity(
+    batch: NewcomerBatch, rows: Ints, index: MentorIndex, cols: Ints, pairs: bool
+) -> Floats:
+    """TF-IDF cosine of hopes and bios (both rows are L2-normalised, so a dot product)."""
+    if batch.hopes is None or index.bios is None or index.bios_by_term is None:
+        return np.zeros(len(rows) if pairs else (len(rows), len(cols)))
+    if pairs:
+        products = batch.hopes[rows].multiply(index.bios[cols])
+        return np.asarray(products.sum(axis=1), dtype=np.float64).reshape(len(rows))
     product = batch.hopes[rows] @ index.bios_by_term
-    return np.asarray(product[:, cols].toarray(), dtype=np.float64)
+    return np.asarray(product.toarray()[:, cols], dtype=np.float64)
 
 
 def evaluate(
-    batch: NewcomerBatch, rows: Ints, index: MentorIndex, cols: Ints, policy: Policy
+    batch: NewcomerBatch,
+    rows: Ints,
+    index: MentorIndex,
+    cols: Ints,
+    policy: Policy,
+    *,
+    pairs: bool = False,
 ) -> Evaluation:
-    """Every hard rule and factor for newcomers `rows` against mentors `cols`."""
+    """Every hard rule and factor for newcomers `rows` against mentors `cols`.
+
+    By default the result is rows x cols; with `pairs=True`, rows[i] is paired with cols[i] only
+    (how `assign` re-scores its candidate edges exactly).
+    """
     if policy.reference_week != index.reference_week:
         raise ValueError("the index was built for another reference week; rebuild it")
-    n = {name: getattr(batch, name)[rows][:, None] for name in _NEWCOMER_FIELDS}
-    m = {name: getattr(index, name)[cols][None, :] for name in _MENTOR_FIELDS}
-    shape = (len(rows), len(cols))
+    row_at = rows if pairs else rows[:, None]
+    col_at = cols if pairs else cols[None, :]
+    n = {name: getattr(batch, name)[row_at] for name in _NEWCOMER_FIELDS}
+    m = {name: getattr(index, name)[col_at] for name in _MENTOR_FIELDS}
+    shape = (len(rows),) if pairs else (len(rows), len(cols))
     same_area = n["area"] == m["area"]
     usable_formats = n["formats"] & m["formats"] & np.where(same_area, ALL_FORMATS, ~IN_PERSON_BIT)
-    quarters = shared_quarters(batch.availability[rows][:, None, :], index.availability[cols][None])
+    quarters = shared_quarters(batch.availability[row_at], index.availability[col_at])
     hours = quarters / 4.0
     shared_tags = np.bitwise_count(n["tags"] & m["tags"]).astype(np.float64)
-    people = [batch.newcomers[r] for r in rows]
     conflicts = _conflicts_by_newcomer(policy.conflicts)
+    excluding = np.flatnonzero(batch.excludes[rows]).tolist()
+    conflicted = np.flatnonzero(conflict_rows(batch, policy.conflicts)[rows]).tolist()
     failures: dict[HardRule, Bools] = {
         "mentor_recovery_below_minimum": np.broadcast_to(
             m["recovery"] < policy.min_mentor_recovery_days, shape
@@ -294,9 +334,11 @@ def evaluate(
         "no_shared_format": usable_formats == 0,
         "gender_choice": (n["wanted_gender"] >= 0) & (n["wanted_gender"] != m["gender"]),
         "strict_pathway": n["strict"] & ((n["pathways"] & m["pathways"]) == 0),
-        "excluded_by_newcomer": _blocked([p.excluded_mentor_ids for p in people], index, cols),
+        "excluded_by_newcomer": _blocked(
+            {i: batch.newcomers[rows[i]].excluded_mentor_ids for i in excluding}, shape, index, cols
+        ),
         "conflict_of_interest": _blocked(
-            [conflicts.get(p.id, frozenset()) for p in people], index, cols
+            {i: conflicts[batch.newcomers[rows[i]].id] for i in conflicted}, shape, index, cols
         ),
         "too_few_shared_hours": hours < policy.min_shared_hours,
     }
@@ -310,11 +352,11 @@ def evaluate(
         "lived_experience": np.divide(
             shared_tags, n["tag_count"], out=np.zeros(shape), where=n["tag_count"] > 0
         ),
-        "hopes_bio": _text_similarity(batch, rows, index, cols),
+        "hopes_bio": _text_similarity(batch, rows, index, cols, pairs),
         "load_balance": np.broadcast_to(m["load_room"], shape),
     }
     return Evaluation(
-        failures=failures,
+        failures={k: np.broadcast_to(v, shape) for k, v in failures.items()},
         values={k: np.broadcast_to(v, shape) for k, v in values.items()},
         shared_quarters=quarters,
     )

@@ -60,6 +60,8 @@ def _reason(
     if factor == "pathway":
         pathways = pathway_pairs_text(newcomer.pathways, mentor.pathways)
         labels = [PATHWAY_LABELS[p] for p in pathways]
+        if not labels:
+            return "You are open to any pathway"
         if all(p in mentor.pathways and p in newcomer.pathways for p in pathways):
             return f"Both follow {_join(labels)}"
         return f"Your pathway ({labels[0]}) and theirs ({labels[1]}) can work together"
@@ -87,13 +89,14 @@ def _reason(
     if factor == "lived_experience":
         shared_tags = sorted(newcomer.lived_experience & mentor.lived_experience)
         return "Shared lived experience: " + ", ".join(t.replace("_", " ") for t in shared_tags)
-    if factor == "hopes_bio":
-        assert batch.hopes is not None and index.bios_by_term is not None  # noqa: S101
+    if factor == "hopes_bio" and batch.hopes is not None and index.bios_by_term is not None:
         weights = batch.hopes[[0]].toarray()[0] * index.bios_by_term[:, [col]].toarray()[:, 0]
         top = [index.terms[t] for t in np.argsort(-weights, kind="stable")[:3] if weights[t] > 0]
         return f"What you hope for echoes their bio ({', '.join(top)})"
-    taken = mentor.current_load
-    return f"Has room: {taken} of {taken + mentor.remaining_capacity} places taken"
+    if factor == "load_balance":
+        taken = mentor.current_load
+        return f"Has room: {taken} of {taken + mentor.remaining_capacity} places taken"
+    raise ValueError(f"no reason text for factor {factor!r}")
 
 
 def explain(

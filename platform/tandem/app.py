@@ -42,6 +42,8 @@ from tandem.privacy import controllers as privacy
 from tandem.profiles import controllers as profiles_api
 from tandem.profiles import pages as profiles_pages
 from tandem.settings import Settings
+from tandem.training import controllers as training_api
+from tandem.training import pages as training_pages
 
 WEB = Path(__file__).parent / "web"
 
@@ -103,7 +105,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *profiles_pages.routes,
             *home_pages.routes,
             *privacy.routes,
-            # training slice routes
+            training_api.TrainingController,
+            training_api.TrainingComplianceController,
+            *training_pages.routes,
             *notifications_api.controllers,
             *notifications_pages.routes,
             create_static_files_router(

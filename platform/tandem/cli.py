@@ -38,6 +38,8 @@ class TandemCLIPlugin(CLIPluginProtocol):
         cli.add_command(db_group)
         cli.add_command(demo_group)
         cli.add_command(staff_group)
+        cli.add_command(notifications_group)
+        cli.add_command(training_group)
 
 
 @click.group(name="db", help="Database schema.")
@@ -49,6 +51,16 @@ def db_group() -> None:
 def migrate_command() -> None:
     _run(migrate())
     click.echo("Migrations are up to date.")
+
+
+@db_group.command(name="prune-sessions", help="Delete expired sessions and rate-limit counters.")
+def prune_sessions_command() -> None:
+    from tandem.accounts.store import DatabaseStore
+
+    async def prune() -> int:
+        return sum([await DatabaseStore(ns).delete_expired() for ns in ("session", "rate")])
+
+    click.echo(f"Deleted {_run(prune())} expired rows.")
 
 
 @click.group(name="demo", help="Demo data.")
@@ -115,6 +127,96 @@ def staff_create(
     except DomainError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Created {role} {username!r} (membership {membership_id}) in {program_slug!r}.")
+
+
+@click.group(name="training", help="The mentor training track.")
+def training_group() -> None:
+    pass
+
+
+@training_group.command(
+    name="validate", help="Check the training content; print each problem with file and line."
+)
+@click.option(
+    "--path",
+    "content_path",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="A content folder (default: the packaged training_content/).",
+)
+def training_validate(content_path: str | None) -> None:
+    from pathlib import Path
+
+    from tandem.training.content import CONTENT_ROOT, validate
+
+    track, errors = validate(Path(content_path) if content_path else CONTENT_ROOT)
+    if errors or track is None:
+        for error in errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException(f"{len(errors)} problem(s) in the training content.")
+    click.echo(f"{track.title} (version {track.version}): {len(track.modules)} modules, valid.")
+    for module in track.modules:
+        critical = sum(question.critical for question in module.questions)
+        click.echo(
+            f"  {module.id:<28} v{module.version}  pool {len(module.questions):>3} "
+            f"(critical {critical})  quiz {module.quiz_length}  renew {module.renewal_months} mo"
+        )
+
+
+@click.group(name="notifications", help="Webhook delivery: the worker and retries.")
+def notifications_group() -> None:
+    pass
+
+
+async def run_outbox_worker() -> None:
+    """Deliver webhooks until SIGTERM or Ctrl+C; in-flight deliveries finish first."""
+    import signal
+
+    from piccolo.engine.postgres import PostgresEngine
+
+    from tandem.notifications.worker import OutboxWorker
+    from tandem.piccolo_conf import DB
+    from tandem.settings import Settings
+
+    if isinstance(DB, PostgresEngine):
+        await DB.start_connection_pool()
+    worker = OutboxWorker(Settings.from_env())
+
+    async def stop_on_signal() -> None:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            async for _ in signals:
+                worker.stop()
+                return
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(stop_on_signal)
+            await worker.run()
+            group.cancel_scope.cancel()
+    finally:
+        await worker.aclose()
+        if isinstance(DB, PostgresEngine):
+            await DB.close_connection_pool()
+
+
+@notifications_group.command(name="worker", help="Deliver webhooks until stopped (Ctrl+C).")
+def notifications_worker() -> None:
+    click.echo("Delivering webhooks. Press Ctrl+C to stop.", err=True)
+    _run(run_outbox_worker())
+    click.echo("Stopped.", err=True)
+
+
+@notifications_group.command(name="retry", help="Queue an event's failed deliveries again.")
+@click.argument("event_id", type=int)
+def notifications_retry(event_id: int) -> None:
+    from tandem.core.errors import DomainError
+    from tandem.notifications.services import retry_event
+
+    try:
+        result = _run(retry_event(None, event_id))
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"Event {event_id}: {result.requeued} delivery(ies) queued again.")
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ aliases; nothing here is about a real person.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from tandem.accounts import services as accounts
 from tandem.accounts.passwords import hash_password
@@ -15,6 +15,10 @@ from tandem.accounts.tables import Membership, Program
 from tandem.core.auth import Caller, Role
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake, Slot
+from tandem.training import services as training
+from tandem.training.clock import clock
+from tandem.training.content import current_track
+from tandem.training.schemas import Attempt
 
 DEMO_PROGRAM = "riverside"
 DEMO_PASSWORD = "tandem-demo-2026"  # noqa: S105 - printed for people trying the demo
@@ -88,6 +92,62 @@ async def _caller(membership_id: int) -> Caller:
     return caller
 
 
+def _answers(attempt: Attempt, *, well: bool) -> dict[str, int]:
+    """Answer a demo quiz from the content's own key (well) or one option off (not well)."""
+    module = current_track().module(attempt.module_id)
+    assert module is not None  # noqa: S101 - the attempt was drawn from it
+    answers = {}
+    for shown in attempt.questions:
+        question = module.question(shown.id)
+        assert question is not None  # noqa: S101
+        shift = 0 if well else 1
+        answers[shown.id] = (question.correct_index + shift) % len(question.options)
+    return answers
+
+
+async def _take(caller: Caller, module_ids: list[str], when: datetime, *, well: bool) -> None:
+    """Read each module and take its quiz at `when` (a few minutes apart), through the services."""
+    # One transaction per mentor: SQLite then keeps one connection instead of one per query.
+    with clock.frozen(when):
+        async with accounts.db().transaction():
+            for module_id in module_ids:
+                await training.open_lesson(caller, module_id)
+                attempt = await training.start_attempt(caller, module_id)
+                await training.submit_attempt(caller, attempt.id, _answers(attempt, well=well))
+                clock.advance(timedelta(minutes=25))
+
+
+# Mentors (by index) part-way through the track: how many modules each has passed.
+IN_TRAINING = {26: 3, 27: 1, 28: 2, 29: 4, 30: 5}
+
+
+async def _train(caller: Caller, index: int) -> None:
+    """Put demo mentor `index` in one training state, so every state can be seen.
+
+    0-5 pending review (two of them already training), 6-25 and 36-39 whole track passed and
+    current (spread over the past year, two renew soon; 36-39 are paused), 26-30 part-way,
+    31 locked after three tries, 32 expired 10 days ago (existing matches in their grace period),
+    33 expired 55 days ago, 34-35 not started.
+    """
+    now = datetime.now(UTC)
+    modules = [module.id for module in current_track().modules]
+    if index in (1, 2):
+        await _take(caller, modules[:2], now - timedelta(days=5), well=True)
+    elif 6 <= index <= 25 or index >= 36:
+        # Passed over the past year; 10 and 18 passed 350 days ago, so their safety modules are
+        # due for renewal within the month.
+        days_ago = 350 if index % 8 == 2 else 20 + (index * 17) % 300
+        await _take(caller, modules, now - timedelta(days=days_ago), well=True)
+    elif index in IN_TRAINING:
+        await _take(caller, modules[: IN_TRAINING[index]], now - timedelta(days=3), well=True)
+    elif index == 31:
+        await _take(caller, modules[:1], now - timedelta(days=9), well=True)
+        for days_ago in (8, 7, 5):  # each after a review, the third after the day's wait
+            await _take(caller, modules[1:2], now - timedelta(days=days_ago), well=False)
+    elif index in (32, 33):
+        await _take(caller, modules, now - timedelta(days=375 if index == 32 else 420), well=True)
+
+
 async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
     """Create the demo program. Returns the logins to print, or None if it already exists."""
     if await Program.exists().where(Program.slug == DEMO_PROGRAM):
@@ -113,7 +173,7 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
         logins.append(("supervisor", f"supervisor{index}", DEMO_PASSWORD))
     staff = await _caller(admin)
 
-    # 40 mentors: 6 pending review, 4 paused, the rest approved.
+    # 40 mentors: 6 pending review, 4 paused, the rest approved; training states in `_train`.
     today = date.today()
     for index in range(40):
         membership_id = await member(
@@ -135,7 +195,9 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
             await accounts.approve_mentor(staff, membership_id)
         if index >= 36:
             await profiles.set_paused(await _caller(membership_id), True)
-    logins.append(("mentor (approved)", "mentor07", DEMO_PASSWORD))
+        await _train(await _caller(membership_id), index)
+    logins.append(("mentor (trained)", "mentor07", DEMO_PASSWORD))
+    logins.append(("mentor (in training)", "mentor27", DEMO_PASSWORD))
     logins.append(("mentor (pending review)", "mentor01", DEMO_PASSWORD))
 
     # 100 newcomers; the last 10 have not filled in their intake yet.

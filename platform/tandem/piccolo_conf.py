@@ -29,7 +29,7 @@ APP_REGISTRY = AppRegistry(
         "tandem.core.piccolo_app",
         "tandem.accounts.piccolo_app",
         "tandem.profiles.piccolo_app",
-        # "tandem.training.piccolo_app",
-        # "tandem.notifications.piccolo_app",
+        "tandem.training.piccolo_app",
+        "tandem.notifications.piccolo_app",
     ]
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from msgspec import Struct, ValidationError, convert
@@ -50,7 +50,19 @@ class Settings:
     session_max_age_seconds: int = 60 * 60 * 8
     secure_cookies: bool = False
     run_outbox_worker: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
+    # Webhooks (notifications slice). Loopback and private addresses are refused as webhook
+    # targets unless this is on: a receiver on the same host or network must be chosen on purpose.
+    allow_private_webhooks: bool = False
+    public_url: str = "http://127.0.0.1:8000"
+    webhook_timeout_seconds: float = 10.0
+    outbox_max_attempts: int = 8
+    outbox_backoff_seconds: float = 5.0
+    outbox_backoff_max_seconds: float = 3600.0
+    # A claimed delivery whose worker died is picked up again after this long; it must exceed
+    # the webhook timeout so that a slow but live delivery is never handed to a second worker.
+    outbox_lease_seconds: float = 60.0
+    outbox_batch_size: int = 50
+    outbox_poll_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -64,6 +76,12 @@ class Settings:
             )
         if len(self.secret_key) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters long")
+        if self.outbox_lease_seconds <= self.webhook_timeout_seconds:
+            raise SettingsError(
+                "TANDEM_OUTBOX_LEASE_SECONDS must be longer than TANDEM_WEBHOOK_TIMEOUT_SECONDS"
+            )
+        if self.outbox_max_attempts < 1:
+            raise SettingsError("TANDEM_OUTBOX_MAX_ATTEMPTS must be at least 1")
 
     @property
     def is_sqlite(self) -> bool:
@@ -105,4 +123,14 @@ class Settings:
             secure_cookies=env.get("TANDEM_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
             run_outbox_worker=env.get("TANDEM_OUTBOX_WORKER", "1").lower()
             not in {"0", "false", "no"},
+            allow_private_webhooks=env.get("TANDEM_ALLOW_PRIVATE_WEBHOOKS", "").lower()
+            in {"1", "true", "yes"},
+            public_url=env.get("TANDEM_PUBLIC_URL", defaults["public_url"].default).rstrip("/"),
+            webhook_timeout_seconds=float(env.get("TANDEM_WEBHOOK_TIMEOUT_SECONDS", "10")),
+            outbox_max_attempts=int(env.get("TANDEM_OUTBOX_MAX_ATTEMPTS", "8")),
+            outbox_backoff_seconds=float(env.get("TANDEM_OUTBOX_BACKOFF_SECONDS", "5")),
+            outbox_backoff_max_seconds=float(env.get("TANDEM_OUTBOX_BACKOFF_MAX_SECONDS", "3600")),
+            outbox_lease_seconds=float(env.get("TANDEM_OUTBOX_LEASE_SECONDS", "60")),
+            outbox_batch_size=int(env.get("TANDEM_OUTBOX_BATCH_SIZE", "50")),
+            outbox_poll_seconds=float(env.get("TANDEM_OUTBOX_POLL_SECONDS", "1")),
         )

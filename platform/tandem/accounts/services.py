@@ -14,6 +14,7 @@ from tandem.accounts.tables import Membership, Person, Program
 from tandem.core import audit
 from tandem.core.auth import Caller, Role
 from tandem.core.errors import Conflict, Invalid, NotFound
+from tandem.notifications import services as notifications
 from tandem.settings import CrisisResource
 
 
@@ -129,7 +130,26 @@ async def create_member(
             role=role.value,
             status=status,
         )
+        if status == "pending":
+            await notifications.emit(
+                actor,
+                program_id,
+                "mentor.applied",
+                subject=("membership", membership_id),
+                recipients=await supervisor_ids(program_id),
+                link="/home",
+            )
     return membership_id
+
+
+async def supervisor_ids(program_id: int) -> list[int]:
+    """Active supervisors of a program: who hears about applications, pauses and concerns."""
+    rows = await Membership.select(Membership.id).where(
+        (Membership.program == program_id)
+        & (Membership.role == Role.SUPERVISOR.value)
+        & (Membership.status == "active")
+    )
+    return [row["id"] for row in rows]
 
 
 async def sign_up(data: SignUp) -> int:
@@ -245,6 +265,14 @@ async def approve_mentor(caller: Caller, membership_id: int) -> None:
             {Membership.status: "active", Membership.approved_at: _now()}
         ).where(Membership.id == membership_id)
         await audit.record(caller, "mentor.approved", "membership", membership_id)
+        await notifications.emit(
+            caller,
+            caller.program_id,
+            "mentor.approved",
+            subject=("membership", membership_id),
+            recipients=[membership_id],
+            link="/home",
+        )
 
 
 async def set_member_status(caller: Caller, membership_id: int, status: str) -> None:

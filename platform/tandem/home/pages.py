@@ -12,6 +12,7 @@ from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, Caller, Role, allow
 from tandem.core.errors import NotFound
 from tandem.profiles import services as profiles
+from tandem.training import services as training
 
 AnyRequest = Request[Caller, Any, Any]
 Form = URLEncodedBody[dict[str, Any]]
@@ -27,12 +28,13 @@ async def _newcomer_context(caller: Caller) -> dict[str, Any]:
 
 
 async def _mentor_context(caller: Caller) -> dict[str, Any]:
+    progress = await training.track_progress(caller)
     try:
         await profiles.get_mentor_profile(caller)
         pause = await profiles.pause_status(caller, caller.membership_id)
     except NotFound:
-        return {"has_profile": False, "pause": None}
-    return {"has_profile": True, "pause": pause}
+        return {"has_profile": False, "pause": None, "training": progress}
+    return {"has_profile": True, "pause": pause, "training": progress}
 
 
 async def _staff_context(caller: Caller) -> dict[str, Any]:

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from tandem.accounts.services import db, membership_in_program
+from tandem.accounts.services import db, membership_in_program, supervisor_ids
 from tandem.core import audit
 from tandem.core.auth import Caller, Role
 from tandem.core.errors import Invalid, NotFound
+from tandem.notifications import services as notifications
 from tandem.profiles.schemas import (
     MentorPauseStatus,
     MentorProfileOut,
@@ -183,6 +184,15 @@ async def set_paused(caller: Caller, paused: bool, note: str = "") -> MentorPaus
             "mentor.paused" if paused else "mentor.resumed",
             "mentor_profile",
             caller.membership_id,
+        )
+        # Supervisors hear that a mentor paused, never why: the note stays on the profile.
+        await notifications.emit(
+            caller,
+            caller.program_id,
+            "mentor.paused" if paused else "mentor.resumed",
+            subject=("membership", caller.membership_id),
+            recipients=await supervisor_ids(caller.program_id),
+            link="/home",
         )
     return await pause_status(caller, caller.membership_id)
 

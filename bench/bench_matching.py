@@ -1,0 +1,184 @@
+"""Benchmark the matching engine: whole-queue assignment methods and single-newcomer ranking.
+
+Usage:
+    .venv/bin/python bench/bench_matching.py            # 10k/2.5k, 30k/7.5k, 100k/25k
+    .venv/bin/python bench/bench_matching.py --quick    # 2k/500 and 10k/2.5k
+
+Every method runs in a forked child so its peak memory (resident set, including the generated
+program) can be read on its own. "assign" is the engine end to end (index, shortlist, exact
+re-scoring, auction, final pass); greedy and stable matching run on the same shortlisted edges,
+scoring included; "exact" is scipy's linear_sum_assignment over every pair, capacity-expanded,
+run only where its dense matrices fit in memory. "% of exact" compares what each method maximises
+(pair scores plus the waiting bonus); "total score" sums the pair scores alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from matching import MentorIndex, Policy, assign, rank
+from matching.assignment import candidate_graph, dense_values, waiting_bonus
+from matching.index import NewcomerBatch
+from matching.solvers import solve_exact, solve_greedy, solve_stable
+from matching.synthetic import SyntheticProgram, synthetic_program
+
+Result = dict[str, Any]
+
+
+def run_in_child(work: Callable[[], Result]) -> Result:
+    """Run `work` in a forked child; add its wall time and peak resident memory."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        started = time.perf_counter()
+        result = work()
+        result["seconds"] = time.perf_counter() - started
+        with os.fdopen(write_end, "wb") as pipe:
+            pickle.dump(result, pipe)
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    _, status, usage = os.wait4(pid, 0)
+    if status != 0 or not data:
+        return {"error": f"child exited with status {status}"}
+    result: Result = pickle.loads(data)  # noqa: S301 - our own child's output
+    result["peak_mb"] = usage.ru_maxrss / 1024
+    return result
+
+
+def engine(program: SyntheticProgram, policy: Policy) -> Result:
+    index = MentorIndex.build(program.mentors, policy)
+    result = assign(program.newcomers, index, policy)
+    bonus = dict(
+        zip(
+            (n.id for n in program.newcomers),
+            waiting_bonus(program.newcomers, policy).tolist(),
+            strict=True,
+        )
+    )
+    return {
+        "total": result.total_score,
+        "objective": result.total_score + sum(bonus[m.newcomer_id] for m in result.matches),
+        "matched": len(result.matches),
+    }
+
+
+def baseline(program: SyntheticProgram, policy: Policy, solve: Callable[..., np.ndarray]) -> Result:
+    index = MentorIndex.build(program.mentors, policy)
+    batch = NewcomerBatch.build(program.newcomers, index)
+    bonus = waiting_bonus(program.newcomers, policy)
+    graph = candidate_graph(batch, index, policy, bonus)
+    chosen = solve(graph.rows, graph.cols, graph.value, graph.capacity)
+    return {
+        "total": float(graph.score[chosen].sum()),
+        "objective": float(graph.value[chosen].sum()),
+        "matched": len(chosen),
+    }
+
+
+def exact(program: SyntheticProgram, policy: Policy) -> Result:
+    index = MentorIndex.build(program.mentors, policy)
+    batch = NewcomerBatch.build(program.newcomers, index)
+    bonus = waiting_bonus(program.newcomers, policy)
+    values = dense_values(batch, index, policy, bonus)
+    rows, cols = solve_exact(values, np.maximum(index.remaining, 0))
+    return {
+        "total": float((values[rows, cols] - bonus[rows]).sum()),
+        "objective": float(values[rows, cols].sum()),
+        "matched": len(rows),
+    }
+
+
+def exact_fits(program: SyntheticProgram, budget_bytes: int) -> bool:
+    places = sum(max(m.remaining_capacity, 0) for m in program.mentors)
+    newcomers = len(program.newcomers)
+    # values (float64) + the expanded matrix, its benefit copy and a finite mask.
+    need = newcomers * len(program.mentors) * 8 + newcomers * places * (8 + 8 + 1)
+    return need < budget_bytes
+
+
+def rank_timing(program: SyntheticProgram, policy: Policy, samples: int) -> Result:
+    index = MentorIndex.build(program.mentors, policy)
+    rank(program.newcomers[0], index, policy, k=5)  # warm the time-zone caches
+    times = []
+    for person in program.newcomers[:samples]:
+        started = time.perf_counter()
+        rank(person, index, policy, k=5)
+        times.append(time.perf_counter() - started)
+    return {
+        "median_ms": statistics.median(times) * 1000,
+        "p95_ms": sorted(times)[int(0.95 * (len(times) - 1))] * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--exact-gb", type=float, default=12.0, help="memory the exact solver may use"
+    )
+    parser.add_argument("--no-exact", action="store_true", help="skip the exact solver")
+    args = parser.parse_args()
+    sizes = (
+        [(2_000, 500), (10_000, 2_500)]
+        if args.quick
+        else [
+            (10_000, 2_500),
+            (30_000, 7_500),
+            (100_000, 25_000),
+        ]
+    )
+    print(f"cores: {os.cpu_count()}, seed: {args.seed}")
+    header = (
+        f"| {'size':>15} | {'method':<7} | {'seconds':>8} | {'peak MB':>8} | "
+        f"{'total score':>12} | {'% of exact':>10} | {'matched':>8} |"
+    )
+    print(header)
+    print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
+    rank_rows = []
+    for newcomers, mentors in sizes:
+        program = synthetic_program(newcomers, mentors, seed=args.seed)
+        policy = Policy(conflicts=program.conflicts)
+        methods: list[tuple[str, Callable[[], Result]]] = [
+            ("assign", lambda p=program, q=policy: engine(p, q)),
+            ("greedy", lambda p=program, q=policy: baseline(p, q, solve_greedy)),
+            ("stable", lambda p=program, q=policy: baseline(p, q, solve_stable)),
+        ]
+        if not args.no_exact and exact_fits(program, int(args.exact_gb * 2**30)):
+            methods.append(("exact", lambda p=program, q=policy: exact(p, q)))
+        results = {name: run_in_child(work) for name, work in methods}
+        reference = results.get("exact", {}).get("objective")
+        for name, result in results.items():
+            size = f"{newcomers:,}/{mentors:,}"
+            if "error" in result:
+                print(f"| {size:>15} | {name:<7} | {result['error']} |")
+                continue
+            share = "n/a" if reference is None else f"{100 * result['objective'] / reference:.3f}"
+            print(
+                f"| {size:>15} | {name:<7} | {result['seconds']:>8.2f} | "
+                f"{result['peak_mb']:>8.0f} | {result['total']:>12.1f} | {share:>10} | "
+                f"{result['matched']:>8,} |",
+                flush=True,
+            )
+        timing = run_in_child(lambda p=program, q=policy: rank_timing(p, q, 200))
+        rank_rows.append((mentors, timing))
+    print()
+    print("| mentors | rank median ms | rank p95 ms |")
+    print("|--------:|---------------:|------------:|")
+    for mentors, timing in rank_rows:
+        print(f"| {mentors:>7,} | {timing['median_ms']:>14.2f} | {timing['p95_ms']:>11.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""JSON API for the training track (mentors) and training compliance (supervisors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody
+
+from tandem.core.auth import STAFF, Caller, Role, allow
+from tandem.training import services
+from tandem.training.schemas import (
+    AnswerSheet,
+    Attempt,
+    Certificate,
+    ComplianceReport,
+    Lesson,
+    MentorProgress,
+    ModuleStatus,
+    TrackProgress,
+    UnlockRequest,
+)
+
+AnyRequest = Request[Caller, Any, Any]
+
+
+class TrainingController(Controller):
+    """The mentor's own track. Quiz questions arrive without answers; grading is server-side."""
+
+    path = "/api/v1/training"
+    tags = ["training"]
+    guards = [allow(Role.MENTOR)]
+
+    @get("/modules")
+    async def modules(self, request: AnyRequest) -> TrackProgress:
+        return await services.track_progress(request.user)
+
+    @get("/modules/{module_id:str}")
+    async def lesson(self, request: AnyRequest, module_id: FromPath[str]) -> Lesson:
+        """Read a module. Opening it counts as the review a retake needs."""
+        return await services.open_lesson(request.user, module_id)
+
+    @post("/modules/{module_id:str}/attempts", status_code=201)
+    async def start(self, request: AnyRequest, module_id: FromPath[str]) -> Attempt:
+        """Start a quiz drawn from the pool (or get back the one already open)."""
+        return await services.start_attempt(request.user, module_id)
+
+    @get("/attempts/{attempt_id:int}")
+    async def attempt(self, request: AnyRequest, attempt_id: FromPath[int]) -> Attempt:
+        return await services.get_attempt(request.user, attempt_id)
+
+    @post("/attempts/{attempt_id:int}/submit", status_code=200)
+    async def submit(
+        self, request: AnyRequest, attempt_id: FromPath[int], data: JSONBody[AnswerSheet]
+    ) -> Attempt:
+        """Submit answers; the response carries the grading and every rationale."""
+        return await services.submit_attempt(request.user, attempt_id, data.answers)
+
+    @get("/certificate")
+    async def certificate(self, request: AnyRequest) -> Certificate:
+        return await services.certificate(request.user)
+
+
+class TrainingComplianceController(Controller):
+    """Supervisors: the program's training compliance and unlocking after remediation."""
+
+    path = "/api/v1/training"
+    tags = ["training"]
+    guards = [allow(*STAFF)]
+
+    @get("/compliance")
+    async def compliance(self, request: AnyRequest) -> ComplianceReport:
+        return await services.compliance(request.user)
+
+    @get("/mentors/{membership_id:int}")
+    async def mentor(self, request: AnyRequest, membership_id: FromPath[int]) -> MentorProgress:
+        return await services.mentor_progress(request.user, membership_id)
+
+    @post("/mentors/{membership_id:int}/modules/{module_id:str}/unlock", status_code=200)
+    async def unlock(
+        self,
+        request: AnyRequest,
+        membership_id: FromPath[int],
+        module_id: FromPath[str],
+        data: JSONBody[UnlockRequest],
+    ) -> ModuleStatus:
+        """Reopen a quiz locked after three failures, once remediation took place (audited)."""
+        return await services.unlock_module(
+            request.user, membership_id, module_id, data.remediation
+        )
