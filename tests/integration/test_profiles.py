@@ -131,6 +131,7 @@ async def test_export_contains_my_data_and_delete_erases_it(client, people) -> N
     assert body["person"]["username"] == people.a[Role.NEWCOMER].username
     assert body["intake"]["hopes"] == INTAKE["hopes"]
     assert "password" not in export.text
+    assert body["training"]["attempts"] == []
 
     refused = await client.post("/api/v1/me/delete", json={"confirm": "yes"})
     assert refused.status_code == 400

@@ -10,6 +10,7 @@ from tandem.core.audit import record
 from tandem.core.auth import Caller
 from tandem.core.tables import AuditEvent
 from tandem.profiles import services as profiles
+from tandem.training import services as training
 
 
 async def export_my_data(caller: Caller) -> dict[str, Any]:
@@ -23,6 +24,7 @@ async def export_my_data(caller: Caller) -> dict[str, Any]:
         "exported_at": datetime.now(UTC).isoformat(),
         **await accounts.export_account(caller),
         **await profiles.export_profiles(caller),
+        **await training.export_training(caller),
         "my_actions": actions,
     }
 
