@@ -127,3 +127,23 @@ async def test_api_asks_anonymous_callers_to_sign_in(client) -> None:
     response = await client.get("/api/v1/me")
     assert response.status_code == 401
     assert response.json()["detail"] == "Please sign in first."
+
+
+async def test_supervisor_home_shows_what_an_application_says(make_client, people) -> None:
+    applicant = await make_client()
+    await applicant.login(people.a_pending_mentor.username)
+    profile = {
+        "recovery_start": "2020-01-01", "pathways": ["faith_based"], "languages": ["es"],
+        "formats": ["phone"], "gender": "man", "timezone": "America/Chicago",
+        "availability": [{"day": 2, "start": "08:00", "end": "12:00"}], "bio": "Padre y amigo.",
+    }  # fmt: skip
+    assert (await applicant.put("/api/v1/mentor-profile", json=profile)).status_code == 200
+    supervisor = await make_client()
+    await supervisor.login(people.a[Role.SUPERVISOR].username)
+    page = (await supervisor.get("/home", headers=HTML)).text
+    assert "Pending A" in page
+    assert "Faith-based" in page
+    assert "Padre y amigo." in page
+    outsider = await make_client()
+    await outsider.login(people.b[Role.SUPERVISOR].username)
+    assert "Pending A" not in (await outsider.get("/home", headers=HTML)).text

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from matching.vocabulary import PATHWAY_LABELS
 from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, Caller, Role, allow
 from tandem.core.errors import NotFound
@@ -37,10 +39,21 @@ async def _mentor_context(caller: Caller) -> dict[str, Any]:
     return {"has_profile": True, "pause": pause, "training": progress}
 
 
+async def _application(caller: Caller, membership_id: int) -> Any:
+    """What a supervisor needs to decide on an application: the mentor's profile, if filled."""
+    try:
+        return await profiles.get_mentor_profile(caller, membership_id)
+    except NotFound:
+        return None
+
+
 async def _staff_context(caller: Caller) -> dict[str, Any]:
     members = await accounts.list_members(caller)
+    pending = [m for m in members if m.role is Role.MENTOR and m.status == "pending"]
     return {
-        "pending_mentors": [m for m in members if m.role is Role.MENTOR and m.status == "pending"],
+        "pending_mentors": [(m, await _application(caller, m.membership_id)) for m in pending],
+        "today": date.today(),
+        "pathway_labels": PATHWAY_LABELS,
         "counts": {
             role.value: sum(1 for m in members if m.role is role and m.status != "inactive")
             for role in Role

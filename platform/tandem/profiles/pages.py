@@ -12,7 +12,6 @@ from litestar.response import Redirect, Template
 from matching.vocabulary import (
     FORMAT_LABELS,
     GENDER_LABELS,
-    LIVED_EXPERIENCES,
     PATHWAY_LABELS,
 )
 from tandem.core.auth import Caller, Role, allow
@@ -44,7 +43,20 @@ CHOICES = {
     "pathways": PATHWAY_LABELS,
     "formats": FORMAT_LABELS,
     "genders": GENDER_LABELS,
-    "lived_experience": {tag: tag.replace("_", " ").capitalize() for tag in LIVED_EXPERIENCES},
+    "lived_experience": {
+        "parenting": "Parenting",
+        "veteran": "Military service",
+        "lgbtq": "LGBTQ+",
+        "criminal_legal": "The criminal legal system",
+        "chronic_pain": "Chronic pain",
+        "mental_health": "Mental health",
+        "housing_instability": "Housing instability",
+        "young_adult": "Being a young adult",
+        "older_adult": "Being an older adult",
+        "grief": "Grief and loss",
+        "domestic_violence": "Domestic violence",
+        "healthcare_worker": "Working in healthcare",
+    },
     "barriers": {
         "transport": "Getting there (no transport)",
         "childcare": "Childcare",
