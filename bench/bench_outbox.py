@@ -7,7 +7,9 @@ signature; its count of verified events must match. Prints one table row per (ba
 
     .venv/bin/python bench/bench_outbox.py                    # SQLite in a temp file
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/tandem_bench \
-        .venv/bin/python bench/bench_outbox.py                # PostgreSQL (an empty database)
+        .venv/bin/python bench/bench_outbox.py                # PostgreSQL (a scratch database)
+
+Each run makes its own program (`bench-<random>`) and touches only that program's rows.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +36,7 @@ import anyio  # noqa: E402
 from tandem.accounts import services as accounts  # noqa: E402
 from tandem.cli import migrate  # noqa: E402
 from tandem.core.auth import Role  # noqa: E402
+from tandem.core.database import transaction  # noqa: E402
 from tandem.notifications import services as notifications  # noqa: E402
 from tandem.notifications.schemas import EndpointCreate  # noqa: E402
 from tandem.notifications.tables import Delivery, OutboxEvent  # noqa: E402
@@ -45,19 +49,20 @@ from tests.integration.test_notifications_delivery import Receiver, serve  # noq
 async def emit_events(program_id: int, count: int) -> float:
     started = time.perf_counter()
     for first in range(0, count, 100):
-        async with accounts.db().transaction():
+        async with transaction():
             for number in range(first, min(first + 100, count)):
                 await notifications.emit(None, program_id, "bench.ping", subject=("bench", number))
     return time.perf_counter() - started
 
 
-async def deliver_all(settings: Settings, workers: int, count: int) -> float:
+async def deliver_all(settings: Settings, workers: int, program_id: int, count: int) -> float:
     outboxes = [OutboxWorker(settings) for _ in range(workers)]
     started = time.perf_counter()
     async with anyio.create_task_group() as group:
         for outbox in outboxes:
             group.start_soon(outbox.run)
-        while await Delivery.count().where(Delivery.status == "delivered") < count:  # noqa: ASYNC110
+        delivered = (Delivery.program == program_id) & (Delivery.status == "delivered")
+        while await Delivery.count().where(delivered) < count:  # noqa: ASYNC110
             await anyio.sleep(0.02)
         elapsed = time.perf_counter() - started
         for outbox in outboxes:
@@ -91,10 +96,11 @@ async def main(
         allow_private_webhooks=True,
         outbox_poll_seconds=0.01,
     )
-    program_id = await accounts.create_program("bench", "Bench")
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    program_id = await accounts.create_program(name, "Bench")
     admin_id = await accounts.create_member(
         program_id=program_id,
-        username="bench-admin",
+        username=name,
         display_name="Admin",
         password="bench-password-long",  # noqa: S106 - a throwaway bench database
         role=Role.ADMIN,
@@ -109,11 +115,11 @@ async def main(
     commands.put(created.secret)
     for batch in (10, 50, 100):
         for workers in (1, 2):
-            await Delivery.delete(force=True)
-            await OutboxEvent.delete(force=True)
+            await Delivery.delete().where(Delivery.program == program_id)
+            await OutboxEvent.delete().where(OutboxEvent.program == program_id)
             emit_seconds = await emit_events(program_id, events)
             run = Settings(**{**settings.__dict__, "outbox_batch_size": batch})
-            seconds = await deliver_all(run, workers, events)
+            seconds = await deliver_all(run, workers, program_id, events)
             commands.put("count")
             ids = answers.get()
             assert len(ids) == events, "every event arrived, signed"  # noqa: S101

@@ -13,6 +13,7 @@ from tandem.accounts import services as accounts
 from tandem.accounts.passwords import hash_password
 from tandem.accounts.tables import Membership, Program
 from tandem.core.auth import Caller, Role
+from tandem.core.database import transaction
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake, Slot
 from tandem.training import services as training
@@ -109,7 +110,7 @@ async def _take(caller: Caller, module_ids: list[str], when: datetime, *, well: 
     """Read each module and take its quiz at `when` (a few minutes apart), through the services."""
     # One transaction per mentor: SQLite then keeps one connection instead of one per query.
     with clock.frozen(when):
-        async with accounts.db().transaction():
+        async with transaction():
             for module_id in module_ids:
                 await training.open_lesson(caller, module_id)
                 attempt = await training.start_attempt(caller, module_id)

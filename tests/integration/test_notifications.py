@@ -8,8 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from tandem.accounts.services import caller_for_membership, db
+from tandem.accounts.services import caller_for_membership
 from tandem.core.auth import Role
+from tandem.core.database import transaction
 from tandem.core.errors import Invalid
 from tandem.core.tables import AuditEvent
 from tandem.notifications import services as notifications
@@ -45,7 +46,7 @@ async def test_an_event_rolls_back_with_the_change_that_caused_it(people) -> Non
     before = await OutboxEvent.count()
 
     async def change_that_fails() -> None:
-        async with db().transaction():
+        async with transaction():
             await notifications.emit(
                 None,
                 people.a[Role.ADMIN].program_id,
@@ -65,12 +66,12 @@ async def test_emit_keeps_events_in_the_callers_program_and_skips_the_caller(peo
     supervisor = await caller_for_membership(people.a[Role.SUPERVISOR].membership_id)
     assert supervisor is not None
     with pytest.raises(ValueError, match="program"):
-        async with db().transaction():
+        async with transaction():
             await notifications.emit(supervisor, people.b[Role.ADMIN].program_id, "drill.ping",
                                      subject=("drill", 1))  # fmt: skip
     for bad in ({"event_type": "Drill Ping"}, {"link": "https://elsewhere.example"}):
         with pytest.raises(ValueError, match="must"):
-            async with db().transaction():
+            async with transaction():
                 await notifications.emit(
                     supervisor,
                     supervisor.program_id,
@@ -78,7 +79,7 @@ async def test_emit_keeps_events_in_the_callers_program_and_skips_the_caller(peo
                     subject=("drill", 1),
                     link=bad.get("link", "/home"),
                 )
-    async with db().transaction():
+    async with transaction():
         await notifications.emit(
             supervisor,
             supervisor.program_id,
@@ -230,7 +231,7 @@ async def test_https_is_required_outside_development_and_test(settings) -> None:
 async def test_disabling_an_endpoint_dead_letters_what_waited_for_it(make_client, people) -> None:
     admin = await signed_in(make_client, people.a[Role.ADMIN].username)
     endpoint_id = (await add_endpoint(admin)).json()["id"]
-    async with db().transaction():
+    async with transaction():
         await notifications.emit(None, people.a[Role.ADMIN].program_id, "drill.ping",
                                  subject=("drill", 1))  # fmt: skip
     assert await Delivery.count().where(Delivery.status == "pending") == 1
@@ -244,7 +245,7 @@ async def test_disabling_an_endpoint_dead_letters_what_waited_for_it(make_client
     # A retry cannot revive a delivery to a disabled endpoint.
     assert (await admin.post(f"/api/v1/deliveries/events/{event_id}/retry")).status_code == 409
     # New events no longer go there.
-    async with db().transaction():
+    async with transaction():
         await notifications.emit(None, people.a[Role.ADMIN].program_id, "drill.ping",
                                  subject=("drill", 2))  # fmt: skip
     assert await Delivery.count() == 1
@@ -256,7 +257,7 @@ async def test_disabling_an_endpoint_dead_letters_what_waited_for_it(make_client
 async def test_the_delivery_view_is_per_program(make_client, people) -> None:
     admin = await signed_in(make_client, people.a[Role.ADMIN].username)
     await add_endpoint(admin)
-    async with db().transaction():
+    async with transaction():
         await notifications.emit(None, people.a[Role.ADMIN].program_id, "drill.ping",
                                  subject=("drill", 1))  # fmt: skip
     supervisor = await signed_in(make_client, people.a[Role.SUPERVISOR].username)

@@ -26,8 +26,9 @@ import anyio
 import pytest
 from anyio.abc import Process
 
-from tandem.accounts.services import db
 from tandem.core.auth import Role
+from tandem.core.database import transaction
+from tandem.core.errors import Conflict
 from tandem.notifications import services as notifications
 from tandem.notifications import webhooks
 from tandem.notifications.tables import Delivery
@@ -180,7 +181,7 @@ async def add_endpoint(make_client, people, receiver: Receiver, **extra: Any) ->
 
 async def emit_drill(program_id: int, count: int, severity: str = "info") -> list[str]:
     keys = []
-    async with db().transaction():
+    async with transaction():
         for number in range(count):
             keys.append(
                 await notifications.emit(
@@ -363,7 +364,7 @@ async def test_s1_events_also_go_to_the_on_call_endpoint_and_others_do_not(
     for on_call in serve(Receiver()):
         await add_endpoint(make_client, people, on_call, on_call=True)
         supervisor_id = people.a[Role.SUPERVISOR].membership_id
-        async with db().transaction():
+        async with transaction():
             urgent = await notifications.emit(
                 None,
                 people.a[Role.SUPERVISOR].program_id,
@@ -403,6 +404,7 @@ async def test_concurrent_claims_never_share_a_delivery(make_client, people, rec
             group.start_soon(claim, outbox)
     for outbox in workers:
         await outbox.aclose()
+    assert all(len(batch) <= 7 for batch in claimed), "a claim never exceeds its batch size"
     every = [delivery for batch in claimed for delivery in batch]
     assert len(every) == len(set(every)) == 40
 
@@ -470,7 +472,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
             await first.wait()
     assert in_flight_at_kill > 0, "the kill should land while requests are in flight"
     leased = await Delivery.count().where(Delivery.lease_token.is_not_null())
-    assert leased > 0, "the dead worker should have left claimed deliveries behind"
+    assert 0 < leased <= 5, "the dead worker left its one claimed batch behind"
 
     second = await start_worker(env, log)
     try:
@@ -533,3 +535,32 @@ async def test_cli_retry_queues_a_dead_letter_again(
         env=worker_env(settings), cwd=ROOT, check=False,
     )  # fmt: skip
     assert missing.returncode != 0
+
+
+async def test_the_app_process_runs_its_own_worker_when_configured(
+    make_client, people, receiver, settings
+) -> None:
+    from tandem.app import create_app
+
+    await add_endpoint(make_client, people, receiver)
+    [key] = await emit_drill(people.a[Role.ADMIN].program_id, 1)
+    application = create_app(replace(settings, run_outbox_worker=True))
+    async with application.lifespan():
+        with anyio.fail_after(10):
+            while not await _all_delivered(1):  # noqa: ASYNC110 - the worker runs in the app
+                await anyio.sleep(0.05)
+    assert receiver.ids() == Counter({key: 1})
+
+
+async def test_a_retry_never_takes_a_delivery_away_from_the_worker_sending_it(
+    make_client, people, receiver, worker
+) -> None:
+    await add_endpoint(make_client, people, receiver)
+    await emit_drill(people.a[Role.ADMIN].program_id, 1)
+    await Delivery.update({Delivery.status: "failed"}, force=True)
+    token, claimed = await worker.claim()
+    assert len(claimed) == 1
+    event_id = (await Delivery.select(Delivery.event).first())["event"]
+    with pytest.raises(Conflict):
+        await notifications.retry_event(None, event_id)
+    assert (await Delivery.select(Delivery.lease_token).first())["lease_token"] == token

@@ -491,3 +491,21 @@ async def test_training_records_are_in_the_mentors_export(people, frozen) -> Non
     assert (attempt["module_id"], attempt["passed"], attempt["content_version"]) == (
         "mentor-role", True, 1,
     )  # fmt: skip
+
+
+async def test_completing_the_track_tells_the_supervisors(people, frozen) -> None:
+    from tandem.notifications import services as notifications
+    from tandem.notifications.tables import OutboxEvent
+
+    mentor = await caller(people.a[Role.MENTOR].membership_id)
+    supervisor = await caller(people.a[Role.SUPERVISOR].membership_id)
+    modules = current_track().modules
+    for module in modules[:-1]:
+        await pass_module(mentor, module.id)
+    before = {n.event_type for n in await notifications.list_notices(supervisor)}
+    assert "training.track_completed" not in before
+    await pass_module(mentor, modules[-1].id)
+    notices = await notifications.list_notices(supervisor)
+    assert "training.track_completed" in {n.event_type for n in notices}
+    passes = await OutboxEvent.count().where(OutboxEvent.event_type == "training.module_passed")
+    assert passes == len(modules)

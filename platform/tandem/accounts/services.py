@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from piccolo.engine.base import Engine
 
 from tandem.accounts.passwords import hash_password, verify_password
 from tandem.accounts.schemas import MemberSummary, SignUp
 from tandem.accounts.tables import Membership, Person, Program
 from tandem.core import audit
 from tandem.core.auth import Caller, Role
+from tandem.core.database import transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.notifications import services as notifications
 from tandem.settings import CrisisResource
@@ -35,11 +35,6 @@ class ProgramSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def db() -> Engine:
-    """The engine every service transaction runs on."""
-    return Person._meta.db
 
 
 async def program_by_slug(slug: str) -> dict[str, Any]:
@@ -96,7 +91,7 @@ async def create_member(
         password_hash = await hash_password(password)
     if not password_hash:
         raise Invalid("A password is required.", field="password")
-    async with db().transaction():
+    async with transaction():
         if await Person.exists().where(Person.username == username):
             raise Conflict("That username is taken. Please choose another.", field="username")
         person = await Person.insert(
@@ -255,7 +250,7 @@ async def membership_in_program(caller: Caller, membership_id: int) -> dict[str,
 
 async def approve_mentor(caller: Caller, membership_id: int) -> None:
     """A supervisor accepts a mentor's application. Training still gates matching."""
-    async with db().transaction():
+    async with transaction():
         row = await membership_in_program(caller, membership_id)
         if row["role"] != Role.MENTOR.value:
             raise Invalid("Only mentor applications can be approved.")
@@ -279,7 +274,7 @@ async def set_member_status(caller: Caller, membership_id: int, status: str) -> 
     """Staff deactivate or reactivate a member; inactive people cannot sign in."""
     if status not in {"active", "inactive"}:
         raise Invalid("Status must be active or inactive.", field="status")
-    async with db().transaction():
+    async with transaction():
         row = await membership_in_program(caller, membership_id)
         if row["id"] == caller.membership_id:
             raise Invalid("You cannot change your own status.")
@@ -309,6 +304,6 @@ async def export_account(caller: Caller) -> dict[str, Any]:
 async def delete_person(caller: Caller) -> None:
     """Erase the caller's account. Memberships, profiles and everything hanging off them go with
     it (ON DELETE CASCADE, chosen for exactly this); the audit trail keeps only ids."""
-    async with db().transaction():
+    async with transaction():
         await audit.record(caller, "person.deleted", "person", caller.person_id)
         await Person.delete().where(Person.id == caller.person_id)

@@ -19,11 +19,11 @@ from typing import Any
 
 import anyio
 import msgspec
-from piccolo.engine.base import Engine
 from piccolo.query.functions.aggregate import Count
 
 from tandem.core import audit
 from tandem.core.auth import Caller
+from tandem.core.database import engine, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.notifications import webhooks
 from tandem.notifications.schemas import (
@@ -58,10 +58,6 @@ NOTICE_TEXT: dict[str, str] = {
 DEFAULT_NOTICE_TEXT = "Something in your program needs your attention."
 
 
-def _db() -> Engine:
-    return OutboxEvent._meta.db
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -86,13 +82,13 @@ async def emit(
 ) -> str:
     """Record an event in the current transaction; returns its key (the idempotency key).
 
-    Call it inside your own `async with db().transaction():`, next to the change it announces.
+    Call it inside your own `async with transaction():`, next to the change it announces.
     `subject` is what the event is about as (entity, id), e.g. ("membership", 12); `recipients`
     are membership ids who get an in-app notice (the caller is left out: nobody is told about
     their own action); `link` is a path in Tandem. Every active webhook endpoint of the program
     gets a delivery; S1 events also go to its on-call endpoints.
     """
-    if _db().current_transaction.get() is None:
+    if engine().current_transaction.get() is None:
         raise RuntimeError("emit() must run inside the transaction of the change it announces")
     if caller is not None and caller.program_id != program_id:
         raise ValueError("an event belongs to the caller's own program")
@@ -243,7 +239,7 @@ async def create_endpoint(
     """Add an endpoint with a secret generated here. The secret is returned this once only."""
     url = await check_endpoint_url(data.url, settings)
     secret = webhooks.new_secret()
-    async with _db().transaction():
+    async with transaction():
         rows = await WebhookEndpoint.insert(
             WebhookEndpoint(
                 program=caller.program_id,
@@ -273,7 +269,7 @@ async def create_endpoint(
 
 async def disable_endpoint(caller: Caller, endpoint_id: int) -> None:
     """Stop sending to an endpoint. What was still waiting for it is dead-lettered, visibly."""
-    async with _db().transaction():
+    async with transaction():
         row = (
             await WebhookEndpoint.select(WebhookEndpoint.active)
             .where(
@@ -361,7 +357,7 @@ async def retry_event(caller: Caller | None, event_id: int) -> RetryResult:
     Staff may retry their own program's events; the CLI (no caller) any event. Deliveries to
     disabled endpoints stay dead.
     """
-    async with _db().transaction():
+    async with transaction():
         query = OutboxEvent.select(OutboxEvent.id, OutboxEvent.program).where(
             OutboxEvent.id == event_id
         )
@@ -373,10 +369,14 @@ async def retry_event(caller: Caller | None, event_id: int) -> RetryResult:
         active = WebhookEndpoint.select(WebhookEndpoint.id).where(
             WebhookEndpoint.active == True  # noqa: E712
         )
+        # A failed delivery a worker is sending right now keeps its lease: re-queueing it would
+        # let a second worker send the same event at the same time.
+        not_leased = Delivery.lease_expires_ms.is_null() | (Delivery.lease_expires_ms < now_ms())
         retryable = (
             (Delivery.event == event_id)
             & Delivery.status.is_in([DeliveryStatus.FAILED.value, DeliveryStatus.DEAD.value])
             & Delivery.endpoint.is_in(active)
+            & not_leased
         )
         count = await Delivery.count().where(retryable)
         if count == 0:

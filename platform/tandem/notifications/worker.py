@@ -34,10 +34,10 @@ from tandem.settings import Settings
 
 log = logging.getLogger("tandem.notifications")
 
+# The candidates are a MATERIALIZED CTE: as a plain `IN (subquery)`, PostgreSQL may run the
+# subquery more than once and so claim more than LIMIT rows.
 CLAIM_SQL = """
-UPDATE outbox_delivery
-SET lease_token = {}, lease_expires_ms = {}, attempts = attempts + 1
-WHERE id IN (
+WITH due AS MATERIALIZED (
     SELECT d.id FROM outbox_delivery d JOIN webhook_endpoint e ON e.id = d.endpoint
     WHERE d.status IN ('pending', 'failed') AND e.active
       AND d.next_attempt_ms <= {} AND (d.lease_expires_ms IS NULL OR d.lease_expires_ms < {})
@@ -45,6 +45,9 @@ WHERE id IN (
     LIMIT {}
     %s
 )
+UPDATE outbox_delivery
+SET lease_token = {}, lease_expires_ms = {}, attempts = attempts + 1
+WHERE id IN (SELECT id FROM due)
 AND status IN ('pending', 'failed') AND (lease_expires_ms IS NULL OR lease_expires_ms < {})
 RETURNING id
 """
@@ -104,11 +107,11 @@ class OutboxWorker:
         await Delivery.raw(ABANDONED_SQL, self.settings.outbox_max_attempts, current)
         rows = await Delivery.raw(
             CLAIM_SQL % lock,
-            token,
-            expires,
             current,
             current,
             self.settings.outbox_batch_size,
+            token,
+            expires,
             current,
         )
         return token, [row["id"] for row in rows]
@@ -153,7 +156,8 @@ class OutboxWorker:
                         require_https=self.settings.environment == "production",
                         allow_private=self.settings.allow_private_webhooks,
                         resolver=self.resolver,
-                    )
+                    ),
+                    abandon_on_cancel=True,  # a hung DNS lookup must not outlive the timeout
                 )
                 checked[url] = ""
             except webhooks.UnsafeURL:
@@ -167,15 +171,16 @@ class OutboxWorker:
         return msgspec.json.encode(body)
 
     async def post(self, row: dict[str, Any], checked: dict[str, str]) -> Outcome:
-        if problem := await self._url_problem(row["url"], checked):
-            return Outcome(False, error=problem)
         body = self.body_for(row["body"])
         headers = webhooks.signed_headers(
             row["secret"], event_key=row["key"], event_type=row["event_type"], body=body
         )
         try:
-            # httpx's timeout is per phase; this bounds the whole exchange, well inside the lease.
+            # httpx's timeout is per phase; this bounds the address check and the whole exchange
+            # together, well inside the lease.
             with anyio.fail_after(self.settings.webhook_timeout_seconds):
+                if problem := await self._url_problem(row["url"], checked):
+                    return Outcome(False, error=problem)
                 response = await self.client.post(row["url"], content=body, headers=headers)
         except (TimeoutError, httpx.TimeoutException):
             return Outcome(False, error="timeout")

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from tandem.accounts.services import db, membership_in_program, supervisor_ids
+from tandem.accounts.services import membership_in_program, supervisor_ids
 from tandem.core import audit
 from tandem.core.auth import Caller, Role
+from tandem.core.database import transaction
 from tandem.core.errors import Invalid, NotFound
 from tandem.notifications import services as notifications
 from tandem.profiles.schemas import (
@@ -83,7 +84,7 @@ async def save_intake(caller: Caller, intake: NewcomerIntake) -> NewcomerIntakeO
     _check_common(intake.timezone, intake.availability, intake.formats, intake.area)
     values = msgspec.to_builtins(intake)
     values["recovery_start"] = intake.recovery_start
-    async with db().transaction():
+    async with transaction():
         existing = (
             await NewcomerProfile.select()
             .where(NewcomerProfile.membership == caller.membership_id)
@@ -134,7 +135,7 @@ async def save_mentor_profile(caller: Caller, profile: MentorProfileUpdate) -> M
     _check_common(profile.timezone, profile.availability, profile.formats, profile.area)
     values = msgspec.to_builtins(profile)
     values["recovery_start"] = profile.recovery_start
-    async with db().transaction():
+    async with transaction():
         existing = (
             await MentorProfile.select()
             .where(MentorProfile.membership == caller.membership_id)
@@ -166,7 +167,7 @@ async def save_mentor_profile(caller: Caller, profile: MentorProfileUpdate) -> M
 
 async def set_paused(caller: Caller, paused: bool, note: str = "") -> MentorPauseStatus:
     """A mentor pauses or resumes themselves. Paused mentors get no new matches."""
-    async with db().transaction():
+    async with transaction():
         exists = await MentorProfile.exists().where(
             MentorProfile.membership == caller.membership_id
         )

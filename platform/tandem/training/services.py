@@ -19,10 +19,12 @@ from typing import Any
 import msgspec
 
 from tandem.accounts import services as accounts
-from tandem.accounts.services import ProgramSettings, db, membership_in_program
+from tandem.accounts.services import ProgramSettings, membership_in_program
 from tandem.core import audit
 from tandem.core.auth import Caller, Role
+from tandem.core.database import transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
+from tandem.notifications import services as notifications
 from tandem.profiles.services import paused_mentor_ids
 from tandem.training.clock import clock
 from tandem.training.content import Module, Question, Track, current_track
@@ -579,7 +581,7 @@ async def open_lesson(caller: Caller, module_id: str) -> Lesson:
     """A mentor reads a module. Opening it is what counts as the review before a retake."""
     module = _module(current_track(), module_id)
     now = clock.now()
-    async with db().transaction():
+    async with transaction():
         visit = (
             await LessonVisit.select(LessonVisit.id)
             .where(
@@ -640,7 +642,7 @@ async def start_attempt(caller: Caller, module_id: str) -> Attempt:
     track = current_track()
     module = _module(track, module_id)
     context = await _context(caller.program_id, None)
-    async with db().transaction():
+    async with transaction():
         states = await _mentor_states(context, caller.program_id, caller.membership_id)
         state = _state_of(states, module_id)
         if state.open_attempt_id is not None:
@@ -740,7 +742,7 @@ async def get_attempt(caller: Caller, attempt_id: int) -> Attempt:
 async def submit_attempt(caller: Caller, attempt_id: int, answers: dict[str, int]) -> Attempt:
     """Grade on the server, record the result with its content version, then show feedback."""
     module = _module(current_track(), (await _attempt_row(caller, attempt_id))["module_id"])
-    async with db().transaction():
+    async with transaction():
         row = await _attempt_row(caller, attempt_id)
         if row["submitted_at"] is not None:
             raise Conflict("This quiz was already submitted; its result is below.")
@@ -777,7 +779,25 @@ async def submit_attempt(caller: Caller, attempt_id: int, answers: dict[str, int
             caller, "training.quiz_submitted", "quiz_attempt", attempt_id,
             module=module.id, version=module.version, passed=result.passed,
         )  # fmt: skip
+        if result.passed:
+            await _announce_pass(caller, attempt_id)
     return await get_attempt(caller, attempt_id)
+
+
+async def _announce_pass(caller: Caller, attempt_id: int) -> None:
+    """Outbox events for a pass, in the grading transaction: supervisors hear when the whole
+    track is now complete (the mentor can be matched), and webhooks see every module pass."""
+    await notifications.emit(
+        caller, caller.program_id, "training.module_passed",
+        subject=("quiz_attempt", attempt_id), link="/mentor/training",
+    )  # fmt: skip
+    if caller.membership_id in await trained_mentor_ids(caller.program_id):
+        await notifications.emit(
+            caller, caller.program_id, "training.track_completed",
+            subject=("membership", caller.membership_id),
+            recipients=await accounts.supervisor_ids(caller.program_id),
+            link="/staff/training",
+        )  # fmt: skip
 
 
 async def certificate(caller: Caller) -> Certificate:
@@ -892,7 +912,7 @@ async def unlock_module(
     module = _module(current_track(), module_id)
     await _mentor_member(caller, membership_id)
     context = await _context(caller.program_id, None)
-    async with db().transaction():
+    async with transaction():
         state = _state_of(
             await _mentor_states(context, caller.program_id, membership_id), module.id
         )
