@@ -140,7 +140,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[_lifespan(settings)],
         logging_config=LoggingConfig(
             log_exceptions="debug",
-            loggers={"tandem": {"level": "INFO", "handlers": ["queue_listener"]}},
+            loggers={
+                "tandem": {"level": "INFO", "handlers": ["queue_listener"]},
+                # httpx logs every URL at INFO; webhook URLs may carry a receiver's token.
+                "httpx": {"level": "WARNING", "handlers": ["queue_listener"]},
+            },
         ),
         state=State({"settings": settings}),
         debug=False,
