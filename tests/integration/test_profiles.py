@@ -47,7 +47,7 @@ async def test_newcomer_saves_and_reads_their_intake(client, people) -> None:
     assert (await client.get("/api/v1/intake")).json()["formats"] == ["text"]
     # Audited with the names of changed fields only: never the words the person wrote.
     events = await AuditEvent.select(AuditEvent.action, AuditEvent.detail).where(
-        AuditEvent.action == "intake.saved"
+        AuditEvent.action == "newcomer_profile.saved"
     )
     assert len(events) == 2
     assert all("after work" not in str(event["detail"]) for event in events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -132,50 +133,74 @@ def _form_page(
     )
 
 
+async def _show_form(
+    template: str, load: Callable[[], Awaitable[Any]], blank: dict[str, Any]
+) -> Template:
+    """The form filled with the saved profile, or `blank` the first time."""
+    try:
+        saved = await load()
+    except NotFound:
+        return _form_page(template, {**blank, "slots": set()}, [])
+    values = msgspec.to_builtins(saved)
+    values["slots"] = _slot_keys(saved.availability)
+    values["languages"] = ", ".join(saved.languages)
+    return _form_page(template, values, [])
+
+
+async def _submit_form(
+    template: str,
+    data: dict[str, Any],
+    shape: type[NewcomerIntake] | type[MentorProfileUpdate],
+    save: Callable[[Any], Awaitable[Any]],
+    done: str,
+) -> Template | Redirect:
+    """Validate the form as the API would; on a problem, show it again with the answers kept."""
+    values = form_to_profile(data)
+    try:
+        await save(msgspec.convert(values, shape))
+    except (msgspec.ValidationError, DomainError) as error:
+        return _redisplay(template, values, error)
+    return Redirect(done)
+
+
 @get("/intake", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
 async def intake_page(request: AnyRequest) -> Template:
-    try:
-        intake = await services.get_intake(request.user)
-        values = msgspec.to_builtins(intake)
-        values["slots"] = _slot_keys(intake.availability)
-        values["languages"] = ", ".join(intake.languages)
-    except NotFound:
-        values = {"languages": "en", "slots": set(), "wanted_gender": "same"}
-    return _form_page("profiles/intake.html", values, [])
+    return await _show_form(
+        "profiles/intake.html",
+        lambda: services.get_intake(request.user),
+        {"languages": "en", "wanted_gender": "same"},
+    )
 
 
 @post("/intake", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
 async def intake_submit(request: AnyRequest, data: Form) -> Template | Redirect:
-    values = form_to_profile(data)
-    try:
-        intake = msgspec.convert(values, NewcomerIntake)
-        await services.save_intake(request.user, intake)
-    except (msgspec.ValidationError, DomainError) as error:
-        return _redisplay("profiles/intake.html", values, error)
-    return Redirect("/home?saved=intake")
+    return await _submit_form(
+        "profiles/intake.html",
+        data,
+        NewcomerIntake,
+        lambda intake: services.save_intake(request.user, intake),
+        "/home?saved=intake",
+    )
 
 
 @get("/mentor/profile", guards=[allow(Role.MENTOR)], include_in_schema=False)
 async def mentor_profile_page(request: AnyRequest) -> Template:
-    try:
-        profile = await services.get_mentor_profile(request.user)
-        values = msgspec.to_builtins(profile)
-        values["slots"] = _slot_keys(profile.availability)
-        values["languages"] = ", ".join(profile.languages)
-    except NotFound:
-        values = {"languages": "en", "slots": set(), "capacity": 2}
-    return _form_page("profiles/mentor_profile.html", values, [])
+    return await _show_form(
+        "profiles/mentor_profile.html",
+        lambda: services.get_mentor_profile(request.user),
+        {"languages": "en", "capacity": 2},
+    )
 
 
 @post("/mentor/profile", guards=[allow(Role.MENTOR)], include_in_schema=False)
 async def mentor_profile_submit(request: AnyRequest, data: Form) -> Template | Redirect:
-    values = form_to_profile(data)
-    try:
-        profile = msgspec.convert(values, MentorProfileUpdate)
-        await services.save_mentor_profile(request.user, profile)
-    except (msgspec.ValidationError, DomainError) as error:
-        return _redisplay("profiles/mentor_profile.html", values, error)
-    return Redirect("/home?saved=profile")
+    return await _submit_form(
+        "profiles/mentor_profile.html",
+        data,
+        MentorProfileUpdate,
+        lambda profile: services.save_mentor_profile(request.user, profile),
+        "/home?saved=profile",
+    )
 
 
 @post("/mentor/pause", guards=[allow(Role.MENTOR)], include_in_schema=False)

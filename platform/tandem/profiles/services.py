@@ -59,92 +59,49 @@ def _changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str
     return sorted(key for key, value in new.items() if old.get(key) != value)
 
 
-async def get_intake(caller: Caller, membership_id: int | None = None) -> NewcomerIntakeOut:
-    """The caller's own intake, or (for staff) any newcomer's in their program."""
+ProfileTable = type[NewcomerProfile] | type[MentorProfile]
+
+
+async def _load_profile(
+    caller: Caller, table: ProfileTable, membership_id: int | None, missing: str
+) -> dict[str, Any]:
+    """The caller's own profile row, or (for staff) one of their program's, never a pause note."""
     target = membership_id or caller.membership_id
     if target != caller.membership_id:
         await membership_in_program(caller, target)
+    columns = table.all_columns(
+        exclude=[MentorProfile.pause_note] if table is MentorProfile else []
+    )
     row = (
-        await NewcomerProfile.select()
-        .where(
-            (NewcomerProfile.membership == target) & (NewcomerProfile.program == caller.program_id)
-        )
+        await table.select(*columns)
+        .where((table.membership == target) & (table.program == caller.program_id))
         .output(load_json=True)
         .first()
     )
     if row is None:
-        raise NotFound("No intake has been filled in yet.")
-    return msgspec.convert({**row, "membership_id": target}, NewcomerIntakeOut)
+        raise NotFound(missing)
+    return {**row, "membership_id": target}
 
 
-async def save_intake(caller: Caller, intake: NewcomerIntake) -> NewcomerIntakeOut:
-    """Create or replace the newcomer's intake."""
-    if intake.recovery_start and intake.recovery_start > date.today():
-        raise Invalid("The recovery date cannot be in the future.", field="recovery_start")
-    _check_common(intake.timezone, intake.availability, intake.formats, intake.area)
-    values = msgspec.to_builtins(intake)
-    values["recovery_start"] = intake.recovery_start
-    async with transaction():
-        existing = (
-            await NewcomerProfile.select()
-            .where(NewcomerProfile.membership == caller.membership_id)
-            .output(load_json=True)
-            .first()
-        )
-        if existing is None:
-            await NewcomerProfile.insert(
-                NewcomerProfile(
-                    membership=caller.membership_id,
-                    program=caller.program_id,
-                    updated_at=_now(),
-                    **values,
-                )
-            )
-        else:
-            await NewcomerProfile.update({**values, "updated_at": _now()}).where(
-                NewcomerProfile.id == existing["id"]
-            )
-        await audit.record(
-            caller,
-            "intake.saved",
-            "newcomer_profile",
-            caller.membership_id,
-            changed=_changed_fields(existing, values),
-        )
-    return await get_intake(caller)
-
-
-async def get_mentor_profile(caller: Caller, membership_id: int | None = None) -> MentorProfileOut:
-    target = membership_id or caller.membership_id
-    if target != caller.membership_id:
-        await membership_in_program(caller, target)
-    row = (
-        await MentorProfile.select(*MentorProfile.all_columns(exclude=[MentorProfile.pause_note]))
-        .where((MentorProfile.membership == target) & (MentorProfile.program == caller.program_id))
-        .output(load_json=True)
-        .first()
-    )
-    if row is None:
-        raise NotFound("No mentor profile has been filled in yet.")
-    return msgspec.convert({**row, "membership_id": target}, MentorProfileOut)
-
-
-async def save_mentor_profile(caller: Caller, profile: MentorProfileUpdate) -> MentorProfileOut:
-    if profile.recovery_start > date.today():
+async def _save_profile(
+    caller: Caller, table: ProfileTable, profile: NewcomerIntake | MentorProfileUpdate
+) -> None:
+    """Validate, then create or replace the caller's profile in one audited transaction."""
+    if profile.recovery_start and profile.recovery_start > date.today():
         raise Invalid("The recovery date cannot be in the future.", field="recovery_start")
     _check_common(profile.timezone, profile.availability, profile.formats, profile.area)
     values = msgspec.to_builtins(profile)
     values["recovery_start"] = profile.recovery_start
     async with transaction():
         existing = (
-            await MentorProfile.select()
-            .where(MentorProfile.membership == caller.membership_id)
+            await table.select()
+            .where(table.membership == caller.membership_id)
             .output(load_json=True)
             .first()
         )
         if existing is None:
-            await MentorProfile.insert(
-                MentorProfile(
+            await table.insert(
+                table(
                     membership=caller.membership_id,
                     program=caller.program_id,
                     updated_at=_now(),
@@ -152,16 +109,39 @@ async def save_mentor_profile(caller: Caller, profile: MentorProfileUpdate) -> M
                 )
             )
         else:
-            await MentorProfile.update({**values, "updated_at": _now()}).where(
-                MentorProfile.id == existing["id"]
-            )
+            await table.update({**values, "updated_at": _now()}).where(table.id == existing["id"])
         await audit.record(
             caller,
-            "mentor_profile.saved",
-            "mentor_profile",
+            f"{table._meta.tablename}.saved",
+            table._meta.tablename,
             caller.membership_id,
             changed=_changed_fields(existing, values),
         )
+
+
+async def get_intake(caller: Caller, membership_id: int | None = None) -> NewcomerIntakeOut:
+    """The caller's own intake, or (for staff) any newcomer's in their program."""
+    row = await _load_profile(
+        caller, NewcomerProfile, membership_id, "No intake has been filled in yet."
+    )
+    return msgspec.convert(row, NewcomerIntakeOut)
+
+
+async def save_intake(caller: Caller, intake: NewcomerIntake) -> NewcomerIntakeOut:
+    """Create or replace the newcomer's intake."""
+    await _save_profile(caller, NewcomerProfile, intake)
+    return await get_intake(caller)
+
+
+async def get_mentor_profile(caller: Caller, membership_id: int | None = None) -> MentorProfileOut:
+    row = await _load_profile(
+        caller, MentorProfile, membership_id, "No mentor profile has been filled in yet."
+    )
+    return msgspec.convert(row, MentorProfileOut)
+
+
+async def save_mentor_profile(caller: Caller, profile: MentorProfileUpdate) -> MentorProfileOut:
+    await _save_profile(caller, MentorProfile, profile)
     return await get_mentor_profile(caller)
 
 
