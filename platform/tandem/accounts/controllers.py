@@ -11,7 +11,7 @@ from msgspec import Meta, Struct
 
 from tandem.accounts import services
 from tandem.accounts.schemas import Login, Me, MemberSummary, SignUp
-from tandem.core.auth import STAFF, Caller, Role, allow, public
+from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow, public
 from tandem.core.ratelimit import sign_in_rate_limit
 
 
@@ -61,7 +61,7 @@ class MeController(Controller):
     tags = ["accounts"]
 
     @get("/", guards=[allow(*Role)])
-    async def me(self, request: Request[Caller, Any, Any]) -> Me:
+    async def me(self, request: CallerRequest) -> Me:
         return await me_for(request.user)
 
 
@@ -73,23 +73,21 @@ class MemberController(Controller):
     @get("/")
     async def list_members(
         self,
-        request: Request[Caller, Any, Any],
+        request: CallerRequest,
         role: FromQuery[Role | None] = None,
         status: Annotated[str | None, QueryParameter(max_length=16)] = None,
     ) -> list[MemberSummary]:
         return await services.list_members(request.user, role=role, status=status)
 
     @post("/{membership_id:int}/approve", status_code=204)
-    async def approve(
-        self, request: Request[Caller, Any, Any], membership_id: FromPath[int]
-    ) -> None:
+    async def approve(self, request: CallerRequest, membership_id: FromPath[int]) -> None:
         """Approve a pending mentor application."""
         await services.approve_mentor(request.user, membership_id)
 
     @post("/{membership_id:int}/status", status_code=204)
     async def set_status(
         self,
-        request: Request[Caller, Any, Any],
+        request: CallerRequest,
         membership_id: FromPath[int],
         data: JSONBody[MemberStatus],
     ) -> None:

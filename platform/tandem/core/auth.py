@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -48,6 +49,10 @@ class Caller(Struct, frozen=True):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF
+
+
+# What a guarded handler receives: `request.user` is the signed-in `Caller`.
+CallerRequest = Request[Caller, Any, Any]
 
 
 def allow(*roles: Role) -> Guard:

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from matching.vocabulary import PATHWAY_LABELS
 from tandem.accounts import services as accounts
-from tandem.core.auth import STAFF, Caller, Role, allow
+from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow
 from tandem.core.errors import NotFound
 from tandem.profiles import services as profiles
 from tandem.training import services as training
 
-AnyRequest = Request[Caller, Any, Any]
 Form = URLEncodedBody[dict[str, Any]]
 
 
@@ -62,7 +61,7 @@ async def _staff_context(caller: Caller) -> dict[str, Any]:
 
 
 @get("/home", guards=[allow(*Role)], include_in_schema=False)
-async def home(request: AnyRequest, saved: FromQuery[str | None] = None) -> Template:
+async def home(request: CallerRequest, saved: FromQuery[str | None] = None) -> Template:
     caller = request.user
     builders = {
         Role.NEWCOMER: _newcomer_context,
@@ -76,7 +75,7 @@ async def home(request: AnyRequest, saved: FromQuery[str | None] = None) -> Temp
 
 
 @post("/staff/members/{membership_id:int}/approve", guards=[allow(*STAFF)], include_in_schema=False)
-async def approve_mentor_page(request: AnyRequest, membership_id: FromPath[int]) -> Redirect:
+async def approve_mentor_page(request: CallerRequest, membership_id: FromPath[int]) -> Redirect:
     await accounts.approve_mentor(request.user, membership_id)
     return Redirect("/home?saved=approved")
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from tandem.core.auth import STAFF, Caller, Role, allow
+from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.notifications import services
 from tandem.notifications.schemas import (
     DeliveryStatus,
@@ -19,8 +17,6 @@ from tandem.notifications.schemas import (
     RetryResult,
 )
 
-AnyRequest = Request[Caller, Any, Any]
-
 
 class NoticeController(Controller):
     path = "/api/v1/notifications"
@@ -29,17 +25,17 @@ class NoticeController(Controller):
 
     @get("/")
     async def list_notices(
-        self, request: AnyRequest, unread: FromQuery[bool] = False
+        self, request: CallerRequest, unread: FromQuery[bool] = False
     ) -> list[NoticeOut]:
         """Your own notifications, newest first."""
         return await services.list_notices(request.user, unread_only=unread)
 
     @post("/{notice_id:int}/read", status_code=204)
-    async def mark_read(self, request: AnyRequest, notice_id: FromPath[int]) -> None:
+    async def mark_read(self, request: CallerRequest, notice_id: FromPath[int]) -> None:
         await services.mark_read(request.user, notice_id)
 
     @post("/read-all", status_code=204)
-    async def mark_all_read(self, request: AnyRequest) -> None:
+    async def mark_all_read(self, request: CallerRequest) -> None:
         await services.mark_all_read(request.user)
 
 
@@ -50,13 +46,13 @@ class DeliveryController(Controller):
 
     @get("/")
     async def delivery_view(
-        self, request: AnyRequest, status: FromQuery[DeliveryStatus | None] = None
+        self, request: CallerRequest, status: FromQuery[DeliveryStatus | None] = None
     ) -> DeliveryView:
         """Webhook deliveries of your program: pending, failed and dead-lettered by default."""
         return await services.delivery_view(request.user, status)
 
     @post("/events/{event_id:int}/retry", status_code=200)
-    async def retry(self, request: AnyRequest, event_id: FromPath[int]) -> RetryResult:
+    async def retry(self, request: CallerRequest, event_id: FromPath[int]) -> RetryResult:
         """Queue an event's failed and dead-lettered deliveries again."""
         return await services.retry_event(request.user, event_id)
 
@@ -67,18 +63,18 @@ class EndpointController(Controller):
     guards = [allow(Role.ADMIN)]
 
     @get("/")
-    async def list_endpoints(self, request: AnyRequest) -> list[EndpointOut]:
+    async def list_endpoints(self, request: CallerRequest) -> list[EndpointOut]:
         return await services.list_endpoints(request.user)
 
     @post("/", status_code=201)
     async def create_endpoint(
-        self, request: AnyRequest, data: JSONBody[EndpointCreate]
+        self, request: CallerRequest, data: JSONBody[EndpointCreate]
     ) -> EndpointCreated:
         """Add an endpoint. The response holds its signing secret: the only time it is shown."""
         return await services.create_endpoint(request.user, data, request.app.state.settings)
 
     @post("/{endpoint_id:int}/disable", status_code=204)
-    async def disable_endpoint(self, request: AnyRequest, endpoint_id: FromPath[int]) -> None:
+    async def disable_endpoint(self, request: CallerRequest, endpoint_id: FromPath[int]) -> None:
         await services.disable_endpoint(request.user, endpoint_id)
 
 

@@ -13,14 +13,13 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from tandem.core.auth import STAFF, Caller, Role, allow
+from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.errors import DomainError
 from tandem.core.forms import describe_validation_error
 from tandem.core.pages import caller_of
 from tandem.notifications import services
 from tandem.notifications.schemas import DeliveryStatus, EndpointCreate
 
-AnyRequest = Request[Caller, Any, Any]
 Form = URLEncodedBody[dict[str, str]]
 
 
@@ -32,26 +31,28 @@ async def put_unread_count(request: Request[Any, Any, Any]) -> None:
 
 
 @get("/notifications", guards=[allow(*Role)], include_in_schema=False)
-async def notices_page(request: AnyRequest) -> Template:
+async def notices_page(request: CallerRequest) -> Template:
     notices = await services.list_notices(request.user)
     return Template("notifications/notices.html", context={"notices": notices})
 
 
 @post("/notifications/{notice_id:int}/read", guards=[allow(*Role)], include_in_schema=False)
-async def mark_read_page(request: AnyRequest, notice_id: FromPath[int]) -> Redirect:
+async def mark_read_page(request: CallerRequest, notice_id: FromPath[int]) -> Redirect:
     await services.mark_read(request.user, notice_id)
     return Redirect("/notifications")
 
 
 @post("/notifications/read-all", guards=[allow(*Role)], include_in_schema=False)
-async def mark_all_read_page(request: AnyRequest) -> Redirect:
+async def mark_all_read_page(request: CallerRequest) -> Redirect:
     await services.mark_all_read(request.user)
     return Redirect("/notifications")
 
 
 @get("/staff/deliveries", guards=[allow(*STAFF)], include_in_schema=False)
 async def deliveries_page(
-    request: AnyRequest, status: FromQuery[str | None] = None, retried: FromQuery[int | None] = None
+    request: CallerRequest,
+    status: FromQuery[str | None] = None,
+    retried: FromQuery[int | None] = None,
 ) -> Template:
     chosen = DeliveryStatus(status) if status in set(DeliveryStatus) else None
     view = await services.delivery_view(request.user, chosen)
@@ -67,7 +68,7 @@ async def deliveries_page(
 
 
 @post("/staff/deliveries/{event_id:int}/retry", guards=[allow(*STAFF)], include_in_schema=False)
-async def retry_page(request: AnyRequest, event_id: FromPath[int]) -> Redirect:
+async def retry_page(request: CallerRequest, event_id: FromPath[int]) -> Redirect:
     result = await services.retry_event(request.user, event_id)
     return Redirect(f"/staff/deliveries?retried={result.requeued}")
 
@@ -88,12 +89,12 @@ def _webhooks_page(
 
 
 @get("/admin/webhooks", guards=[allow(Role.ADMIN)], include_in_schema=False)
-async def webhooks_page(request: AnyRequest) -> Template:
+async def webhooks_page(request: CallerRequest) -> Template:
     return _webhooks_page(await services.list_endpoints(request.user))
 
 
 @post("/admin/webhooks", guards=[allow(Role.ADMIN)], include_in_schema=False)
-async def create_webhook_page(request: AnyRequest, data: Form) -> Template:
+async def create_webhook_page(request: CallerRequest, data: Form) -> Template:
     """The new secret is shown in this response only: no redirect, so it never sits in a URL
     or a session."""
     form = {"label": data.get("label", "").strip(), "url": data.get("url", "").strip()}
@@ -114,7 +115,7 @@ async def create_webhook_page(request: AnyRequest, data: Form) -> Template:
 @post(
     "/admin/webhooks/{endpoint_id:int}/disable", guards=[allow(Role.ADMIN)], include_in_schema=False
 )
-async def disable_webhook_page(request: AnyRequest, endpoint_id: FromPath[int]) -> Redirect:
+async def disable_webhook_page(request: CallerRequest, endpoint_id: FromPath[int]) -> Redirect:
     await services.disable_endpoint(request.user, endpoint_id)
     return Redirect("/admin/webhooks")
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.params import JSONBody, URLEncodedBody
 from litestar.response import Redirect, Response, Template
 from msgspec import Meta, Struct
 
-from tandem.core.auth import Caller, Role, allow
+from tandem.core.auth import CallerRequest, Role, allow
 from tandem.core.errors import Invalid
 from tandem.privacy import services
 
 CONFIRMATION = "delete my data"
-AnyRequest = Request[Caller, Any, Any]
 
 
 class DeleteRequest(Struct, forbid_unknown_fields=True):
@@ -27,7 +26,7 @@ def _check_confirmation(text: str) -> None:
 
 
 @get("/api/v1/me/export", guards=[allow(*Role)], tags=["privacy"])
-async def export_data(request: AnyRequest) -> Response[dict[str, Any]]:
+async def export_data(request: CallerRequest) -> Response[dict[str, Any]]:
     """Everything Tandem holds about you, as a JSON download."""
     data = await services.export_my_data(request.user)
     return Response(
@@ -36,7 +35,7 @@ async def export_data(request: AnyRequest) -> Response[dict[str, Any]]:
 
 
 @post("/api/v1/me/delete", guards=[allow(*Role)], tags=["privacy"], status_code=204)
-async def delete_data(request: AnyRequest, data: JSONBody[DeleteRequest]) -> None:
+async def delete_data(request: CallerRequest, data: JSONBody[DeleteRequest]) -> None:
     """Erase your account and everything attached to it. This cannot be undone."""
     _check_confirmation(data.confirm)
     await services.delete_my_data(request.user)
@@ -50,7 +49,7 @@ async def privacy_page() -> Template:
 
 @post("/privacy/delete", guards=[allow(*Role)], include_in_schema=False)
 async def delete_page(
-    request: AnyRequest, data: URLEncodedBody[dict[str, str]]
+    request: CallerRequest, data: URLEncodedBody[dict[str, str]]
 ) -> Template | Redirect:
     try:
         _check_confirmation(data.get("confirm", ""))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from tandem.core.auth import STAFF, Caller, Role, allow
+from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.profiles import services
 from tandem.profiles.schemas import (
     MentorPause,
@@ -18,57 +16,55 @@ from tandem.profiles.schemas import (
     NewcomerIntakeOut,
 )
 
-AnyRequest = Request[Caller, Any, Any]
-
 
 class ProfileController(Controller):
     path = "/api/v1"
     tags = ["profiles"]
 
     @get("/intake", guards=[allow(Role.NEWCOMER)])
-    async def my_intake(self, request: AnyRequest) -> NewcomerIntakeOut:
+    async def my_intake(self, request: CallerRequest) -> NewcomerIntakeOut:
         return await services.get_intake(request.user)
 
     @put("/intake", guards=[allow(Role.NEWCOMER)])
     async def save_intake(
-        self, request: AnyRequest, data: JSONBody[NewcomerIntake]
+        self, request: CallerRequest, data: JSONBody[NewcomerIntake]
     ) -> NewcomerIntakeOut:
         """Create or replace the newcomer's own intake."""
         return await services.save_intake(request.user, data)
 
     @get("/newcomers/{membership_id:int}/intake", guards=[allow(*STAFF)])
     async def newcomer_intake(
-        self, request: AnyRequest, membership_id: FromPath[int]
+        self, request: CallerRequest, membership_id: FromPath[int]
     ) -> NewcomerIntakeOut:
         return await services.get_intake(request.user, membership_id)
 
     @get("/mentor-profile", guards=[allow(Role.MENTOR)])
-    async def my_mentor_profile(self, request: AnyRequest) -> MentorProfileOut:
+    async def my_mentor_profile(self, request: CallerRequest) -> MentorProfileOut:
         return await services.get_mentor_profile(request.user)
 
     @put("/mentor-profile", guards=[allow(Role.MENTOR)])
     async def save_mentor_profile(
-        self, request: AnyRequest, data: JSONBody[MentorProfileUpdate]
+        self, request: CallerRequest, data: JSONBody[MentorProfileUpdate]
     ) -> MentorProfileOut:
         return await services.save_mentor_profile(request.user, data)
 
     @get("/mentors/{membership_id:int}/profile", guards=[allow(*STAFF)])
     async def mentor_profile(
-        self, request: AnyRequest, membership_id: FromPath[int]
+        self, request: CallerRequest, membership_id: FromPath[int]
     ) -> MentorProfileOut:
         return await services.get_mentor_profile(request.user, membership_id)
 
     @post("/mentor-profile/pause", guards=[allow(Role.MENTOR)], status_code=200)
-    async def pause(self, request: AnyRequest, data: JSONBody[MentorPause]) -> MentorPauseStatus:
+    async def pause(self, request: CallerRequest, data: JSONBody[MentorPause]) -> MentorPauseStatus:
         """Pause yourself: no new matches until you resume. No reason is required."""
         return await services.set_paused(request.user, True, data.note)
 
     @post("/mentor-profile/resume", guards=[allow(Role.MENTOR)], status_code=200)
-    async def resume(self, request: AnyRequest) -> MentorPauseStatus:
+    async def resume(self, request: CallerRequest) -> MentorPauseStatus:
         return await services.set_paused(request.user, False)
 
     @get("/mentors/{membership_id:int}/pause", guards=[allow(*STAFF)])
     async def mentor_pause(
-        self, request: AnyRequest, membership_id: FromPath[int]
+        self, request: CallerRequest, membership_id: FromPath[int]
     ) -> MentorPauseStatus:
         return await services.pause_status(request.user, membership_id)

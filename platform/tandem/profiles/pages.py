@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
@@ -15,14 +15,13 @@ from matching.vocabulary import (
     GENDER_LABELS,
     PATHWAY_LABELS,
 )
-from tandem.core.auth import Caller, Role, allow
+from tandem.core.auth import CallerRequest, Role, allow
 from tandem.core.errors import DomainError, NotFound
 from tandem.core.forms import describe_validation_error
 from tandem.profiles import services
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake
 
 Form = URLEncodedBody[dict[str, Any]]
-AnyRequest = Request[Caller, Any, Any]
 
 # Availability is offered as blocks of the day: fine enough to find overlap, quick on a phone.
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -164,7 +163,7 @@ async def _submit_form(
 
 
 @get("/intake", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
-async def intake_page(request: AnyRequest) -> Template:
+async def intake_page(request: CallerRequest) -> Template:
     return await _show_form(
         "profiles/intake.html",
         lambda: services.get_intake(request.user),
@@ -173,7 +172,7 @@ async def intake_page(request: AnyRequest) -> Template:
 
 
 @post("/intake", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
-async def intake_submit(request: AnyRequest, data: Form) -> Template | Redirect:
+async def intake_submit(request: CallerRequest, data: Form) -> Template | Redirect:
     return await _submit_form(
         "profiles/intake.html",
         data,
@@ -184,7 +183,7 @@ async def intake_submit(request: AnyRequest, data: Form) -> Template | Redirect:
 
 
 @get("/mentor/profile", guards=[allow(Role.MENTOR)], include_in_schema=False)
-async def mentor_profile_page(request: AnyRequest) -> Template:
+async def mentor_profile_page(request: CallerRequest) -> Template:
     return await _show_form(
         "profiles/mentor_profile.html",
         lambda: services.get_mentor_profile(request.user),
@@ -193,7 +192,7 @@ async def mentor_profile_page(request: AnyRequest) -> Template:
 
 
 @post("/mentor/profile", guards=[allow(Role.MENTOR)], include_in_schema=False)
-async def mentor_profile_submit(request: AnyRequest, data: Form) -> Template | Redirect:
+async def mentor_profile_submit(request: CallerRequest, data: Form) -> Template | Redirect:
     return await _submit_form(
         "profiles/mentor_profile.html",
         data,
@@ -204,7 +203,7 @@ async def mentor_profile_submit(request: AnyRequest, data: Form) -> Template | R
 
 
 @post("/mentor/pause", guards=[allow(Role.MENTOR)], include_in_schema=False)
-async def mentor_pause_submit(request: AnyRequest, data: Form) -> Redirect:
+async def mentor_pause_submit(request: CallerRequest, data: Form) -> Redirect:
     pause = data.get("action") == "pause"
     await services.set_paused(request.user, pause, str(data.get("note", ""))[:500])
     return Redirect("/home")

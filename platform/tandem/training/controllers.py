@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from tandem.core.auth import STAFF, Caller, Role, allow
+from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.training import services
 from tandem.training.schemas import (
     AnswerSheet,
@@ -21,8 +19,6 @@ from tandem.training.schemas import (
     UnlockRequest,
 )
 
-AnyRequest = Request[Caller, Any, Any]
-
 
 class TrainingController(Controller):
     """The mentor's own track. Quiz questions arrive without answers; grading is server-side."""
@@ -32,32 +28,32 @@ class TrainingController(Controller):
     guards = [allow(Role.MENTOR)]
 
     @get("/modules")
-    async def modules(self, request: AnyRequest) -> TrackProgress:
+    async def modules(self, request: CallerRequest) -> TrackProgress:
         return await services.track_progress(request.user)
 
     @get("/modules/{module_id:str}")
-    async def lesson(self, request: AnyRequest, module_id: FromPath[str]) -> Lesson:
+    async def lesson(self, request: CallerRequest, module_id: FromPath[str]) -> Lesson:
         """Read a module. Opening it counts as the review a retake needs."""
         return await services.open_lesson(request.user, module_id)
 
     @post("/modules/{module_id:str}/attempts", status_code=201)
-    async def start(self, request: AnyRequest, module_id: FromPath[str]) -> Attempt:
+    async def start(self, request: CallerRequest, module_id: FromPath[str]) -> Attempt:
         """Start a quiz drawn from the pool (or get back the one already open)."""
         return await services.start_attempt(request.user, module_id)
 
     @get("/attempts/{attempt_id:int}")
-    async def attempt(self, request: AnyRequest, attempt_id: FromPath[int]) -> Attempt:
+    async def attempt(self, request: CallerRequest, attempt_id: FromPath[int]) -> Attempt:
         return await services.get_attempt(request.user, attempt_id)
 
     @post("/attempts/{attempt_id:int}/submit", status_code=200)
     async def submit(
-        self, request: AnyRequest, attempt_id: FromPath[int], data: JSONBody[AnswerSheet]
+        self, request: CallerRequest, attempt_id: FromPath[int], data: JSONBody[AnswerSheet]
     ) -> Attempt:
         """Submit answers; the response carries the grading and every rationale."""
         return await services.submit_attempt(request.user, attempt_id, data.answers)
 
     @get("/certificate")
-    async def certificate(self, request: AnyRequest) -> Certificate:
+    async def certificate(self, request: CallerRequest) -> Certificate:
         return await services.certificate(request.user)
 
 
@@ -69,17 +65,17 @@ class TrainingComplianceController(Controller):
     guards = [allow(*STAFF)]
 
     @get("/compliance")
-    async def compliance(self, request: AnyRequest) -> ComplianceReport:
+    async def compliance(self, request: CallerRequest) -> ComplianceReport:
         return await services.compliance(request.user)
 
     @get("/mentors/{membership_id:int}")
-    async def mentor(self, request: AnyRequest, membership_id: FromPath[int]) -> MentorProgress:
+    async def mentor(self, request: CallerRequest, membership_id: FromPath[int]) -> MentorProgress:
         return await services.mentor_progress(request.user, membership_id)
 
     @post("/mentors/{membership_id:int}/modules/{module_id:str}/unlock", status_code=200)
     async def unlock(
         self,
-        request: AnyRequest,
+        request: CallerRequest,
         membership_id: FromPath[int],
         module_id: FromPath[str],
         data: JSONBody[UnlockRequest],

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from tandem.core.auth import STAFF, Caller, Role, allow
+from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.errors import Invalid
 from tandem.training import services
 from tandem.training.content import current_track
 from tandem.training.schemas import Remediation
 
 Form = URLEncodedBody[dict[str, Any]]
-AnyRequest = Request[Caller, Any, Any]
 ANSWER_PREFIX = "answer-"
 REMEDIATION_LABELS: dict[Remediation, str] = {
     "supervision_conversation": "We talked it through in supervision",
@@ -44,7 +43,7 @@ STATE_LABELS = {
 
 
 @get("/mentor/training", guards=[allow(Role.MENTOR)], include_in_schema=False)
-async def track_page(request: AnyRequest) -> Template:
+async def track_page(request: CallerRequest) -> Template:
     progress = await services.track_progress(request.user)
     return Template(
         "training/track.html",
@@ -55,7 +54,7 @@ async def track_page(request: AnyRequest) -> Template:
 @get(
     "/mentor/training/modules/{module_id:str}", guards=[allow(Role.MENTOR)], include_in_schema=False
 )
-async def lesson_page(request: AnyRequest, module_id: FromPath[str]) -> Template:
+async def lesson_page(request: CallerRequest, module_id: FromPath[str]) -> Template:
     lesson = await services.open_lesson(request.user, module_id)
     return Template(
         "training/lesson.html",
@@ -68,7 +67,7 @@ async def lesson_page(request: AnyRequest, module_id: FromPath[str]) -> Template
     guards=[allow(Role.MENTOR)],
     include_in_schema=False,
 )
-async def start_quiz(request: AnyRequest, module_id: FromPath[str]) -> Redirect:
+async def start_quiz(request: CallerRequest, module_id: FromPath[str]) -> Redirect:
     attempt = await services.start_attempt(request.user, module_id)
     return Redirect(f"/mentor/training/attempts/{attempt.id}")
 
@@ -78,7 +77,7 @@ async def start_quiz(request: AnyRequest, module_id: FromPath[str]) -> Redirect:
     guards=[allow(Role.MENTOR)],
     include_in_schema=False,
 )
-async def attempt_page(request: AnyRequest, attempt_id: FromPath[int]) -> Template:
+async def attempt_page(request: CallerRequest, attempt_id: FromPath[int]) -> Template:
     attempt = await services.get_attempt(request.user, attempt_id)
     if attempt.result is None:
         return Template("training/quiz.html", context={"attempt": attempt})
@@ -114,19 +113,19 @@ def answers_from_form(form: dict[str, Any]) -> dict[str, int]:
     guards=[allow(Role.MENTOR)],
     include_in_schema=False,
 )
-async def submit_quiz(request: AnyRequest, attempt_id: FromPath[int], data: Form) -> Redirect:
+async def submit_quiz(request: CallerRequest, attempt_id: FromPath[int], data: Form) -> Redirect:
     await services.submit_attempt(request.user, attempt_id, answers_from_form(data))
     return Redirect(f"/mentor/training/attempts/{attempt_id}")
 
 
 @get("/mentor/training/certificate", guards=[allow(Role.MENTOR)], include_in_schema=False)
-async def certificate_page(request: AnyRequest) -> Template:
+async def certificate_page(request: CallerRequest) -> Template:
     certificate = await services.certificate(request.user)
     return Template("training/certificate.html", context={"certificate": certificate})
 
 
 @get("/staff/training", guards=[allow(*STAFF)], include_in_schema=False)
-async def compliance_page(request: AnyRequest, saved: FromQuery[str | None] = None) -> Template:
+async def compliance_page(request: CallerRequest, saved: FromQuery[str | None] = None) -> Template:
     report = await services.compliance(request.user)
     return Template(
         "training/compliance.html",
@@ -146,7 +145,7 @@ async def compliance_page(request: AnyRequest, saved: FromQuery[str | None] = No
     include_in_schema=False,
 )
 async def unlock_page(
-    request: AnyRequest, membership_id: FromPath[int], module_id: FromPath[str], data: Form
+    request: CallerRequest, membership_id: FromPath[int], module_id: FromPath[str], data: Form
 ) -> Redirect:
     remediation = data.get("remediation")
     if remediation not in REMEDIATION_LABELS:
