@@ -63,6 +63,7 @@ True
 
 from matching.assignment import assign
 from matching.index import MentorIndex
+from matching.learning import fit_weights
 from matching.ranking import check, rank
 from matching.records import (
     FACTORS,
@@ -105,5 +106,6 @@ __all__ = [
     "Weights",
     "assign",
     "check",
+    "fit_weights",
     "rank",
 ]

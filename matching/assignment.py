@@ -1,16 +1,17 @@
 """`assign`: the whole waiting queue at once, best total fit under mentor capacities.
 
-Scoring every pair of a national queue is the expensive part, so `assign` scores blocks of
-newcomers against the mentors that pass the mentor-only rules and keeps a candidate graph: each
-newcomer's best mentors plus each mentor's best newcomers. An optimal capacitated matching on that
-graph (see `solvers`) comes within a hair of the exact optimum over all pairs; a final greedy pass
-over every feasible pair guarantees that nobody is left waiting while a suitable mentor still has
-a place, which is what makes "capacity exhausted" a true statement.
+Scoring every pair of a national queue is the expensive part, so `assign` shortlists candidates
+with a cheap estimate (see `shortlist`): each newcomer's best mentors plus the best newcomers of
+mentors few people rank highly. It scores those pairs exactly, then solves the capacitated
+matching on them: exactly (scipy's sparse Jonker-Volgenant) when the graph is small, by auction
+when it is large; the benchmark measures the result against the exact optimum over all pairs. A
+final greedy pass over every feasible pair seats anyone left waiting while a suitable mentor still
+has a place, which is what makes "capacity exhausted" a true statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from matching.index import Floats, Ints, MentorIndex, NewcomerBatch, conflict_rows, evaluate
 from matching.records import Assignment, Match, Mentor, Newcomer, Policy, Unmatched
 from matching.shortlist import Float32s as Floats32
-from matching.shortlist import shortlist_blocks
+from matching.shortlist import ShortlistBlock, blocking_groups, shortlist_map
 from matching.solvers import solve_auction, solve_flow, solve_greedy
 
 PAIRS_PER_BLOCK = 1 << 20  # bounds memory: a block's arrays are a few MB each
@@ -52,73 +53,104 @@ def waiting_bonus(newcomers: Sequence[Newcomer], policy: Policy) -> Floats:
     return bonus
 
 
-def _blocks(count: int, width: int) -> list[np.ndarray]:
-    step = max(1, PAIRS_PER_BLOCK // max(width, 1))
-    return [np.arange(s, min(s + step, count)) for s in range(0, count, step)]
-
-
 def scored_blocks(
     batch: NewcomerBatch, rows: Ints, index: MentorIndex, cols: Ints, policy: Policy
-) -> list[tuple[Ints, Floats]]:
-    """Scores of rows x cols in blocks, -inf where a hard rule fails."""
-    out = []
-    for block in _blocks(len(rows), len(cols)):
-        evaluation = evaluate(batch, rows[block], index, cols, policy)
-        out.append(
-            (rows[block], np.where(evaluation.feasible(), evaluation.score(policy), -np.inf))
-        )
-    return out
+) -> Iterator[tuple[Ints, Ints, Floats]]:
+    """Exact scores of `rows` x `cols` as (rows, cols, scores) blocks, -inf where a rule fails.
+
+    Pairs the blocking keys rule out (gender asked, no shared language) are left out.
+    """
+    for group in blocking_groups(batch, rows):
+        allowed = index.allowed(cols, batch.wanted_gender[group[0]], batch.languages[group[0]])
+        step = max(1, PAIRS_PER_BLOCK // max(len(allowed), 1))
+        for start in range(0, len(group), step):
+            block = group[start : start + step]
+            evaluation = evaluate(batch, block, index, allowed, policy)
+            yield block, allowed, np.where(evaluation.feasible(), evaluation.score(policy), -np.inf)
 
 
 def dense_values(batch: NewcomerBatch, index: MentorIndex, policy: Policy, bonus: Floats) -> Floats:
     """Score plus bonus for every pair (-inf = infeasible): the exact solver's input."""
-    cols = np.arange(len(index), dtype=np.int64)
-    rows = np.arange(len(batch), dtype=np.int64)
     values = np.full((len(batch), len(index)), -np.inf)
-    for block, scores in scored_blocks(batch, rows, index, cols, policy):
-        values[block] = scores + bonus[block, None]
+    everyone = np.arange(len(batch), dtype=np.int64)
+    for rows, cols, scores in scored_blocks(batch, everyone, index, np.arange(len(index)), policy):
+        values[np.ix_(rows, cols)] = scores + bonus[rows, None]
     return values
 
 
 def _best_mentors(
-    batch: NewcomerBatch, index: MentorIndex, policy: Policy, per_newcomer: int
-) -> tuple[Ints, Ints, Ints]:
-    """Each newcomer's best mentors by the shortlist: (rows, cols, feasible count per row)."""
+    batch: NewcomerBatch, index: MentorIndex, policy: Policy, reserve: int
+) -> tuple[Ints, Ints, Floats32, Ints]:
+    """Each newcomer's `reserve` best mentors by the shortlist.
+
+    Returns (rows, cols, estimated scores, feasible count per newcomer).
+    """
+
+    def select(block: ShortlistBlock) -> tuple[Ints, Ints, Ints, Ints, Floats32]:
+        rows, cols, scores = block.rows, block.cols, block.scores
+        keep = min(reserve, len(cols))
+        best = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
+        best_scores = np.take_along_axis(scores, best, axis=1)
+        chosen = np.isfinite(best_scores)
+        return (
+            rows,
+            np.isfinite(scores).sum(axis=1),
+            np.broadcast_to(rows[:, None], best.shape)[chosen],
+            cols[best[chosen]],
+            best_scores[chosen],
+        )
+
     feasible_count = np.zeros(len(batch), dtype=np.int64)
     found_rows: list[Ints] = [np.zeros(0, dtype=np.int64)]
     found_cols: list[Ints] = [np.zeros(0, dtype=np.int64)]
-    for block in shortlist_blocks(batch, index, policy, PAIRS_PER_BLOCK):
-        rows, cols, scores = block.rows, block.cols, block.scores
-        feasible_count[rows] = np.isfinite(scores).sum(axis=1)
-        keep = min(per_newcomer, len(cols))
-        best = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
-        chosen = np.isfinite(np.take_along_axis(scores, best, axis=1))
-        found_rows.append(np.broadcast_to(rows[:, None], best.shape)[chosen])
-        found_cols.append(cols[best[chosen]])
-    return np.concatenate(found_rows), np.concatenate(found_cols), feasible_count
+    found_scores: list[Floats32] = [np.zeros(0, dtype=np.float32)]
+    for rows, count, pair_rows, pair_cols, pair_scores in shortlist_map(
+        batch, index, policy, select, pairs_per_block=PAIRS_PER_BLOCK
+    ):
+        feasible_count[rows] = count
+        found_rows.append(pair_rows)
+        found_cols.append(pair_cols)
+        found_scores.append(pair_scores)
+    return (
+        np.concatenate(found_rows),
+        np.concatenate(found_cols),
+        np.concatenate(found_scores),
+        feasible_count,
+    )
+
+
+def _best_per_group(groups: Ints, scores: Floats32, tie: Ints, keep: int) -> Ints:
+    """Positions of the `keep` best scores within each group (ties: smaller `tie` first)."""
+    order = np.lexsort((tie, -scores, groups))
+    place = np.arange(len(order)) - np.searchsorted(groups[order], groups[order])
+    return order[place < keep]
 
 
 def _best_newcomers(
     batch: NewcomerBatch, index: MentorIndex, policy: Policy, mentors: Ints, per_mentor: int
 ) -> tuple[Ints, Ints]:
-    """The given mentors' best newcomers by the shortlist: (rows, cols)."""
-    found_rows: list[Ints] = [np.zeros(0, dtype=np.int64)]
-    found_cols: list[Ints] = [np.zeros(0, dtype=np.int64)]
-    found_scores: list[Floats32] = [np.zeros(0, dtype=np.float32)]
-    for block in shortlist_blocks(batch, index, policy, PAIRS_PER_BLOCK, mentors):
+    """The given mentors' `per_mentor` best newcomers by the shortlist: (rows, cols)."""
+
+    def select(block: ShortlistBlock) -> tuple[Ints, Ints, Floats32]:
         by_mentor = block.scores.T
         keep = min(per_mentor, len(block.rows))
         best = np.argpartition(-by_mentor, keep - 1, axis=1)[:, :keep]
         best_scores = np.take_along_axis(by_mentor, best, axis=1)
         chosen = np.isfinite(best_scores)
-        found_rows.append(block.rows[best[chosen]])
-        found_cols.append(np.broadcast_to(block.cols[:, None], best.shape)[chosen])
-        found_scores.append(best_scores[chosen])
-    rows, cols = np.concatenate(found_rows), np.concatenate(found_cols)
-    order = np.lexsort((rows, -np.concatenate(found_scores), cols))
-    rows, cols = rows[order], cols[order]
-    place = np.arange(len(cols)) - np.searchsorted(cols, cols)
-    return rows[place < per_mentor], cols[place < per_mentor]
+        return (
+            block.rows[best[chosen]],
+            np.broadcast_to(block.cols[:, None], best.shape)[chosen],
+            best_scores[chosen],
+        )
+
+    found = shortlist_map(
+        batch, index, policy, select, pairs_per_block=PAIRS_PER_BLOCK, only_mentors=mentors
+    )
+    rows = np.concatenate([np.zeros(0, dtype=np.int64), *(f[0] for f in found)])
+    cols = np.concatenate([np.zeros(0, dtype=np.int64), *(f[1] for f in found)])
+    scores = np.concatenate([np.zeros(0, dtype=np.float32), *(f[2] for f in found)])
+    best = _best_per_group(cols, scores, rows, per_mentor)
+    return rows[best], cols[best]
 
 
 def candidate_graph(
@@ -128,21 +160,27 @@ def candidate_graph(
     bonus: Floats,
     *,
     per_newcomer: int = 16,
-    per_mentor: int = 16,
+    per_mentor: int = 24,
+    reserve: int = 64,
 ) -> CandidateGraph:
     """Each newcomer's best mentors, plus newcomers for mentors few rank highly; scored exactly.
 
-    By the shortlist's estimate, each newcomer keeps its `per_newcomer` best mentors. A mentor
-    that ends up with fewer than `per_mentor` candidates gets a second pass against every
-    newcomer, keeping its `per_mentor` best: without it, a mentor nobody ranks near the top has
-    no candidates although the optimum gives it the newcomers who cannot have their favourites.
+    By the shortlist's estimate, each newcomer keeps its `per_newcomer` best mentors, and a
+    reserve of its `reserve` best. A mentor with fewer than `per_mentor` candidates takes its
+    best from the reserve, and one still short gets a pass of its own over every newcomer:
+    without this, a mentor nobody ranks near the top has no candidates although the optimum
+    gives it the newcomers who cannot have their favourites.
     """
-    r, c, feasible_count = _best_mentors(batch, index, policy, per_newcomer)
-    few = np.flatnonzero(np.bincount(c, minlength=len(index)) < per_mentor)
-    if len(few):
-        more_r, more_c = _best_newcomers(batch, index, policy, few, per_mentor)
-        r = np.concatenate([r, more_r])
-        c = np.concatenate([c, more_c])
+    r, c, estimate, feasible_count = _best_mentors(batch, index, policy, reserve)
+    main = _best_per_group(r, estimate, c, per_newcomer)
+    few = np.bincount(c[main], minlength=len(index)) < per_mentor
+    spare = np.flatnonzero(few[c])
+    extra = spare[_best_per_group(c[spare], estimate[spare], r[spare], per_mentor)]
+    r, c = np.concatenate([r[main], r[extra]]), np.concatenate([c[main], c[extra]])
+    short = np.flatnonzero(few & (np.bincount(c, minlength=len(index)) < per_mentor))
+    if len(short):
+        more_r, more_c = _best_newcomers(batch, index, policy, short, per_mentor)
+        r, c = np.concatenate([r, more_r]), np.concatenate([c, more_c])
     _, first = np.unique(r * max(len(index), 1) + c, return_index=True)
     r, c = r[first], c[first]
     exact = np.empty(len(r))
@@ -181,11 +219,12 @@ def fill_spare_places(
     rows = np.flatnonzero(matched_col < 0)
     if len(cols) == 0 or len(rows) == 0:
         return
-    edge_rows, edge_cols, edge_scores = [], [], []
-    for block_rows, scores in scored_blocks(batch, rows, index, cols, policy):
+    none = np.zeros(0, dtype=np.int64)
+    edge_rows, edge_cols, edge_scores = [none], [none], [np.zeros(0)]
+    for block_rows, block_cols, scores in scored_blocks(batch, rows, index, cols, policy):
         r, c = np.nonzero(np.isfinite(scores))
         edge_rows.append(block_rows[r])
-        edge_cols.append(cols[c])
+        edge_cols.append(block_cols[c])
         edge_scores.append(scores[r, c])
     r = np.concatenate(edge_rows)
     c = np.concatenate(edge_cols)
@@ -224,8 +263,9 @@ def assign(
         & can_be_served
         & ((policy.min_shared_hours > 0) | batch.excludes | conflict_rows(batch, policy.conflicts))
     )
-    for rows, scores in scored_blocks(batch, unsure, index, index.usable(policy), policy):
-        can_be_served[rows] = np.isfinite(scores).any(axis=1)
+    can_be_served[unsure] = False
+    for rows, _, scores in scored_blocks(batch, unsure, index, index.usable(policy), policy):
+        can_be_served[rows] |= np.isfinite(scores).any(axis=1)
     matches = tuple(
         Match(n.id, index.mentors[c].id, float(s))
         for n, c, s in zip(newcomers, matched_col.tolist(), score.tolist(), strict=True)

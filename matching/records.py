@@ -152,6 +152,9 @@ class Policy:
     `waiting_full_days` of waiting relative to the newest request), so the queue is served in
     order of waiting when places are scarce; the bonus defaults to the largest possible score so
     that matching one more person outweighs any gain in fit.
+    `fit_weights` adopts learned weights only with at least `min_history` past matches, a
+    held-out AUC at least `min_auc_gain` above the current weights', and each weight in
+    [0, `max_weight`].
     """
 
     weights: Weights = field(default_factory=Weights)
@@ -163,6 +166,9 @@ class Policy:
     match_bonus: float | None = None
     waiting_bonus: float = 2.0
     waiting_full_days: int = 90
+    max_weight: float = 5.0
+    min_history: int = 200
+    min_auc_gain: float = 0.01
 
     def bonus_base(self) -> float:
         """The per-match bonus: explicit, or the largest total a pair can score."""

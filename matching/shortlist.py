@@ -2,18 +2,21 @@
 
 Scoring every pair exactly is what makes a national queue slow (100,000 x 25,000 pairs). The
 shortlist scores newcomers in groups that share the blocking keys (the gender they ask for and
-their languages) against only the mentors those keys allow, in float32, with three shortcuts:
-availability counted in whole hours (never lower than the true overlap), the recovery gap in
-whole weeks of each person's time, and the hopes/bio similarity left out (it is worth at most its
-weight). Its feasibility is the exact hard rules except the three checked later on each candidate
-pair (minimum shared hours, exclusions, conflicts of interest), so it never drops a feasible
-pair; `assign` then re-scores the shortlisted pairs exactly with `index.evaluate`.
+their languages) against only the mentors those keys allow, in float32 and narrow integers, on a
+thread per core, with two shortcuts: availability counted in whole hours (never lower than the
+true overlap) and the recovery gap in whole weeks of each person's time. Its feasibility is the
+exact hard rules except the three checked later on each candidate pair (minimum shared hours,
+exclusions, conflicts of interest), so it never drops a feasible pair; `assign` then re-scores
+the shortlisted pairs exactly with `index.evaluate`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +28,7 @@ from matching.index import Bools, Ints, MentorIndex, NewcomerBatch
 from matching.records import Policy
 
 Float32s = npt.NDArray[np.float32]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,105 +40,184 @@ class ShortlistBlock:
     scores: Float32s  # -inf where a hard rule fails
 
 
-def _groups(batch: NewcomerBatch) -> list[Ints]:
-    """Newcomers sharing the blocking keys: the gender they ask for and their languages."""
-    if len(batch) == 0:
+def blocking_groups(batch: NewcomerBatch, rows: Ints) -> list[Ints]:
+    """`rows` split into groups sharing the blocking keys: the gender asked and the languages."""
+    if len(rows) == 0:
         return []
-    keys = np.stack([batch.wanted_gender.astype(np.uint64), batch.languages], axis=1)
+    keys = np.stack([batch.wanted_gender[rows].astype(np.uint64), batch.languages[rows]], axis=1)
     _, inverse = np.unique(keys, axis=0, return_inverse=True)
-    order = np.argsort(inverse.reshape(-1), kind="stable")
-    bounds = np.flatnonzero(np.diff(inverse.reshape(-1)[order])) + 1
-    return np.split(order, bounds)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    return np.split(rows[order], np.flatnonzero(np.diff(inverse[order])) + 1)
 
 
-def shortlist_blocks(
+@dataclass(frozen=True, eq=False)
+class _Tables:
+    """Per-call lookups shared by every block."""
+
+    batch: NewcomerBatch
+    newcomer_hours: npt.NDArray[np.uint64]
+    mentor_hours: npt.NDArray[np.uint64]
+    by_hours: Float32s  # availability points by shared whole hours
+    # Recovery-gap points indexed by the week gap's int16 bits read as uint16: 0..32767 are
+    # gaps (capped at the table's end), 32768..65535 negative gaps (0 points). One gather, no clip.
+    by_gap: Float32s
+    tag_type: type[np.unsignedinteger[Any]]  # the narrowest type holding every tag bit
+    format_share: Float32s  # format points per shared format, per newcomer
+    tag_share: Float32s  # lived-experience points per shared tag, per newcomer
+    hopes: sparse.csr_array | None
+    area_points: np.float32
+
+
+@dataclass(frozen=True, eq=False)
+class _Group:
+    """One blocking group's newcomers and the columns of the mentors they may have."""
+
+    rows: Ints
+    cols: Ints
+    remote: npt.NDArray[np.uint8]
+    in_person: Bools
+    area: npt.NDArray[np.int32]
+    pathways: npt.NDArray[np.uint8]
+    tags: npt.NDArray[np.unsignedinteger[Any]]
+    weeks: npt.NDArray[np.int16]
+    hours: npt.NDArray[np.uint64]  # words x mentors, each word contiguous
+    bios: sparse.csr_array | None
+    base: Float32s  # pathway + load points, one row per style
+    style_of: Ints  # each row's style
+
+
+def _group(rows: Ints, cols: Ints, tables: _Tables, index: MentorIndex, policy: Policy) -> _Group:
+    w = policy.weights
+    batch = tables.batch
+    bios = None
+    if tables.hopes is not None and index.bios is not None:
+        bios = sparse.csr_array((index.bios[cols] * w.hopes_bio).T.astype(np.float32))
+    # One row of pathway + load points per distinct way newcomers state their pathways.
+    styles = np.stack(
+        [batch.pathways[rows], batch.pathway_base[rows], batch.pathway_scale[rows]], axis=1
+    )
+    style_values, style_of = np.unique(styles, axis=0, return_inverse=True)
+    m_pathways = index.pathways[cols]
+    fit = PATHWAY_MASK_FIT[style_values[:, 0].astype(np.int64)][:, m_pathways]
+    base = (
+        w.pathway * (style_values[:, 1:2] + style_values[:, 2:3] * fit)
+        + w.load_balance * index.load_room[cols]
+    ).astype(np.float32)
+    # Narrow integer types: an AND of uint8 columns costs a thirtieth of one of int64.
+    return _Group(
+        rows=rows,
+        cols=cols,
+        remote=(index.formats[cols] & ~IN_PERSON_BIT).astype(np.uint8),
+        in_person=(index.formats[cols] & IN_PERSON_BIT) != 0,
+        area=index.area[cols].astype(np.int32),
+        pathways=m_pathways.astype(np.uint8),
+        tags=index.tags[cols].astype(tables.tag_type),
+        weeks=(index.recovery[cols] // 7).astype(np.int16),
+        hours=np.ascontiguousarray(tables.mentor_hours[cols].T),
+        bios=bios,
+        base=base,
+        style_of=style_of.reshape(-1),
+    )
+
+
+def _score(tables: _Tables, group: _Group, part: slice) -> ShortlistBlock:
+    batch = tables.batch
+    rows = group.rows[part]
+    scores = group.base[group.style_of[part]]
+    remote = batch.formats[rows].astype(np.uint8)[:, None] & group.remote
+    in_person = (
+        (batch.area[rows].astype(np.int32)[:, None] == group.area)
+        & batch.wants_in_person[rows][:, None]
+        & group.in_person
+    )
+    feasible: Bools = (remote != 0) | in_person
+    strict = batch.strict[rows]
+    if strict.any():
+        shares = (batch.pathways[rows].astype(np.uint8)[:, None] & group.pathways) != 0
+        feasible &= ~strict[:, None] | shares
+    share = tables.format_share[rows][:, None]
+    scores += np.bitwise_count(remote) * share
+    scores += in_person * (share + tables.area_points)
+    newcomer_weeks = (batch.recovery[rows] // 7 - 1).astype(np.int16)[:, None]
+    scores += tables.by_gap[(group.weeks - newcomer_weeks).view(np.uint16)]
+    hours = np.zeros(scores.shape, dtype=np.uint8)
+    for word, mentor_word in enumerate(group.hours):
+        newcomer_word = tables.newcomer_hours[rows, word][:, None]
+        hours += np.bitwise_count(newcomer_word & mentor_word)
+    scores += tables.by_hours[hours]
+    if (batch.tag_count[rows] > 0).any():
+        shared = np.bitwise_count(batch.tags[rows].astype(tables.tag_type)[:, None] & group.tags)
+        scores += shared * tables.tag_share[rows][:, None]
+    if tables.hopes is not None and group.bios is not None:
+        scores += (tables.hopes[rows] @ group.bios).toarray()
+    np.copyto(scores, np.float32(-np.inf), where=~feasible)
+    return ShortlistBlock(rows=rows, cols=group.cols, scores=scores)
+
+
+def _gap_by_uint16(weight: float) -> Float32s:
+    gaps = np.arange(1 << 16).astype(np.uint16).view(np.int16).astype(np.int64)  # week gap + 1
+    points = np.concatenate(([0.0], GAP_BY_WEEK))[np.clip(gaps, 0, len(GAP_BY_WEEK))]
+    return (points * weight).astype(np.float32)
+
+
+def shortlist_map(
     batch: NewcomerBatch,
     index: MentorIndex,
     policy: Policy,
+    select: Callable[[ShortlistBlock], T],
+    *,
     pairs_per_block: int,
     only_mentors: Ints | None = None,
-) -> Iterator[ShortlistBlock]:
-    """Estimated scores, group by group and block by block (optionally for some mentors only)."""
+) -> list[T]:
+    """Estimate scores block by block and return `select` of each block, in a fixed order.
+
+    Blocks run on a thread per core (numpy releases the GIL in its loops); `select` keeps only
+    what the caller needs, so a block's scores never outlive it. `only_mentors` restricts the
+    columns.
+    """
+    index.require_week(policy)
     w = policy.weights
     usable = index.usable(policy)
     if only_mentors is not None:
         usable = np.intersect1d(usable, only_mentors)
-    newcomer_hours = hour_bitmaps(batch.availability)
-    mentor_hours = hour_bitmaps(index.availability)
-    # Tables indexed by shared hours and by weeks of gap (+1, so index 0 = not ahead).
-    by_hours = np.minimum(np.arange(169) / policy.full_shared_hours, 1.0) * w.availability
-    by_gap = np.concatenate(([0.0], GAP_BY_WEEK)) * w.recovery_gap
-    gap_top = len(by_gap) - 1
-    format_share = np.divide(
-        w.format,
-        np.bitwise_count(batch.formats),
-        out=np.zeros(len(batch)),
-        where=batch.formats > 0,
+    tables = _Tables(
+        batch=batch,
+        newcomer_hours=hour_bitmaps(batch.availability),
+        mentor_hours=hour_bitmaps(index.availability),
+        by_hours=(
+            np.minimum(np.arange(169) / policy.full_shared_hours, 1.0) * w.availability
+        ).astype(np.float32),
+        by_gap=_gap_by_uint16(w.recovery_gap),
+        tag_type=next(
+            t
+            for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+            if np.iinfo(t).bits >= len(index.tag_bits)
+        ),
+        format_share=np.divide(
+            w.format,
+            np.bitwise_count(batch.formats),
+            out=np.zeros(len(batch)),
+            where=batch.formats > 0,
+        ).astype(np.float32),
+        tag_share=np.divide(
+            w.lived_experience,
+            batch.tag_count,
+            out=np.zeros(len(batch)),
+            where=batch.tag_count > 0,
+        ).astype(np.float32),
+        hopes=None if batch.hopes is None else batch.hopes.astype(np.float32),
+        area_points=np.float32(w.area),
     )
-    tag_share = np.divide(
-        w.lived_experience, batch.tag_count, out=np.zeros(len(batch)), where=batch.tag_count > 0
-    )
-    for group in _groups(batch):
-        first = group[0]
-        wanted = batch.wanted_gender[first]
-        cols = usable[
-            ((index.languages[usable] & batch.languages[first]) != 0)
-            & ((wanted < 0) | (index.gender[usable] == wanted))
-        ]
-        if len(cols) == 0:
-            continue
-        # Narrow integer types: an AND of uint8 columns costs a thirtieth of one of int64.
-        m_remote = (index.formats[cols] & ~IN_PERSON_BIT).astype(np.uint8)
-        m_in_person = (index.formats[cols] & IN_PERSON_BIT) != 0
-        m_area = index.area[cols].astype(np.int32)
-        m_pathways = index.pathways[cols].astype(np.uint8)
-        m_tags = index.tags[cols]
-        m_weeks = (index.recovery[cols] // 7).astype(np.int16)
-        m_hours = mentor_hours[cols]
-        bios = None
-        if batch.hopes is not None and index.bios is not None:
-            bios = sparse.csr_array((index.bios[cols] * w.hopes_bio).T.astype(np.float32))
-        # One row of pathway + load points per distinct way newcomers state their pathways.
-        styles = np.stack(
-            [batch.pathways[group], batch.pathway_base[group], batch.pathway_scale[group]], axis=1
-        )
-        style_values, style_of = np.unique(styles, axis=0, return_inverse=True)
-        style_of = style_of.reshape(-1)
-        fit = PATHWAY_MASK_FIT[style_values[:, 0].astype(np.int64)][:, m_pathways]
-        base = (
-            w.pathway * (style_values[:, 1:2] + style_values[:, 2:3] * fit)
-            + w.load_balance * index.load_room[cols]
-        ).astype(np.float32)
-        step = max(1, pairs_per_block // len(cols))
-        for start in range(0, len(group), step):
-            part = slice(start, start + step)
-            rows = group[part]
-            scores = base[style_of[part]]
-            remote = batch.formats[rows].astype(np.uint8)[:, None] & m_remote
-            in_person = (
-                (batch.area[rows].astype(np.int32)[:, None] == m_area)
-                & batch.wants_in_person[rows][:, None]
-                & m_in_person
-            )
-            feasible: Bools = (remote != 0) | in_person
-            strict = batch.strict[rows]
-            if strict.any():
-                shares = (batch.pathways[rows].astype(np.uint8)[:, None] & m_pathways) != 0
-                feasible &= ~strict[:, None] | shares
-            share = format_share[rows][:, None].astype(np.float32)
-            scores += np.bitwise_count(remote) * share
-            scores += in_person * (share + np.float32(w.area))
-            newcomer_weeks = (batch.recovery[rows] // 7 - 1).astype(np.int16)[:, None]
-            gap = np.clip(m_weeks - newcomer_weeks, 0, gap_top)
-            scores += by_gap.astype(np.float32)[gap]
-            hours = np.zeros(scores.shape, dtype=np.uint8)
-            for word in range(3):
-                hours += np.bitwise_count(newcomer_hours[rows, word][:, None] & m_hours[:, word])
-            scores += by_hours.astype(np.float32)[hours]
-            if (batch.tag_count[rows] > 0).any():
-                shared = np.bitwise_count(batch.tags[rows][:, None] & m_tags)
-                scores += shared * tag_share[rows][:, None].astype(np.float32)
-            if bios is not None:
-                scores += (batch.hopes[rows].astype(np.float32) @ bios).toarray()
-            scores[~feasible] = -np.inf
-            yield ShortlistBlock(rows=rows, cols=cols, scores=scores)
+    results: list[T] = []
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for rows in blocking_groups(batch, np.arange(len(batch))):
+            first = rows[0]
+            cols = index.allowed(usable, batch.wanted_gender[first], batch.languages[first])
+            if len(cols) == 0:
+                continue
+            group = _group(rows, cols, tables, index, policy)
+            step = max(1, pairs_per_block // len(cols))
+            parts = [slice(s, s + step) for s in range(0, len(rows), step)]
+            results.extend(pool.map(lambda part, g=group: select(_score(tables, g, part)), parts))
+    return results

@@ -48,6 +48,11 @@ LANGUAGES = (
     (("en", "fr"), 0.01),
     (("en", "asl"), 0.005),
 )
+STRICTNESS_SHARE: tuple[tuple[PathwayStrictness, float], ...] = (
+    ("strict", 0.2),
+    ("preferred", 0.6),
+    ("open", 0.2),
+)
 PATHWAY_SHARE = (0.45, 0.15, 0.10, 0.05, 0.12, 0.06, 0.05, 0.02)
 GENDER_SHARE = (0.47, 0.48, 0.04, 0.01)
 FORMAT_SHARE = (0.45, 0.75, 0.6, 0.4)
@@ -150,7 +155,22 @@ def _pathways(rng: np.random.Generator, size: int) -> list[frozenset[Pathway]]:
     ]
 
 
-def _people_common(rng: np.random.Generator, size: int, areas: int) -> dict[str, list[object]]:
+@dataclass(frozen=True)
+class _Traits:
+    """What newcomers and mentors share, one list entry per person."""
+
+    gender: list[Gender]
+    time_zone: list[str]
+    languages: list[frozenset[str]]
+    formats: list[frozenset[MeetingFormat]]
+    availability: list[tuple[Slot, ...]]
+    pathways: list[frozenset[Pathway]]
+    area: list[str]
+    lived_experience: list[frozenset[str]]
+    text: list[str]
+
+
+def _people_common(rng: np.random.Generator, size: int, areas: int) -> _Traits:
     genders: list[Gender] = [GENDERS[i] for i in rng.choice(4, size=size, p=GENDER_SHARE)]
     formats: list[frozenset[MeetingFormat]] = [
         frozenset(MEETING_FORMATS[i] for i in s) for s in _subset(rng, FORMAT_SHARE, size)
@@ -158,17 +178,17 @@ def _people_common(rng: np.random.Generator, size: int, areas: int) -> dict[str,
     tags = [frozenset(TAGS[i] for i in s) for s in _subset(rng, TAG_SHARE, size)]
     no_tags = rng.random(size) < 0.4
     area_rank = np.minimum(rng.zipf(1.3, size=size), areas) - 1
-    return {
-        "gender": list(genders),
-        "time_zone": list(_choose(rng, TIME_ZONES, size)),
-        "languages": [frozenset(lang) for lang in _choose(rng, LANGUAGES, size)],
-        "formats": list(formats),
-        "availability": list(_availability(rng, size)),
-        "pathways": list(_pathways(rng, size)),
-        "area": [f"area-{a:03d}" for a in area_rank.tolist()],
-        "lived_experience": [frozenset() if n else t for t, n in zip(tags, no_tags, strict=True)],
-        "text": list(_texts(rng, size)),
-    }
+    return _Traits(
+        gender=genders,
+        time_zone=_choose(rng, TIME_ZONES, size),
+        languages=[frozenset(lang) for lang in _choose(rng, LANGUAGES, size)],
+        formats=formats,
+        availability=_availability(rng, size),
+        pathways=_pathways(rng, size),
+        area=[f"area-{a:03d}" for a in area_rank.tolist()],
+        lived_experience=[frozenset() if n else t for t, n in zip(tags, no_tags, strict=True)],
+        text=_texts(rng, size),
+    )
 
 
 def synthetic_program(newcomers: int, mentors: int, seed: int = 0) -> SyntheticProgram:
@@ -177,7 +197,7 @@ def synthetic_program(newcomers: int, mentors: int, seed: int = 0) -> SyntheticP
     areas = max(10, mentors // 50)
     nc = _people_common(rng, newcomers, areas)
     wanted_draw = rng.random(newcomers)
-    strictness = _choose(rng, (("strict", 0.2), ("preferred", 0.6), ("open", 0.2)), newcomers)
+    strictness = _choose(rng, STRICTNESS_SHARE, newcomers)
     recovery_kind = rng.random(newcomers)
     recovery = rng.integers(0, 700, size=newcomers).tolist()
     stages = rng.choice(len(RECOVERY_STAGES) - 1, size=newcomers).tolist()
@@ -190,24 +210,23 @@ def synthetic_program(newcomers: int, mentors: int, seed: int = 0) -> SyntheticP
         wanted: WantedGender = (
             "same" if wanted_draw[i] < 0.7 else "any" if wanted_draw[i] < 0.95 else "woman"
         )
-        strict: PathwayStrictness = strictness[i]  # type: ignore[assignment]
         kind = recovery_kind[i]
         people.append(
             Newcomer(
                 id=f"n{i:06d}",
-                gender=nc["gender"][i],  # type: ignore[arg-type]
-                time_zone=nc["time_zone"][i],  # type: ignore[arg-type]
-                languages=nc["languages"][i],  # type: ignore[arg-type]
-                formats=nc["formats"][i],  # type: ignore[arg-type]
-                availability=nc["availability"][i],  # type: ignore[arg-type]
-                pathways=nc["pathways"][i],  # type: ignore[arg-type]
-                pathway_strictness=strict,
+                gender=nc.gender[i],
+                time_zone=nc.time_zone[i],
+                languages=nc.languages[i],
+                formats=nc.formats[i],
+                availability=nc.availability[i],
+                pathways=nc.pathways[i],
+                pathway_strictness=strictness[i],
                 wanted_gender=wanted,
                 recovery_days=recovery[i] if kind < 0.4 else None,
                 recovery_stage=RECOVERY_STAGES[stages[i]] if 0.4 <= kind < 0.9 else None,
-                area=nc["area"][i],  # type: ignore[arg-type]
-                hopes=nc["text"][i],  # type: ignore[arg-type]
-                lived_experience=nc["lived_experience"][i],  # type: ignore[arg-type]
+                area=nc.area[i],
+                hopes=nc.text[i],
+                lived_experience=nc.lived_experience[i],
                 excluded_mentor_ids=frozenset(
                     mentor_ids[j] for j in excluded_pick[i] if mentors and excluded_draw[i]
                 ),
@@ -223,17 +242,17 @@ def synthetic_program(newcomers: int, mentors: int, seed: int = 0) -> SyntheticP
     guides = [
         Mentor(
             id=mentor_ids[j],
-            gender=mc["gender"][j],  # type: ignore[arg-type]
-            time_zone=mc["time_zone"][j],  # type: ignore[arg-type]
-            languages=mc["languages"][j],  # type: ignore[arg-type]
-            formats=mc["formats"][j],  # type: ignore[arg-type]
+            gender=mc.gender[j],
+            time_zone=mc.time_zone[j],
+            languages=mc.languages[j],
+            formats=mc.formats[j],
             remaining_capacity=capacity[j],
             recovery_days=mentor_recovery[j],
-            availability=mc["availability"][j],  # type: ignore[arg-type]
-            pathways=mc["pathways"][j],  # type: ignore[arg-type]
-            area=mc["area"][j],  # type: ignore[arg-type]
-            bio=mc["text"][j],  # type: ignore[arg-type]
-            lived_experience=mc["lived_experience"][j],  # type: ignore[arg-type]
+            availability=mc.availability[j],
+            pathways=mc.pathways[j],
+            area=mc.area[j],
+            bio=mc.text[j],
+            lived_experience=mc.lived_experience[j],
             current_load=load[j],
         )
         for j in range(mentors)
