@@ -87,8 +87,13 @@ def utc_bitmaps(
 
 
 def shared_quarters(a: Bitmaps, b: Bitmaps) -> npt.NDArray[np.int64]:
-    """Quarter-hours both bitmaps share, broadcasting over leading axes."""
-    counts: npt.NDArray[np.int64] = np.bitwise_count(a & b).sum(axis=-1, dtype=np.int64)
+    """Quarter-hours both bitmaps share, broadcasting over leading axes.
+
+    The words' counts are summed by a float32 matrix-vector product (exact: at most 672), which
+    BLAS does about twice as fast as numpy's reduction over a short last axis.
+    """
+    words = np.bitwise_count(a & b).astype(np.float32)
+    counts: npt.NDArray[np.int64] = (words @ np.ones(words.shape[-1], np.float32)).astype(np.int64)
     return counts
 
 
@@ -124,15 +129,18 @@ def describe_shared(shared: Bitmaps, time_zone: str, reference_week: dt.date) ->
     """
     local = np.zeros(QUARTERS_PER_WEEK, dtype=np.bool_)
     local[local_quarter_of_utc(time_zone, reference_week)[unpack(shared)]] = True
+    padded = np.zeros((7, QUARTERS_PER_DAY + 2), dtype=np.bool_)
+    padded[:, 1:-1] = local.reshape(7, QUARTERS_PER_DAY)
+    # Where availability switches on or off: within each day, starts and ends alternate.
+    day, quarter = np.nonzero(padded[:, 1:] != padded[:, :-1])
+    spans_of: dict[int, list[tuple[int, int]]] = {}
+    for weekday, start, end in zip(
+        day[::2].tolist(), quarter[::2].tolist(), quarter[1::2].tolist(), strict=True
+    ):
+        spans_of.setdefault(weekday, []).append((start * 15, end * 15))
     days: dict[tuple[tuple[int, int], ...], list[str]] = {}
-    for weekday in range(7):
-        day = np.concatenate(([False], local[weekday * 96 : (weekday + 1) * 96], [False]))
-        changes = np.flatnonzero(day[1:] != day[:-1])
-        spans = tuple(
-            (int(s) * 15, int(e) * 15) for s, e in zip(changes[::2], changes[1::2], strict=True)
-        )
-        if spans:
-            days.setdefault(spans, []).append(DAY_NAMES[weekday])
+    for weekday, spans in spans_of.items():
+        days.setdefault(tuple(spans), []).append(DAY_NAMES[weekday])
     return ", ".join(
         f"{_join(names)} {_join([_span(s, e) for s, e in spans])}" for spans, names in days.items()
     )

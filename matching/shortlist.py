@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,13 +22,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from matching.availability import hour_bitmaps
 from matching.factors import GAP_BY_WEEK, IN_PERSON_BIT, PATHWAY_MASK_FIT
 from matching.index import Bools, Ints, MentorIndex, NewcomerBatch
 from matching.records import Policy
 
 Float32s = npt.NDArray[np.float32]
 T = TypeVar("T")
+INFEASIBLE_SHIFT = 8  # bit set in a pair's whole-hour count (at most 168) when a rule fails
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,16 +56,15 @@ class _Tables:
     """Per-call lookups shared by every block."""
 
     batch: NewcomerBatch
-    newcomer_hours: npt.NDArray[np.uint64]
-    mentor_hours: npt.NDArray[np.uint64]
-    by_hours: Float32s  # availability points by shared whole hours
+    by_hours: Float32s  # availability points by shared whole hours; -inf from INFEASIBLE_SHIFT
     # Recovery-gap points indexed by the week gap's int16 bits read as uint16: 0..32767 are
     # gaps (capped at the table's end), 32768..65535 negative gaps (0 points). One gather, no clip.
     by_gap: Float32s
     tag_type: type[np.unsignedinteger[Any]]  # the narrowest type holding every tag bit
     format_share: Float32s  # format points per shared format, per newcomer
     tag_share: Float32s  # lived-experience points per shared tag, per newcomer
-    hopes: sparse.csr_array | None
+    hopes: sparse.csr_array | None  # newcomers x terms, times the hopes/bio weight
+    bios_by_term: sparse.csr_array | None  # terms x mentors
     area_points: np.float32
 
 
@@ -82,7 +81,6 @@ class _Group:
     tags: npt.NDArray[np.unsignedinteger[Any]]
     weeks: npt.NDArray[np.int16]
     hours: npt.NDArray[np.uint64]  # words x mentors, each word contiguous
-    bios: sparse.csr_array | None
     base: Float32s  # pathway + load points, one row per style
     style_of: Ints  # each row's style
 
@@ -90,9 +88,6 @@ class _Group:
 def _group(rows: Ints, cols: Ints, tables: _Tables, index: MentorIndex, policy: Policy) -> _Group:
     w = policy.weights
     batch = tables.batch
-    bios = None
-    if tables.hopes is not None and index.bios is not None:
-        bios = sparse.csr_array((index.bios[cols] * w.hopes_bio).T.astype(np.float32))
     # One row of pathway + load points per distinct way newcomers state their pathways.
     styles = np.stack(
         [batch.pathways[rows], batch.pathway_base[rows], batch.pathway_scale[rows]], axis=1
@@ -114,8 +109,7 @@ def _group(rows: Ints, cols: Ints, tables: _Tables, index: MentorIndex, policy: 
         pathways=m_pathways.astype(np.uint8),
         tags=index.tags[cols].astype(tables.tag_type),
         weeks=(index.recovery[cols] // 7).astype(np.int16),
-        hours=np.ascontiguousarray(tables.mentor_hours[cols].T),
-        bios=bios,
+        hours=np.ascontiguousarray(index.hours[cols].T),
         base=base,
         style_of=style_of.reshape(-1),
     )
@@ -141,18 +135,45 @@ def _score(tables: _Tables, group: _Group, part: slice) -> ShortlistBlock:
     scores += in_person * (share + tables.area_points)
     newcomer_weeks = (batch.recovery[rows] // 7 - 1).astype(np.int16)[:, None]
     scores += tables.by_gap[(group.weeks - newcomer_weeks).view(np.uint16)]
-    hours = np.zeros(scores.shape, dtype=np.uint8)
+    # An infeasible pair's count starts past the table's hours, where it reads -inf: this marks
+    # it for the price of the gather already paid, not a masked write of its own.
+    hours = (~feasible).view(np.uint8).astype(np.uint16) << INFEASIBLE_SHIFT
     for word, mentor_word in enumerate(group.hours):
-        newcomer_word = tables.newcomer_hours[rows, word][:, None]
+        newcomer_word = batch.hours[rows, word][:, None]
         hours += np.bitwise_count(newcomer_word & mentor_word)
     scores += tables.by_hours[hours]
     if (batch.tag_count[rows] > 0).any():
         shared = np.bitwise_count(batch.tags[rows].astype(tables.tag_type)[:, None] & group.tags)
         scores += shared * tables.tag_share[rows][:, None]
-    if tables.hopes is not None and group.bios is not None:
-        scores += (tables.hopes[rows] @ group.bios).toarray()
-    np.copyto(scores, np.float32(-np.inf), where=~feasible)
+    if tables.hopes is not None and tables.bios_by_term is not None:
+        scores += _text_points(tables.hopes, tables.bios_by_term, rows, group.cols)
     return ShortlistBlock(rows=rows, cols=group.cols, scores=scores)
+
+
+def _select_scored(
+    select: Callable[[ShortlistBlock], T], tables: _Tables, group: _Group, part: slice
+) -> T:
+    """One worker's job: score a block and keep what `select` keeps, so its scores die here."""
+    return select(_score(tables, group, part))
+
+
+def _text_points(
+    hopes: sparse.csr_array, bios_by_term: sparse.csr_array, rows: Ints, cols: Ints
+) -> Float32s:
+    """Hopes/bio points of `rows` x `cols`: sparse hopes times dense bios of the terms they use.
+
+    A sparse x sparse product builds its nearly dense result entry by entry; dense rows of bios,
+    one per term these newcomers use (a few per newcomer, so at most a few times the block's
+    size), make it a few multiply-adds per pair.
+    """
+    mine = hopes[rows]
+    terms, local = np.unique(mine.indices, return_inverse=True)
+    theirs = bios_by_term[terms][:, cols].toarray()
+    compact = sparse.csr_array(
+        (mine.data, local.reshape(-1), mine.indptr), shape=(len(rows), len(terms))
+    )
+    points: Float32s = compact @ theirs
+    return points
 
 
 def _gap_by_uint16(weight: float) -> Float32s:
@@ -183,10 +204,12 @@ def shortlist_map(
         usable = np.intersect1d(usable, only_mentors)
     tables = _Tables(
         batch=batch,
-        newcomer_hours=hour_bitmaps(batch.availability),
-        mentor_hours=hour_bitmaps(index.availability),
-        by_hours=(
-            np.minimum(np.arange(169) / policy.full_shared_hours, 1.0) * w.availability
+        by_hours=np.concatenate(
+            [
+                np.minimum(np.arange(1 << INFEASIBLE_SHIFT) / policy.full_shared_hours, 1.0)
+                * w.availability,
+                np.full(1 << INFEASIBLE_SHIFT, -np.inf),
+            ]
         ).astype(np.float32),
         by_gap=_gap_by_uint16(w.recovery_gap),
         tag_type=next(
@@ -206,10 +229,13 @@ def shortlist_map(
             out=np.zeros(len(batch)),
             where=batch.tag_count > 0,
         ).astype(np.float32),
-        hopes=None if batch.hopes is None else batch.hopes.astype(np.float32),
+        hopes=None if batch.hopes is None else (batch.hopes * w.hopes_bio).astype(np.float32),
+        bios_by_term=None if index.bios_by_term is None else index.bios_by_term.astype(np.float32),
         area_points=np.float32(w.area),
     )
-    results: list[T] = []
+    # Every block is queued as soon as its group is ready, so the workers score one group while
+    # this thread prepares the next, and small groups never leave a core idle.
+    futures: list[Future[T]] = []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for rows in blocking_groups(batch, np.arange(len(batch))):
             first = rows[0]
@@ -218,6 +244,8 @@ def shortlist_map(
                 continue
             group = _group(rows, cols, tables, index, policy)
             step = max(1, pairs_per_block // len(cols))
-            parts = [slice(s, s + step) for s in range(0, len(rows), step)]
-            results.extend(pool.map(lambda part, g=group: select(_score(tables, g, part)), parts))
-    return results
+            futures.extend(
+                pool.submit(_select_scored, select, tables, group, slice(s, s + step))
+                for s in range(0, len(rows), step)
+            )
+        return [future.result() for future in futures]

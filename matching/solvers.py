@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -176,18 +177,26 @@ def solve_auction(
     exists = np.arange(width) < places[:, None]
     floor = np.zeros(len(capacity))
     slot_edge = np.full((len(capacity), width), -1, dtype=np.int64)
+    # The one-by-one tail reads the edges as Python lists: converted once, not once a phase.
+    edge_lists = EdgeLists(first_edge.tolist(), cols.tolist(), value.tolist(), rows.tolist())
     for epsilon in epsilons:
         # One row per mentor, one column per place: the bid held there (the mentor's floor
         # price while free, inf where the mentor has no such place) and the edge holding it.
         slot_bid = np.where(exists, floor[:, None], np.inf)
         slot_edge = np.full((len(capacity), width), -1, dtype=np.int64)
         free = np.flatnonzero(np.diff(first_edge) > 0)
-        _bid_together(free, first_edge, rows, cols, value, slot_bid, slot_edge, epsilon)
+        free = _bid_together(free, first_edge, rows, cols, value, slot_bid, slot_edge, epsilon)
+        _bid_one_by_one(free, edge_lists, slot_bid, slot_edge, epsilon)
         full = (slot_edge >= 0).sum(axis=1) >= places
         floor = np.where(
             full & (places > 0), np.maximum(slot_bid.min(axis=1) - BACKOFF * epsilon, 0.0), 0.0
         )
     return np.sort(order[slot_edge[slot_edge >= 0]])
+
+
+def _group_starts(sorted_keys: Ints) -> Ints:
+    """Where each run of equal keys starts (np.unique without the sort the keys don't need)."""
+    return np.flatnonzero(np.diff(sorted_keys, prepend=-1))
 
 
 def _bid_together(
@@ -199,8 +208,8 @@ def _bid_together(
     slot_bid: Floats,
     slot_edge: Ints,
     epsilon: float,
-) -> None:
-    """One auction phase: Jacobi rounds while many are free, then one by one. Updates slots."""
+) -> Ints:
+    """An auction phase's rounds while many are free; updates the slots, returns who is free."""
     width = slot_bid.shape[1]
     price = slot_bid.min(axis=1)
     while len(free) > SEQUENTIAL_BELOW:
@@ -211,7 +220,7 @@ def _bid_together(
         net = value[edges] - price[cols[edges]]
         best = np.maximum.reduceat(net, seg_start)
         at_best = np.flatnonzero(net == best[seg])
-        best_pos = at_best[np.unique(seg[at_best], return_index=True)[1]]
+        best_pos = at_best[_group_starts(seg[at_best])]
         net[best_pos] = -np.inf
         second = np.maximum(np.maximum.reduceat(net, seg_start), 0.0)
         bidding = best > 0  # the others are better off unmatched at these prices, for good
@@ -222,9 +231,9 @@ def _bid_together(
         # Line each contested mentor's new bids up after the bids it holds, keep the best.
         by_mentor = np.lexsort((bid_edge, -bid, cols[bid_edge]))
         bid_edge, bid = bid_edge[by_mentor], bid[by_mentor]
-        contested, group_start, group_size = np.unique(
-            cols[bid_edge], return_index=True, return_counts=True
-        )
+        group_start = _group_starts(cols[bid_edge])
+        contested = cols[bid_edge[group_start]]
+        group_size = np.diff(np.append(group_start, len(bid_edge)))
         depth = int(group_size.max())
         new_bid = np.full((len(contested), depth), -np.inf)
         new_edge = np.full((len(contested), depth), -1, dtype=np.int64)
@@ -242,27 +251,24 @@ def _bid_together(
         price[contested] = slot_bid[contested].min(axis=1)
         dropped = pool_edge[:, width:]
         free = np.sort(rows[dropped[dropped >= 0]])
-    _bid_one_by_one(free, first_edge, rows, cols, value, slot_bid, slot_edge, epsilon)
+    return free
+
+
+class EdgeLists(NamedTuple):
+    """The auction's edges (sorted by row) as Python lists, for the one-by-one tail."""
+
+    starts: list[int]  # each row's first edge, plus the end
+    mentor_of: list[int]
+    worth: list[float]
+    owner: list[int]
 
 
 def _bid_one_by_one(
-    free: Ints,
-    first_edge: Ints,
-    rows: Ints,
-    cols: Ints,
-    value: Floats,
-    slot_bid: Floats,
-    slot_edge: Ints,
-    epsilon: float,
+    free: Ints, edges: EdgeLists, slot_bid: Floats, slot_edge: Ints, epsilon: float
 ) -> None:
     """The auction's tail, one bid at a time: a vectorised round costs the same for 3 bidders as
     for 3,000, and the last few hundred rounds of a price war have only a handful each."""
-    starts, mentor_of, worth, owner = (
-        first_edge.tolist(),
-        cols.tolist(),
-        value.tolist(),
-        rows.tolist(),
-    )
+    starts, mentor_of, worth, owner = edges
     bids, holders = slot_bid.tolist(), slot_edge.tolist()
     price = [min(b) for b in bids]
     queue = deque(free.tolist())
