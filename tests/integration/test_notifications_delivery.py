@@ -142,13 +142,10 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def settings() -> Settings:
+def settings(settings: Settings) -> Settings:
     """Private targets allowed (the receiver is on 127.0.0.1); short timeouts and backoff."""
-    return Settings(
-        database_url=os.environ["DATABASE_URL"],
-        environment="test",
-        run_outbox_worker=False,
-        login_rate_limit_per_minute=1000,
+    return replace(
+        settings,
         allow_private_webhooks=True,
         webhook_timeout_seconds=2,
         outbox_lease_seconds=3,
