@@ -16,12 +16,12 @@ from tandem.core.auth import Caller, Role
 from tandem.core.database import transaction
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake, Slot
+from tandem.settings import DEMO_PROGRAM
 from tandem.training import services as training
 from tandem.training.clock import clock
 from tandem.training.content import current_track
 from tandem.training.schemas import Attempt
 
-DEMO_PROGRAM = "riverside"
 DEMO_PASSWORD = "tandem-demo-2026"  # noqa: S105 - printed for people trying the demo
 
 FIRST_NAMES = (

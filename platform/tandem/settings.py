@@ -15,6 +15,8 @@ from msgspec import Struct, ValidationError, convert
 
 DEVELOPMENT_SECRET = "tandem-development-secret-not-for-production"  # noqa: S105 - guarded below
 ENVIRONMENTS = ("development", "test", "production")
+# The demo program's code; the sign-up form suggests it only in development.
+DEMO_PROGRAM = "riverside"
 
 
 class CrisisResource(Struct, frozen=True):

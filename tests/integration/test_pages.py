@@ -147,3 +147,8 @@ async def test_supervisor_home_shows_what_an_application_says(make_client, peopl
     outsider = await make_client()
     await outsider.login(people.b[Role.SUPERVISOR].username)
     assert "Pending A" not in (await outsider.get("/home", headers=HTML)).text
+
+
+async def test_sign_up_suggests_the_demo_program_only_in_development(client) -> None:
+    page = await client.get("/signup", headers=HTML)
+    assert 'id="program" name="program" required value=""' in page.text

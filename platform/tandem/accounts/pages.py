@@ -15,9 +15,9 @@ from tandem.core.auth import public
 from tandem.core.errors import DomainError
 from tandem.core.forms import describe_validation_error
 from tandem.core.ratelimit import sign_in_rate_limit
+from tandem.settings import DEMO_PROGRAM
 
 Form = URLEncodedBody[dict[str, str]]
-DEMO_PROGRAM = "riverside"
 
 
 @get("/", opt=public(), include_in_schema=False)
@@ -62,14 +62,23 @@ async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template 
 
 
 @get("/signup", opt=public(), include_in_schema=False)
-async def signup_page(role: FromQuery[str] = "newcomer") -> Template:
-    return _signup_form("mentor" if role == "mentor" else "newcomer", {}, [])
+async def signup_page(
+    request: Request[Any, Any, Any], role: FromQuery[str] = "newcomer"
+) -> Template:
+    return _signup_form(request, "mentor" if role == "mentor" else "newcomer", {}, [])
 
 
-def _signup_form(role: str, form: dict[str, str], errors: list[str], status: int = 200) -> Template:
+def _signup_form(
+    request: Request[Any, Any, Any],
+    role: str,
+    form: dict[str, str],
+    errors: list[str],
+    status: int = 200,
+) -> Template:
+    suggested = DEMO_PROGRAM if request.app.state.settings.is_development else ""
     return Template(
         "accounts/signup.html",
-        context={"role": role, "form": form, "errors": errors, "default_program": DEMO_PROGRAM},
+        context={"role": role, "form": form, "errors": errors, "default_program": suggested},
         status_code=status,
     )
 
@@ -84,9 +93,9 @@ async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Template
         )
         membership_id = await services.sign_up(sign_up)
     except msgspec.ValidationError as error:
-        return _signup_form(role, fields, [describe_validation_error(error)], 400)
+        return _signup_form(request, role, fields, [describe_validation_error(error)], 400)
     except DomainError as error:
-        return _signup_form(role, fields, [error.message], error.status_code)
+        return _signup_form(request, role, fields, [error.message], error.status_code)
     request.set_session({"membership_id": membership_id})
     return Redirect("/home")
 

@@ -38,19 +38,13 @@ async def _mentor_context(caller: Caller) -> dict[str, Any]:
     return {"has_profile": True, "pause": pause, "training": progress}
 
 
-async def _application(caller: Caller, membership_id: int) -> Any:
-    """What a supervisor needs to decide on an application: the mentor's profile, if filled."""
-    try:
-        return await profiles.get_mentor_profile(caller, membership_id)
-    except NotFound:
-        return None
-
-
 async def _staff_context(caller: Caller) -> dict[str, Any]:
     members = await accounts.list_members(caller)
     pending = [m for m in members if m.role is Role.MENTOR and m.status == "pending"]
+    applications = await profiles.mentor_profiles(caller, [m.membership_id for m in pending])
     return {
-        "pending_mentors": [(m, await _application(caller, m.membership_id)) for m in pending],
+        # What a supervisor needs to decide on an application: the profile, if filled in.
+        "pending_mentors": [(m, applications.get(m.membership_id)) for m in pending],
         "today": date.today(),
         "pathway_labels": PATHWAY_LABELS,
         "counts": {

@@ -140,6 +140,26 @@ async def get_mentor_profile(caller: Caller, membership_id: int | None = None) -
     return msgspec.convert(row, MentorProfileOut)
 
 
+async def mentor_profiles(caller: Caller, membership_ids: list[int]) -> dict[int, MentorProfileOut]:
+    """Several mentors' profiles of the caller's program in one query (the review queue)."""
+    if not membership_ids:
+        return {}
+    rows = (
+        await MentorProfile.select(*MentorProfile.all_columns(exclude=[MentorProfile.pause_note]))
+        .where(
+            MentorProfile.membership.is_in(membership_ids)
+            & (MentorProfile.program == caller.program_id)
+        )
+        .output(load_json=True)
+    )
+    return {
+        row["membership"]: msgspec.convert(
+            {**row, "membership_id": row["membership"]}, MentorProfileOut
+        )
+        for row in rows
+    }
+
+
 async def save_mentor_profile(caller: Caller, profile: MentorProfileUpdate) -> MentorProfileOut:
     await _save_profile(caller, MentorProfile, profile)
     return await get_mentor_profile(caller)
