@@ -3,10 +3,10 @@
 Scoring every pair of a national queue is the expensive part, so `assign` shortlists candidates
 with a cheap estimate (see `shortlist`): each newcomer's best mentors plus the best newcomers of
 mentors few people rank highly. It scores those pairs exactly, then solves the capacitated
-matching on them: exactly (scipy's sparse Jonker-Volgenant) when the graph is small, by auction
-when it is large; the benchmark measures the result against the exact optimum over all pairs. A
-final greedy pass over every feasible pair seats anyone left waiting while a suitable mentor still
-has a place, which is what makes "capacity exhausted" a true statement.
+matching on them exactly as a min-cost flow (OR-Tools); the benchmark measures the result
+against the exact optimum over all pairs. A final greedy pass over every feasible pair seats
+anyone left waiting while a suitable mentor still has a place, which is what makes "capacity
+exhausted" a true statement.
 """
 
 from __future__ import annotations
@@ -20,12 +20,9 @@ from matching.index import Bools, Floats, Ints, MentorIndex, NewcomerBatch, conf
 from matching.records import Assignment, Match, Mentor, Newcomer, Policy, Unmatched
 from matching.shortlist import Float32s as Floats32
 from matching.shortlist import ShortlistBlock, blocking_groups, shortlist_map
-from matching.solvers import solve_auction, solve_flow, solve_greedy
+from matching.solvers import solve_flow, solve_greedy
 
 PAIRS_PER_BLOCK = 1 << 20  # bounds memory: a block's arrays are a few MB each
-# Up to this many candidate edges the exact sparse solver is quick; beyond, the auction is faster
-# by far and within 0.01 points per matched newcomer of it.
-EXACT_UP_TO_EDGES = 20_000
 SAMPLE_STRIDE = 8  # every how many scores a newcomer's floor is first estimated from
 
 
@@ -283,8 +280,7 @@ def assign(
     batch = NewcomerBatch.build(newcomers, index)
     bonus = waiting_bonus(newcomers, policy)
     graph = candidate_graph(batch, index, policy, bonus)
-    solve = solve_flow if len(graph.rows) <= EXACT_UP_TO_EDGES else solve_auction
-    chosen = solve(graph.rows, graph.cols, graph.value, graph.capacity)
+    chosen = solve_flow(graph.rows, graph.cols, graph.value, graph.capacity)
     matched_col = np.full(len(batch), -1, dtype=np.int64)
     score = np.zeros(len(batch))
     matched_col[graph.rows[chosen]] = graph.cols[chosen]

@@ -76,11 +76,13 @@ def test_assignment_is_feasible_within_capacity_and_optimal_on_small_queues(prog
         for m in result.matches
         if m.newcomer_id == n.id
     )
-    assert got == pytest.approx(exact, rel=1e-12, abs=1e-9)
+    # The flow's costs are whole millionths of a point: optimal to within a millionth per match.
+    tolerance = 1e-6 * max(len(rows), 1)
+    assert got == pytest.approx(exact, rel=0, abs=tolerance)
     graph = candidate_graph(batch, index, policy, bonus)
     for baseline in (solve_greedy, solve_stable):
         chosen = baseline(graph.rows, graph.cols, graph.value, graph.capacity)
-        assert float(graph.value[chosen].sum()) <= got + 1e-9
+        assert float(graph.value[chosen].sum()) <= got + tolerance
     assert result.total_score == sum(m.score for m in result.matches)
 
 

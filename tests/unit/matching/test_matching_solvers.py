@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from matching import MentorIndex, Policy
 from matching.assignment import CandidateGraph, candidate_graph, dense_values, waiting_bonus
 from matching.index import NewcomerBatch
-from matching.solvers import solve_auction, solve_exact, solve_flow, solve_greedy, solve_stable
+from matching.solvers import solve_exact, solve_flow, solve_greedy, solve_stable
 from matching.synthetic import synthetic_program
 
 
@@ -32,13 +32,15 @@ def assert_valid(graph: CandidateGraph, chosen: np.ndarray) -> None:
 
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 10_000))
-def test_the_auction_is_within_a_hair_of_the_exact_solver(seed: int) -> None:
+def test_the_flow_is_optimal_on_a_sparse_candidate_graph(seed: int) -> None:
     graph, _ = graph_for(400, 100, seed)
-    exact = solve_flow(graph.rows, graph.cols, graph.value, graph.capacity)
-    auction = solve_auction(graph.rows, graph.cols, graph.value, graph.capacity)
-    assert_valid(graph, exact)
-    assert_valid(graph, auction)
-    assert graph.value[auction].sum() >= 0.999 * graph.value[exact].sum()
+    on_edges = np.full((int(graph.rows.max()) + 1, len(graph.capacity)), -np.inf)
+    on_edges[graph.rows, graph.cols] = graph.value
+    rows, cols = solve_exact(on_edges, graph.capacity)
+    chosen = solve_flow(graph.rows, graph.cols, graph.value, graph.capacity)
+    assert_valid(graph, chosen)
+    # Costs are whole millionths of a point: optimal to within a millionth per match.
+    assert graph.value[chosen].sum() >= on_edges[rows, cols].sum() - 1e-6 * len(rows)
 
 
 @settings(max_examples=8, deadline=None)
@@ -47,9 +49,7 @@ def test_the_sparse_solver_matches_the_dense_reference_on_complete_graphs(seed: 
     graph, values = graph_for(30, 8, seed)
     rows, cols = solve_exact(values, graph.capacity)
     chosen = solve_flow(graph.rows, graph.cols, graph.value, graph.capacity)
-    assert graph.value[chosen].sum() == np.float64(values[rows, cols].sum()) or np.isclose(
-        graph.value[chosen].sum(), values[rows, cols].sum(), rtol=1e-12
-    )
+    assert abs(graph.value[chosen].sum() - values[rows, cols].sum()) <= 1e-6 * len(rows)
 
 
 @settings(max_examples=8, deadline=None)
@@ -73,5 +73,5 @@ def test_stable_matching_has_no_blocking_pair(seed: int) -> None:
 
 def test_solvers_accept_an_empty_graph() -> None:
     empty = np.zeros(0, dtype=np.int64)
-    for solve in (solve_auction, solve_flow, solve_greedy, solve_stable):
+    for solve in (solve_flow, solve_greedy, solve_stable):
         assert len(solve(empty, empty, np.zeros(0), np.ones(3, dtype=np.int64))) == 0
