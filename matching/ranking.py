@@ -71,7 +71,7 @@ def _reason(
             return f"About {_plural(round(gap / 365.25), 'year')} further along in recovery"
         return f"About {_plural(max(1, round(gap / 30.4)), 'month')} further along in recovery"
     if factor == "availability":
-        shared = batch.availability[0] & index.availability[col]
+        shared = batch.availability[:, 0] & index.availability[:, col]
         hours = float(np.bitwise_count(shared).sum()) / 4
         when = describe_shared(shared, newcomer.time_zone, policy.reference_week)
         return f"{_plural(hours, 'shared hour')} a week: {when} your time"

@@ -26,7 +26,8 @@ US_FALL_BACK_WEEK = dt.date(2025, 10, 27)  # ends Sunday 2 November
 
 def shared_hours(a: list[Slot], zone_a: str, b: list[Slot], zone_b: str, week: dt.date) -> float:
     bitmaps = utc_bitmaps([a, b], [zone_a, zone_b], week)
-    return float(shared_quarters(bitmaps[0], bitmaps[1])) / 4
+    first, second = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
+    return float(shared_quarters(bitmaps.T, first, bitmaps.T, second)[0]) / 4
 
 
 def test_same_zone_overlap_is_the_intersection() -> None:

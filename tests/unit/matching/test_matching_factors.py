@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from itertools import combinations
 
+import numpy as np
 import pytest
 from matching_builders import POLICY, mentor, newcomer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -12,6 +13,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 
 from matching import FACTORS, Mentor, Newcomer, Policy, rank
 from matching.factors import PATHWAY_COMPATIBILITY, pathway_pair_fit
+from matching.index import TextModel
 from matching.vocabulary import PATHWAYS
 
 
@@ -131,6 +133,30 @@ def test_hopes_and_bio_similarity_is_tfidf_cosine() -> None:
         value = {c.factor: c.value for c in results[f"m-{i}"].contributions}["hopes_bio"]
         assert value == pytest.approx(expected[i])
     assert expected[0] > 0 == expected[1]
+
+
+def test_the_text_model_equals_scikit_learns_tfidf() -> None:
+    bios = [
+        "I was a single dad in early recovery. Recovery, recovery!",
+        "Veteran; I love hiking, the outdoors and HIKING with my dog",
+        "",
+        "the and of",  # stop words only
+    ]
+    hopes = [
+        "Help being a DAD while staying sober, dad to dad",
+        "",
+        "nothing known here",
+        "hiking hiking hiking veteran outdoors recovery",
+        "the",
+    ]
+    fitted = TextModel.fit(bios)
+    assert fitted is not None
+    model, matrix = fitted
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit(bios)
+    np.testing.assert_allclose(matrix.toarray(), vectorizer.transform(bios).toarray())
+    mine = model.transform(hopes)
+    np.testing.assert_allclose(mine.toarray(), vectorizer.transform(hopes).toarray(), atol=1e-15)
+    assert mine.has_sorted_indices
 
 
 def test_load_balance_prefers_mentors_with_room() -> None:
