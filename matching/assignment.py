@@ -110,21 +110,26 @@ def _best_mentors(
 
     def select(block: ShortlistBlock) -> tuple[Ints, Ints, Ints, Ints, Floats32, Ints]:
         rows, cols, scores = block.rows, block.cols, block.scores
-        # Every feasible pair reaching its row's floor, ordered within the row.
+        # Every feasible pair reaching its row's floor, packed to the left of a narrow matrix
+        # (column order kept) and sorted row by row: a stable sort of a hundred-odd scores per
+        # row, not one of every pair reached, and ties keep the smaller col first.
         reached = _reaching(scores, min(reserve, len(cols)))
+        counts = reached.sum(axis=1)
         r, c = np.divmod(np.flatnonzero(reached), len(cols))
-        best_scores = scores[r, c]
-        order = np.lexsort((c, -best_scores, r))
-        r, c, best_scores = r[order], c[order], best_scores[order]
-        place = np.arange(len(r)) - np.searchsorted(r, r)
-        kept = place < reserve  # ties at the floor may bring more
+        start = np.cumsum(counts) - counts
+        packed = np.full((len(rows), int(counts.max(initial=0))), np.inf, dtype=np.float32)
+        packed[r, np.arange(len(r)) - np.repeat(start, counts)] = -scores[r, c]
+        best = np.argsort(packed, axis=1, kind="stable")[:, :reserve]
+        kept = best < counts[:, None]  # not the padding of rows that reached fewer
+        row_of = np.broadcast_to(np.arange(len(rows))[:, None], best.shape)[kept]
+        chosen = c[(start[:, None] + best)[kept]]
         return (
             rows,
             np.isfinite(scores).sum(axis=1),
-            rows[r[kept]],
-            cols[c[kept]],
-            best_scores[kept],
-            place[kept],
+            rows[row_of],
+            cols[chosen],
+            scores[row_of, chosen],
+            np.broadcast_to(np.arange(best.shape[1]), best.shape)[kept],
         )
 
     feasible_count = np.zeros(len(batch), dtype=np.int64)

@@ -84,10 +84,16 @@ GAP_BY_WEEK: Final = np.interp(
 )
 
 
+# The same points from a gap of -1 week (anything below: not ahead, so 0), for one clipped gather.
+GAP_FROM_MINUS_ONE_WEEK: Final = np.concatenate(([0.0], GAP_BY_WEEK))
+
+
 def recovery_gap_fit(gap_days: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """The recovery-gap factor for gaps in days (negative gaps score 0)."""
-    weeks = np.clip(gap_days // 7, -1, GAP_TABLE_WEEKS)
-    return np.where(weeks < 0, 0.0, GAP_BY_WEEK[np.maximum(weeks, 0)])
+    gap: npt.NDArray[np.float64] = GAP_FROM_MINUS_ONE_WEEK[
+        np.clip(gap_days // 7, -1, GAP_TABLE_WEEKS) + 1
+    ]
+    return gap
 
 
 IN_PERSON_BIT: Final = 1 << MEETING_FORMATS.index("in_person")

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from matching.factors import GAP_BY_WEEK, IN_PERSON_BIT, PATHWAY_MASK_FIT
+from matching.factors import GAP_BY_WEEK, GAP_FROM_MINUS_ONE_WEEK, IN_PERSON_BIT, PATHWAY_MASK_FIT
 from matching.index import Bools, Ints, MentorIndex, NewcomerBatch
 from matching.records import Policy
 
@@ -178,7 +178,7 @@ def _text_points(
 
 def _gap_by_uint16(weight: float) -> Float32s:
     gaps = np.arange(1 << 16).astype(np.uint16).view(np.int16).astype(np.int64)  # week gap + 1
-    points = np.concatenate(([0.0], GAP_BY_WEEK))[np.clip(gaps, 0, len(GAP_BY_WEEK))]
+    points = GAP_FROM_MINUS_ONE_WEEK[np.clip(gaps, 0, len(GAP_BY_WEEK))]
     return (points * weight).astype(np.float32)
 
 
