@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import chain
 from typing import TypeVar
@@ -38,7 +38,7 @@ Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 Ints = npt.NDArray[np.int64]
 MAX_WORDS = 64  # languages and lived-experience tags are 64-bit masks
-FEW_ROWS = 64  # text similarity for this many newcomers goes through the terms x mentors matrix
+FEW_ROWS = 4  # text similarity for up to this many newcomers is read from the CSR arrays directly
 
 
 def _vocabulary(sets: Sequence[frozenset[str]], what: str) -> dict[str, int]:
@@ -135,7 +135,7 @@ class MentorIndex:
     area_codes: dict[str, int]
     text: TextModel | None
     bios: sparse.csr_array | None  # mentors x terms, for pair-by-pair similarity
-    bios_by_term: sparse.csr_array | None  # terms x mentors, for one newcomer against all
+    bios_by_term: sparse.csr_array | None  # terms x mentors, for the shortlist
     terms: tuple[str, ...]
     usable_by_minimum: dict[int, Ints] = field(default_factory=dict, repr=False)
 
@@ -347,6 +347,15 @@ class Evaluation:
             total += weight * self.values[factor]
         return total
 
+    def first_row_score(self, policy: Policy, at: Ints) -> Floats:
+        """`score` of the first row at positions `at` only, summed in the same order (so equal
+        to the bit), for `rank`'s few candidates."""
+        weights = policy.weights.as_tuple()
+        total = np.zeros(len(at))
+        for factor, weight in zip(FACTORS, weights, strict=True):
+            total += weight * self.values[factor][0, at]
+        return total
+
 
 @lru_cache(maxsize=8)
 def _conflicts_by_newcomer(conflicts: frozenset[tuple[str, str]]) -> dict[str, frozenset[str]]:
@@ -391,24 +400,24 @@ def _ranges(first: Ints, last: Ints) -> Ints:
 
 
 def _few_rows_similarity(
-    hopes: sparse.csr_array, rows: Ints, bios_by_term: sparse.csr_array
+    hopes: sparse.csr_array, rows: Ints, bios: sparse.csr_array, cols: Ints
 ) -> Floats:
-    """Rows x every mentor, straight from the CSR arrays.
+    """Rows x cols, straight from the CSR arrays, for a handful of newcomers (rank, check).
 
-    For a handful of newcomers, scipy's sparse products and slicing cost more in overhead (about
-    a tenth of a millisecond each) than the arithmetic: each hopes term adds its weight times the
-    term's row of bios into the mentors that use it, all in one bincount.
+    scipy's sparse products and slicing cost about a tenth of a millisecond each in overhead,
+    more than the arithmetic here: each row's hopes are laid out as a dense vector over the
+    terms, and every mentor's bio terms are looked up in it and summed in one bincount. The work
+    is proportional to the columns asked for, so `rank` pays for its few candidates only.
     """
-    entry = _ranges(hopes.indptr[rows], hopes.indptr[rows + 1])
-    row_of = np.repeat(np.arange(len(rows)), np.diff(hopes.indptr)[rows])
-    terms = hopes.indices[entry]
-    uses = np.diff(bios_by_term.indptr)[terms]
-    spread = _ranges(bios_by_term.indptr[terms], bios_by_term.indptr[terms + 1])
-    n_mentors = bios_by_term.shape[1]
-    at = np.repeat(row_of * n_mentors, uses) + bios_by_term.indices[spread]
-    weights = np.repeat(hopes.data[entry], uses) * bios_by_term.data[spread]
-    sums = np.bincount(at, weights=weights, minlength=len(rows) * n_mentors)
-    similarity: Floats = np.asarray(sums, dtype=np.float64).reshape(len(rows), n_mentors)
+    spread = _ranges(bios.indptr[cols], bios.indptr[cols + 1])
+    col_of = np.repeat(np.arange(len(cols)), np.diff(bios.indptr)[cols])
+    terms, weights = bios.indices[spread], bios.data[spread]
+    similarity = np.empty((len(rows), len(cols)))
+    for i, row in enumerate(rows.tolist()):
+        mine = np.zeros(bios.shape[1])
+        start, end = hopes.indptr[row], hopes.indptr[row + 1]
+        mine[hopes.indices[start:end]] = hopes.data[start:end]
+        similarity[i] = np.bincount(col_of, weights=mine[terms] * weights, minlength=len(cols))
     return similarity
 
 
@@ -416,14 +425,25 @@ def _text_similarity(
     batch: NewcomerBatch, rows: Ints, index: MentorIndex, cols: Ints, pairs: bool
 ) -> Floats:
     """TF-IDF cosine of hopes and bios (both rows are L2-normalised, so a dot product)."""
-    if batch.hopes is None or index.bios is None or index.bios_by_term is None:
+    if batch.hopes is None or index.bios is None:
         return np.zeros(len(rows) if pairs else (len(rows), len(cols)))
     if pairs:
         products = batch.hopes[rows].multiply(index.bios[cols])
         return np.asarray(products.sum(axis=1), dtype=np.float64).reshape(len(rows))
-    if len(rows) <= FEW_ROWS:  # rank and check: spread each hopes term over its mentors
-        return _few_rows_similarity(batch.hopes, rows, index.bios_by_term)[:, cols]
+    if len(rows) <= FEW_ROWS:
+        return _few_rows_similarity(batch.hopes, rows, index.bios, cols)
     return np.asarray((batch.hopes[rows] @ index.bios[cols].T).toarray(), dtype=np.float64)
+
+
+def with_text(
+    evaluation: Evaluation, batch: NewcomerBatch, row: int, index: MentorIndex, cols: Ints, at: Ints
+) -> Evaluation:
+    """A one-newcomer evaluation made with `text=False` (against mentors `cols`), with the
+    hopes/bio similarity filled in at positions `at` only: the candidates `rank` kept."""
+    similarity = _text_similarity(batch, np.array([row]), index, cols[at], pairs=False)
+    values = np.zeros(evaluation.shared_quarters.shape)
+    values[0, at] = similarity[0]
+    return replace(evaluation, values={**evaluation.values, "hopes_bio": values})
 
 
 def evaluate(
@@ -434,11 +454,13 @@ def evaluate(
     policy: Policy,
     *,
     pairs: bool = False,
+    text: bool = True,
 ) -> Evaluation:
     """Every hard rule and factor for newcomers `rows` against mentors `cols`.
 
     By default the result is rows x cols; with `pairs=True`, rows[i] is paired with cols[i] only
-    (how `assign` re-scores its candidate edges exactly).
+    (how `assign` re-scores its candidate edges exactly). With `text=False` the hopes/bio
+    similarity is left at 0, for `rank` to fill in with `with_text` where it still matters.
     """
     index.require_week(policy)
     row_at = rows if pairs else rows[:, None]
@@ -479,7 +501,7 @@ def evaluate(
         "lived_experience": np.divide(
             shared_tags, n["tag_count"], out=np.zeros(shape), where=n["tag_count"] > 0
         ),
-        "hopes_bio": _text_similarity(batch, rows, index, cols, pairs),
+        "hopes_bio": _text_similarity(batch, rows, index, cols, pairs) if text else np.zeros(shape),
         "load_balance": m["load_room"],
     }
     return Evaluation(

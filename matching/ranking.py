@@ -8,7 +8,7 @@ import numpy as np
 
 from matching.availability import describe_shared
 from matching.factors import pathway_pairs_text
-from matching.index import Evaluation, Ints, MentorIndex, NewcomerBatch, evaluate
+from matching.index import Evaluation, Ints, MentorIndex, NewcomerBatch, evaluate, with_text
 from matching.records import (
     FACTORS,
     Contribution,
@@ -22,6 +22,7 @@ from matching.records import (
 from matching.vocabulary import MEETING_FORMATS, PATHWAY_LABELS, MeetingFormat
 
 _FIRST_ROW = np.zeros(1, dtype=np.int64)
+ROUNDING_SLACK = 1e-9  # scores summed in another order may differ in the last bits
 _FORMAT_WORDS: dict[MeetingFormat, str] = {
     "in_person": "in person",
     "video": "video call",
@@ -164,11 +165,19 @@ def rank(
     index = mentors if isinstance(mentors, MentorIndex) else MentorIndex.build(mentors, policy)
     batch = NewcomerBatch.build([newcomer], index)
     cols = index.allowed(index.usable(policy), batch.wanted_gender[0], batch.languages[0])
-    evaluation = evaluate(batch, _FIRST_ROW, index, cols, policy)
+    evaluation = evaluate(batch, _FIRST_ROW, index, cols, policy, text=False)
     feasible = np.flatnonzero(evaluation.feasible()[0])
     if k <= 0 or len(feasible) == 0:
         return ()
-    scores = evaluation.score(policy)[0, feasible]
+    if len(feasible) > k:
+        # Hopes/bio similarity is the dearest factor to compute and adds at most its weight
+        # (weights are never negative): a mentor whose other points fall short of the k-th best
+        # by more than that cannot reach the top k, so it is computed for the rest only.
+        rest = evaluation.score(policy)[0, feasible]
+        kth = np.partition(rest, len(rest) - k)[len(rest) - k]
+        feasible = feasible[rest >= kth - policy.weights.hopes_bio - ROUNDING_SLACK]
+    evaluation = with_text(evaluation, batch, 0, index, cols, feasible)
+    scores = evaluation.first_row_score(policy, feasible)
     if len(feasible) > k:
         # Keep every mentor tied with the k-th score so the id tie-break sees them all.
         kth = np.partition(scores, len(scores) - k)[len(scores) - k]

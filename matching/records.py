@@ -7,6 +7,7 @@ engine's back. The `matches` slice translates database rows into these and store
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field, fields
 from typing import Final, Literal
 
@@ -132,6 +133,14 @@ class Weights:
     lived_experience: float = 1.5
     hopes_bio: float = 1.0
     load_balance: float = 0.5
+
+    def __post_init__(self) -> None:
+        """Refuse a weight below 0 or not finite: a factor may count for nothing, never against
+        a mentor (`rank` relies on it to skip mentors that cannot reach the top)."""
+        for name in FACTORS:
+            weight = getattr(self, name)
+            if not (math.isfinite(weight) and weight >= 0):
+                raise ValueError(f"weight {name} must be a finite number >= 0, got {weight!r}")
 
     def as_tuple(self) -> tuple[float, ...]:
         """The weights in `FACTORS` order, for vector arithmetic.

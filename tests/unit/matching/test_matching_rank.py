@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matching_builders import POLICY, mentor, newcomer
 
-from matching import MentorIndex, Policy, check, rank
+from matching import MentorIndex, Policy, Weights, check, rank
+from matching.index import NewcomerBatch, evaluate
 from matching.synthetic import synthetic_program
 
 
@@ -96,3 +98,33 @@ def test_an_index_for_another_week_is_refused() -> None:
     later = replace(POLICY, reference_week=POLICY.reference_week.replace(day=12))
     with pytest.raises(ValueError, match="reference week"):
         rank(newcomer(), index, later)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 6))
+def test_rank_scores_equal_the_whole_block_evaluation(seed: int, k: int) -> None:
+    # rank skips hopes/bio similarity for mentors that cannot reach the top k; the scores it
+    # returns must still be those of the one full evaluation every other path uses.
+    program = synthetic_program(8, 80, seed=seed)
+    policy = Policy(conflicts=program.conflicts)
+    index = MentorIndex.build(program.mentors, policy)
+    batch = NewcomerBatch.build(program.newcomers, index)
+    everyone = np.arange(len(index))
+    block = evaluate(batch, np.arange(len(batch)), index, everyone, policy)
+    scores = np.where(block.feasible(), block.score(policy), -np.inf)
+    for row, person in enumerate(program.newcomers):
+        ranked = rank(person, index, policy, k=k)
+        best = sorted(
+            (m.id for m, s in zip(program.mentors, scores[row], strict=True) if np.isfinite(s)),
+            key=lambda i: (-scores[row, index.position[i]], i),
+        )
+        assert [r.mentor_id for r in ranked] == best[:k]
+        for result in ranked:
+            assert result.score == pytest.approx(scores[row, index.position[result.mentor_id]])
+
+
+def test_negative_or_missing_weights_are_refused() -> None:
+    with pytest.raises(ValueError, match="weight hopes_bio"):
+        Weights(hopes_bio=-0.1)
+    with pytest.raises(ValueError, match="weight pathway"):
+        Weights(pathway=float("nan"))
