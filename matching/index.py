@@ -137,7 +137,7 @@ class MentorIndex:
     bios: sparse.csr_array | None  # mentors x terms, for pair-by-pair similarity
     bios_by_term: sparse.csr_array | None  # terms x mentors, for the shortlist
     terms: tuple[str, ...]
-    usable_by_minimum: dict[int, Ints] = field(default_factory=dict, repr=False)
+    usable_by_minimum: dict[int, Bools] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, mentors: Sequence[Mentor], policy: Policy, *, text: bool = True) -> MentorIndex:
@@ -208,24 +208,34 @@ class MentorIndex:
         if policy.reference_week != self.reference_week:
             raise ValueError("the index was built for another reference week; rebuild it")
 
-    def usable(self, policy: Policy) -> Ints:
-        """Mentors passing the rules that depend on the mentor alone, for blocking.
+    def usable_mask(self, policy: Policy) -> Bools:
+        """Mentors passing the rules that depend on the mentor alone (recovery time, a place).
 
         Kept per minimum recovery time: `rank` asks on every call and the index never changes.
         """
         minimum = policy.min_mentor_recovery_days
         if minimum not in self.usable_by_minimum:
-            self.usable_by_minimum[minimum] = np.flatnonzero(
-                (self.recovery >= minimum) & (self.remaining > 0)
-            )
+            self.usable_by_minimum[minimum] = (self.recovery >= minimum) & (self.remaining > 0)
         return self.usable_by_minimum[minimum]
+
+    def usable(self, policy: Policy) -> Ints:
+        """Positions of the `usable_mask` mentors, for blocking."""
+        return np.flatnonzero(self.usable_mask(policy))
 
     @cached_property
     def speakers(self) -> Bools:
         """Languages x mentors: who speaks each language, so blocking reads rows, not bits."""
-        bits = np.arange(len(self.language_bits), dtype=np.uint64)
-        speaks: Bools = ((self.languages[None, :] >> bits[:, None]) & np.uint64(1)) != 0
-        return speaks
+        return _bit_rows(self.languages, len(self.language_bits))
+
+    @cached_property
+    def offers(self) -> Bools:
+        """Formats x mentors: who offers each way of meeting."""
+        return _bit_rows(self.formats, len(MEETING_FORMATS))
+
+    @cached_property
+    def follows(self) -> Bools:
+        """Pathways x mentors: who follows each pathway."""
+        return _bit_rows(self.pathways, len(PATHWAYS))
 
     @cached_property
     def of_gender(self) -> Bools:
@@ -233,18 +243,50 @@ class MentorIndex:
         of_gender: Bools = self.gender[None, :] == np.arange(len(GENDERS))[:, None]
         return of_gender
 
+    def _blocking(self, wanted_gender: int, languages: np.uint64) -> Bools:
+        mask = _any_of(self.speakers, int(languages))
+        if wanted_gender >= 0:
+            mask &= self.of_gender[wanted_gender]
+        return mask
+
     def allowed(self, usable: Ints, wanted_gender: int, languages: np.uint64) -> Ints:
         """Of `usable`, the mentors a newcomer's blocking keys allow (gender asked, languages).
 
         Blocking only: `evaluate` still applies every rule to the mentors returned.
         """
-        bits = [bit for bit in range(len(self.language_bits)) if int(languages) >> bit & 1]
-        mask = np.logical_or.reduce(self.speakers[bits], axis=0)
-        if wanted_gender >= 0:
-            mask &= self.of_gender[wanted_gender]
         # Positions, not a boolean index: indexing with a scattered mask costs five times more.
+        mask = self._blocking(wanted_gender, languages)
         allowed: Ints = usable[np.flatnonzero(mask[usable])]
         return allowed
+
+    def candidates(self, batch: NewcomerBatch, row: int, policy: Policy) -> Ints:
+        """The mentors one newcomer could have, for `rank`: usable, allowed by the blocking keys,
+        offering at least one of the newcomer's formats and, when the newcomer's pathway choice
+        is strict, sharing a pathway.
+
+        A superset of the feasible mentors (`evaluate` still applies every rule) for a few
+        boolean operations over precomputed rows; a third fewer mentors to evaluate.
+        """
+        mask = self._blocking(batch.wanted_gender[row], batch.languages[row])
+        mask &= self.usable_mask(policy)
+        mask &= _any_of(self.offers, int(batch.formats[row]))
+        if batch.strict[row]:
+            mask &= _any_of(self.follows, int(batch.pathways[row]))
+        return np.flatnonzero(mask)
+
+
+def _bit_rows(masks: npt.NDArray[np.int64] | npt.NDArray[np.uint64], width: int) -> Bools:
+    """Bits x people: row b is True where bit b of the person's mask is set."""
+    bits = np.arange(width, dtype=np.uint64)
+    rows: Bools = ((masks.astype(np.uint64)[None, :] >> bits[:, None]) & np.uint64(1)) != 0
+    return rows
+
+
+def _any_of(rows: Bools, mask: int) -> Bools:
+    """A new array: True for the people with any of the bits of `mask`, read from `_bit_rows`."""
+    chosen = [bit for bit in range(len(rows)) if mask >> bit & 1]
+    found: Bools = np.logical_or.reduce(rows[chosen], axis=0)
+    return found
 
 
 @dataclass(frozen=True, eq=False)

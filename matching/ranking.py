@@ -164,7 +164,7 @@ def rank(
     """
     index = mentors if isinstance(mentors, MentorIndex) else MentorIndex.build(mentors, policy)
     batch = NewcomerBatch.build([newcomer], index)
-    cols = index.allowed(index.usable(policy), batch.wanted_gender[0], batch.languages[0])
+    cols = index.candidates(batch, 0, policy)
     evaluation = evaluate(batch, _FIRST_ROW, index, cols, policy, text=False)
     feasible = np.flatnonzero(evaluation.feasible()[0])
     if k <= 0 or len(feasible) == 0:
