@@ -80,14 +80,13 @@ def utc_bitmaps(
 ) -> Bitmaps:
     """Each person's availability as a packed UTC bitmap of the reference week (N x 11 words)."""
     local = local_masks(slot_lists)
-    utc = np.zeros_like(local)
+    packed = np.zeros((len(local), WORDS * 8), dtype=np.uint8)  # 84 bytes of bits, 4 of padding
     zones = np.asarray(time_zones, dtype=object)
     for zone in sorted(set(time_zones)):
         rows = np.flatnonzero(zones == zone)
-        utc[rows] = local[rows][:, local_quarter_of_utc(zone, reference_week)]
-    padded = np.zeros((len(local), WORDS * 64), dtype=np.bool_)
-    padded[:, :QUARTERS_PER_WEEK] = utc
-    return np.packbits(padded, axis=1, bitorder="little").view("<u8").astype(np.uint64)
+        utc = local[np.ix_(rows, local_quarter_of_utc(zone, reference_week))]
+        packed[rows, : QUARTERS_PER_WEEK // 8] = np.packbits(utc, axis=1, bitorder="little")
+    return packed.view("<u8").astype(np.uint64)
 
 
 def shared_quarters(

@@ -82,6 +82,7 @@ class _Group:
     weeks: npt.NDArray[np.int16]
     hours: npt.NDArray[np.uint64]  # words x mentors, each word contiguous
     base: Float32s  # pathway + load points, one row per style
+    bios: sparse.csr_array | None  # terms x these mentors, sliced once for every block
     style_of: Ints  # each row's style
 
 
@@ -112,6 +113,7 @@ def _group(rows: Ints, cols: Ints, tables: _Tables, index: MentorIndex, policy: 
         hours=np.ascontiguousarray(index.hours[cols].T),
         base=base,
         style_of=style_of.reshape(-1),
+        bios=None if tables.bios_by_term is None else tables.bios_by_term[:, cols],
     )
 
 
@@ -134,19 +136,20 @@ def _score(tables: _Tables, group: _Group, part: slice) -> ShortlistBlock:
     scores += np.bitwise_count(remote) * share
     scores += in_person * (share + tables.area_points)
     newcomer_weeks = (batch.recovery[rows] // 7 - 1).astype(np.int16)[:, None]
-    scores += tables.by_gap[(group.weeks - newcomer_weeks).view(np.uint16)]
+    # `take`, not `[]`: fancy indexing first copies a narrow index to intp, twice the cost.
+    scores += tables.by_gap.take((group.weeks - newcomer_weeks).view(np.uint16))
     # An infeasible pair's count starts past the table's hours, where it reads -inf: this marks
     # it for the price of the gather already paid, not a masked write of its own.
     hours = (~feasible).view(np.uint8).astype(np.uint16) << INFEASIBLE_SHIFT
     for word, mentor_word in enumerate(group.hours):
         newcomer_word = batch.hours[rows, word][:, None]
         hours += np.bitwise_count(newcomer_word & mentor_word)
-    scores += tables.by_hours[hours]
+    scores += tables.by_hours.take(hours)
     if (batch.tag_count[rows] > 0).any():
         shared = np.bitwise_count(batch.tags[rows].astype(tables.tag_type)[:, None] & group.tags)
         scores += shared * tables.tag_share[rows][:, None]
-    if tables.hopes is not None and tables.bios_by_term is not None:
-        scores += _text_points(tables.hopes, tables.bios_by_term, rows, group.cols)
+    if tables.hopes is not None and group.bios is not None:
+        scores += _text_points(tables.hopes, group.bios, rows)
     return ShortlistBlock(rows=rows, cols=group.cols, scores=scores)
 
 
@@ -157,18 +160,17 @@ def _select_scored(
     return select(_score(tables, group, part))
 
 
-def _text_points(
-    hopes: sparse.csr_array, bios_by_term: sparse.csr_array, rows: Ints, cols: Ints
-) -> Float32s:
-    """Hopes/bio points of `rows` x `cols`: sparse hopes times dense bios of the terms they use.
+def _text_points(hopes: sparse.csr_array, bios: sparse.csr_array, rows: Ints) -> Float32s:
+    """Hopes/bio points of `rows` x the group's mentors: sparse hopes times dense bio rows.
 
     A sparse x sparse product builds its nearly dense result entry by entry; dense rows of bios,
     one per term these newcomers use (a few per newcomer, so at most a few times the block's
-    size), make it a few multiply-adds per pair.
+    size), make it a few multiply-adds per pair. `bios` holds the group's columns already:
+    slicing columns out of the whole matrix costs more than the product, block after block.
     """
     mine = hopes[rows]
     terms, local = np.unique(mine.indices, return_inverse=True)
-    theirs = bios_by_term[terms][:, cols].toarray()
+    theirs = bios[terms].toarray()
     compact = sparse.csr_array(
         (mine.data, local.reshape(-1), mine.indptr), shape=(len(rows), len(terms))
     )
