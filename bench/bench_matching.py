@@ -6,10 +6,11 @@ Usage:
 
 Every method runs in a forked child so its peak memory (resident set, including the generated
 program) can be read on its own. "assign" is the engine end to end (index, shortlist, exact
-re-scoring, auction, final pass); greedy and stable matching run on the same shortlisted edges,
-scoring included; "exact" is scipy's linear_sum_assignment over every pair, capacity-expanded,
-run only where its dense matrices fit in memory. "% of exact" compares what each method maximises
-(pair scores plus the waiting bonus); "total score" sums the pair scores alone.
+re-scoring, min-cost flow, final pass); greedy and stable matching run on the same shortlisted
+edges, scoring included; "exact" is scipy's linear_sum_assignment over every pair,
+capacity-expanded, run only where its dense matrices fit in memory. "% of exact" compares what
+each method maximises (pair scores plus the waiting bonus); "total score" sums the pair scores
+alone.
 """
 
 from __future__ import annotations
