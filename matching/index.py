@@ -415,6 +415,8 @@ def _blocked(
     `blocked` maps positions in the block's rows to mentor ids, for the few rows that block any.
     """
     out = np.zeros(shape, dtype=bool)
+    if not blocked:
+        return out
     if len(shape) == 1:
         for i, mentor_ids in blocked.items():
             out[i] = index.mentors[cols[i]].id in mentor_ids
@@ -430,7 +432,7 @@ def _blocked(
 @lru_cache(maxsize=1)
 def conflict_rows(batch: NewcomerBatch, conflicts: frozenset[tuple[str, str]]) -> Bools:
     """Which newcomers of the batch have a recorded conflict (cached: assign asks per block)."""
-    ids = {newcomer_id for newcomer_id, _ in conflicts}
+    ids = _conflicts_by_newcomer(conflicts)
     return np.array([n.id in ids for n in batch.newcomers], dtype=bool).reshape(len(batch))
 
 
