@@ -11,7 +11,6 @@ twice. A week is cyclic, so a Sunday-evening slot in New York lands on Monday mo
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -27,7 +26,6 @@ WORDS = (QUARTERS_PER_WEEK + 63) // 64  # 672 bits packed into 11 uint64 words
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 Bitmaps = npt.NDArray[np.uint64]
-SMALL_RESULT = 1 << 17  # words x pairs up to which shared_quarters counts every word at once
 
 
 @lru_cache(maxsize=1024)
@@ -97,22 +95,14 @@ def shared_quarters(
     """Quarter-hours people `a_at` of `a` share with people `b_at` of `b`, broadcast together.
 
     Both bitmaps are word-major (WORDS x people), so each word is one contiguous gather, counted
-    into uint16 as it goes: a tenth of the cost of gathering whole rows and reducing them. Words
-    where none of the `a_at` people is available are skipped, which for one newcomer (whose week
-    is mostly empty) is most of them; a small result (`rank`) takes all its words in one go,
-    since there the cost is in the number of numpy calls, not in the arithmetic.
+    into uint16 as it goes: a tenth of the cost of gathering whole rows and reducing them (and
+    a 2-D gather of several words at once costs more than one gather per word). Words where none
+    of the `a_at` people is available are skipped, which for one newcomer (whose week is mostly
+    empty) is most of them.
     """
     mine = a[:, a_at]
-    active = np.flatnonzero(mine.reshape(len(a), -1).any(axis=1))
-    shape = np.broadcast_shapes(a_at.shape, b_at.shape)
-    if math.prod(shape) * len(active) <= SMALL_RESULT:
-        theirs = b[active.reshape(-1, *(1,) * b_at.ndim), b_at]
-        together: npt.NDArray[np.uint16] = np.bitwise_count(mine[active] & theirs).sum(
-            axis=0, dtype=np.uint16
-        )
-        return np.broadcast_to(together, shape)
-    total = np.zeros(shape, dtype=np.uint16)
-    for word in active.tolist():
+    total = np.zeros(np.broadcast_shapes(a_at.shape, b_at.shape), dtype=np.uint16)
+    for word in np.flatnonzero(mine.reshape(len(a), -1).any(axis=1)).tolist():
         total += np.bitwise_count(mine[word] & b[word][b_at])
     return total
 
