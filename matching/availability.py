@@ -95,15 +95,16 @@ def shared_quarters(
     """Quarter-hours people `a_at` of `a` share with people `b_at` of `b`, broadcast together.
 
     Both bitmaps are word-major (WORDS x people), so each word is one contiguous gather, counted
-    into uint16 as it goes: a tenth of the cost of gathering whole rows and reducing them (and
-    a 2-D gather of several words at once costs more than one gather per word). Words where none
+    into uint16 as it goes: a tenth of the cost of gathering whole rows and reducing them (a 2-D
+    gather of several words at once also costs more than one gather per word). Words where none
     of the `a_at` people is available are skipped, which for one newcomer (whose week is mostly
     empty) is most of them.
     """
-    mine = a[:, a_at]
     total = np.zeros(np.broadcast_shapes(a_at.shape, b_at.shape), dtype=np.uint16)
-    for word in np.flatnonzero(mine.reshape(len(a), -1).any(axis=1)).tolist():
-        total += np.bitwise_count(mine[word] & b[word][b_at])
+    for word in range(len(a)):
+        mine = a[word][a_at]
+        if mine.any():
+            total += np.bitwise_count(mine & b[word][b_at])
     return total
 
 
