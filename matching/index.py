@@ -54,6 +54,17 @@ def _masks(sets: Sequence[frozenset[str]], bits: dict[str, int]) -> npt.NDArray[
     return np.fromiter((mask[s] for s in sets), dtype=np.uint64, count=len(sets))
 
 
+def _word_major_availability(
+    people: Sequence[Newcomer] | Sequence[Mentor], reference_week: dt.date
+) -> Bitmaps:
+    """People's UTC availability bitmaps stored word-major (WORDS x people): `shared_quarters`
+    then gathers one contiguous row per word."""
+    bitmaps = utc_bitmaps(
+        [p.availability for p in people], [p.time_zone for p in people], reference_week
+    )
+    return np.ascontiguousarray(bitmaps.T)
+
+
 @dataclass(frozen=True, eq=False)
 class TextModel:
     """TF-IDF fitted on the mentors' bios, applied to newcomers' hopes without sklearn's overhead.
@@ -177,13 +188,7 @@ class MentorIndex:
             load_room=np.divide(
                 np.maximum(remaining, 0), total, out=np.zeros(len(mentors)), where=total > 0
             ),
-            availability=np.ascontiguousarray(
-                utc_bitmaps(
-                    [m.availability for m in mentors],
-                    [m.time_zone for m in mentors],
-                    policy.reference_week,
-                ).T
-            ),
+            availability=_word_major_availability(mentors, policy.reference_week),
             language_bits=language_bits,
             tag_bits=tag_bits,
             area_codes=area_codes,
@@ -244,6 +249,7 @@ class MentorIndex:
         return of_gender
 
     def _blocking(self, wanted_gender: int, languages: np.uint64) -> Bools:
+        """A new mask of the mentors with the gender asked who speak one of the languages."""
         mask = _any_of(self.speakers, int(languages))
         if wanted_gender >= 0:
             mask &= self.of_gender[wanted_gender]
@@ -347,13 +353,7 @@ class NewcomerBatch:
             tags=_masks([n.lived_experience for n in newcomers], index.tag_bits),
             tag_count=np.array([len(n.lived_experience) for n in newcomers], np.int64),
             recovery=np.array([n.recovery_days_or_stage for n in newcomers], np.int64),
-            availability=np.ascontiguousarray(
-                utc_bitmaps(
-                    [n.availability for n in newcomers],
-                    [n.time_zone for n in newcomers],
-                    index.reference_week,
-                ).T
-            ),
+            availability=_word_major_availability(newcomers, index.reference_week),
             hopes=hopes,
         )
 
