@@ -195,9 +195,9 @@ def candidate_graph(
     policy: Policy,
     bonus: Floats,
     *,
-    per_newcomer: int = 16,
+    per_newcomer: int = 12,
     per_mentor: int = 24,
-    reserve: int = 64,
+    reserve: int = 48,
 ) -> CandidateGraph:
     """Each newcomer's best mentors, plus newcomers for mentors few rank highly; scored exactly.
 
