@@ -242,6 +242,21 @@ async def test_retakes_need_review_then_a_wait_then_a_supervisor(
     event = await AuditEvent.select().where(AuditEvent.action == "training.unlocked").first()
     assert event is not None
     assert event["actor_id"] is not None
+
+    # A fourth try within 90 days of the first is the last one until the first leaves the window,
+    # reopening or not.
+    await fail_module(mentor, module)
+    frozen.advance(timedelta(minutes=5))
+    await services.open_lesson(mentor, module)
+    status = (await services.track_progress(mentor)).modules[0]
+    assert status.attempt_limit_until == START + timedelta(days=90)
+    assert not status.can_take_quiz
+    refused = await client.post(f"/api/v1/training/modules/{module}/attempts")
+    assert refused.status_code == 409
+    assert "4 times in 90 days" in refused.json()["detail"]
+    shown = (await client.get("/api/v1/training/modules")).json()
+    assert shown["modules"][0]["attempt_limit_until"] is not None
+    frozen.advance(START + timedelta(days=90, minutes=1) - clock.now())
     await pass_module(mentor, module)
 
 

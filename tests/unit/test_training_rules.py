@@ -22,6 +22,7 @@ from tandem.training.services import (
     grace_ends,
     grade,
     renewal_months,
+    why_not,
 )
 
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -116,6 +117,30 @@ def test_failures_lead_to_review_then_wait_then_lock() -> None:
     state = evaluate_module(module, 24, ANY_VERSION, three, set(), later + timedelta(days=9))
     assert state.failures == 0
     assert state.can_take_quiz
+
+
+def test_no_more_than_four_tries_in_ninety_days_even_after_a_reopening() -> None:
+    module = current_track().module("mentor-role")
+    assert module is not None
+    first = AT - timedelta(days=10)
+    records = Records(
+        attempts=[_attempt("mentor-role", first + timedelta(days=d), False) for d in (0, 1, 3, 5)],
+        visits={"mentor-role": first + timedelta(days=6)},  # read again after the fourth try
+        unlocks={"mentor-role": first + timedelta(days=4)},  # reopened after the third
+    )
+    state = evaluate_module(module, 24, ANY_VERSION, records, set(), AT)
+    assert (state.failures, state.locked_reason, state.needs_review) == (1, None, False)
+    assert state.attempt_limit_until == first + timedelta(days=90)
+    assert not state.can_take_quiz
+    assert "4 times in 90 days" in why_not(state.out())
+    after = first + timedelta(days=90, minutes=1)  # the first try has left the window
+    state = evaluate_module(module, 24, ANY_VERSION, records, set(), after)
+    assert state.attempt_limit_until is None
+    assert state.can_take_quiz
+    # Tries before a pass do not count against the next round.
+    records.attempts.insert(3, _attempt("mentor-role", first + timedelta(days=3, hours=1), True))
+    state = evaluate_module(module, 24, ANY_VERSION, records, set(), AT)
+    assert state.attempt_limit_until is None
 
 
 def test_a_pass_resets_the_failure_count() -> None:

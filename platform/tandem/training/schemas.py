@@ -41,6 +41,7 @@ class ModuleStatus(Struct, kw_only=True):
     failures: int = 0
     needs_review: bool = False
     wait_until: datetime | None = None
+    attempt_limit_until: datetime | None = None
     can_take_quiz: bool = False
     open_attempt_id: int | None = None
 

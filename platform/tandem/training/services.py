@@ -50,6 +50,10 @@ from tandem.training.tables import AttemptUnlock, ContentVersion, LessonVisit, Q
 EXPIRING_WINDOW = timedelta(days=30)
 THIRD_ATTEMPT_WAIT = timedelta(hours=24)
 FAILURES_BEFORE_LOCK = 3
+# At most this many tries of one module in any window, a supervisor's reopening included: the
+# standards' cap (training-standards.md, attempt policy), so repeated tries turn into support.
+ATTEMPTS_PER_WINDOW = 4
+ATTEMPT_WINDOW = timedelta(days=90)
 _random = random.SystemRandom()
 
 
@@ -138,6 +142,7 @@ class ModuleState:
     failures: int = 0
     needs_review: bool = False
     wait_until: datetime | None = None
+    attempt_limit_until: datetime | None = None
     open_attempt_id: int | None = None
     ever_passed: bool = False
 
@@ -148,7 +153,10 @@ class ModuleState:
     @property
     def can_take_quiz(self) -> bool:
         return self.open_attempt_id is not None or (
-            self.locked_reason is None and not self.needs_review and self.wait_until is None
+            self.locked_reason is None
+            and not self.needs_review
+            and self.wait_until is None
+            and self.attempt_limit_until is None
         )
 
     def out(self) -> ModuleStatus:
@@ -169,6 +177,7 @@ class ModuleState:
             failures=self.failures,
             needs_review=self.needs_review,
             wait_until=self.wait_until,
+            attempt_limit_until=self.attempt_limit_until,
             can_take_quiz=self.can_take_quiz,
             open_attempt_id=self.open_attempt_id,
         )
@@ -242,6 +251,18 @@ def evaluate_module(
     wait_until = None
     if len(failures) == FAILURES_BEFORE_LOCK - 1 and at < failures[-1] + THIRD_ATTEMPT_WAIT:
         wait_until = failures[-1] + THIRD_ATTEMPT_WAIT
+    # The cap counts every failure since the last pass in the window, whatever was reopened; it
+    # lifts when the oldest of the last ATTEMPTS_PER_WINDOW leaves the window.
+    recent = sorted(
+        _submitted(a)
+        for a in mine
+        if not a.passed
+        and (latest_pass is None or _submitted(a) > _submitted(latest_pass))
+        and _submitted(a) > at - ATTEMPT_WINDOW
+    )
+    attempt_limit_until = None
+    if len(recent) >= ATTEMPTS_PER_WINDOW:
+        attempt_limit_until = recent[-ATTEMPTS_PER_WINDOW] + ATTEMPT_WINDOW
     open_attempt = next(
         (
             a.id
@@ -275,6 +296,7 @@ def evaluate_module(
         failures=len(failures),
         needs_review=needs_review,
         wait_until=wait_until,
+        attempt_limit_until=attempt_limit_until,
         open_attempt_id=open_attempt if locked_reason != "failures" else None,
         ever_passed=latest_pass is not None,
     )
@@ -627,6 +649,13 @@ def why_not(state: ModuleStatus) -> str:
         track = current_track()
         titles = [_module(track, module_id).title for module_id in state.missing_prerequisites]
         return "Please pass these modules first: " + "; ".join(titles) + "."
+    if state.attempt_limit_until is not None:
+        return (
+            f"You have taken this quiz {ATTEMPTS_PER_WINDOW} times in "
+            f"{ATTEMPT_WINDOW.days} days. You can take it again from "
+            f"{state.attempt_limit_until:%d %b %Y, %H:%M} UTC; until then your supervisor can "
+            "help you prepare."
+        )
     if state.needs_review:
         return "Please read the module again before you retake the quiz."
     if state.wait_until is not None:
