@@ -61,29 +61,41 @@ True
 ([('n-1', 'm-1')], ())
 """
 
-from matching.assignment import assign
-from matching.index import MentorIndex
-from matching.learning import fit_weights
-from matching.ranking import check, rank
-from matching.records import (
-    FACTORS,
-    RULE_LABELS,
-    Assignment,
-    Contribution,
-    Factor,
-    HardRule,
-    Match,
-    Mentor,
-    Newcomer,
-    Outcome,
-    PastMatch,
-    Policy,
-    RankedMentor,
-    Slot,
-    Unmatched,
-    WeightFit,
-    Weights,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time `__getattr__` below
+    from matching.assignment import assign
+    from matching.index import MentorIndex
+    from matching.learning import fit_weights
+    from matching.ranking import check, rank
+    from matching.records import (
+        FACTORS,
+        RULE_LABELS,
+        Assignment,
+        Contribution,
+        Factor,
+        HardRule,
+        Match,
+        Mentor,
+        Newcomer,
+        Outcome,
+        PastMatch,
+        Policy,
+        RankedMentor,
+        Slot,
+        Unmatched,
+        WeightFit,
+        Weights,
+    )
+
+# The public names are imported on first use, from the first of these modules that has them: the
+# service reads `matching.vocabulary` for its form labels, and importing a submodule runs this file
+# first, so eager imports here put numpy, scipy and the factor tables (half a second) into every
+# process's start-up.
+_MODULES = ("matching.records", "matching.ranking", "matching.assignment", "matching.learning")
 
 __all__ = [
     "FACTORS",
@@ -109,3 +121,14 @@ __all__ = [
     "fit_weights",
     "rank",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module the first time it is asked for."""
+    if name in __all__:
+        for module in _MODULES:
+            found = getattr(import_module(module), name, None)
+            if found is not None:
+                globals()[name] = found
+                return found
+    raise AttributeError(f"module 'matching' has no attribute {name!r}")
