@@ -381,21 +381,18 @@ class Evaluation:
             failed |= mask
         return ~failed
 
-    def score(self, policy: Policy) -> Floats:
-        """Weighted sum of the factor values, in FACTORS order."""
-        weights = policy.weights.as_tuple()
-        total = np.zeros(self.shared_quarters.shape)
-        for factor, weight in zip(FACTORS, weights, strict=True):
-            total += weight * self.values[factor]
-        return total
+    def score(self, policy: Policy, first_row_at: Ints | None = None) -> Floats:
+        """Weighted sum of the factor values, in FACTORS order.
 
-    def first_row_score(self, policy: Policy, at: Ints) -> Floats:
-        """`score` of the first row at positions `at` only, summed in the same order (so equal
-        to the bit), for `rank`'s few candidates."""
+        With `first_row_at`, only those positions of the first row, summed in the same order (so
+        equal to the bit): `rank`'s few candidates, without summing every mentor's.
+        """
         weights = policy.weights.as_tuple()
-        total = np.zeros(len(at))
+        shape = self.shared_quarters.shape if first_row_at is None else first_row_at.shape
+        total = np.zeros(shape)
         for factor, weight in zip(FACTORS, weights, strict=True):
-            total += weight * self.values[factor][0, at]
+            values = self.values[factor]
+            total += weight * (values if first_row_at is None else values[0, first_row_at])
         return total
 
 

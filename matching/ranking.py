@@ -8,7 +8,15 @@ import numpy as np
 
 from matching.availability import describe_shared
 from matching.factors import pathway_pairs_text
-from matching.index import Evaluation, Ints, MentorIndex, NewcomerBatch, evaluate, with_text
+from matching.index import (
+    Evaluation,
+    Floats,
+    Ints,
+    MentorIndex,
+    NewcomerBatch,
+    evaluate,
+    with_text,
+)
 from matching.records import (
     FACTORS,
     Contribution,
@@ -154,6 +162,11 @@ def explain(
     return tuple(results)
 
 
+def _kth_largest(values: Floats, k: int) -> float:
+    """The k-th largest of more than k values, without sorting them all."""
+    return float(np.partition(values, len(values) - k)[len(values) - k])
+
+
 def rank(
     newcomer: Newcomer, mentors: Sequence[Mentor] | MentorIndex, policy: Policy, k: int = 5
 ) -> tuple[RankedMentor, ...]:
@@ -173,15 +186,14 @@ def rank(
         # Hopes/bio similarity is the dearest factor to compute and adds at most its weight
         # (weights are never negative): a mentor whose other points fall short of the k-th best
         # by more than that cannot reach the top k, so it is computed for the rest only.
-        rest = evaluation.score(policy)[0, feasible]
-        kth = np.partition(rest, len(rest) - k)[len(rest) - k]
-        feasible = feasible[rest >= kth - policy.weights.hopes_bio - ROUNDING_SLACK]
+        rest = evaluation.score(policy, first_row_at=feasible)
+        floor = _kth_largest(rest, k) - policy.weights.hopes_bio - ROUNDING_SLACK
+        feasible = feasible[rest >= floor]
     evaluation = with_text(evaluation, batch, 0, index, cols, feasible)
-    scores = evaluation.first_row_score(policy, feasible)
+    scores = evaluation.score(policy, first_row_at=feasible)
     if len(feasible) > k:
         # Keep every mentor tied with the k-th score so the id tie-break sees them all.
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-        keep = scores >= kth
+        keep = scores >= _kth_largest(scores, k)
         feasible, scores = feasible[keep], scores[keep]
     order = np.lexsort((index.id_order[cols[feasible]], -scores))[:k]
     return explain(newcomer, index, batch, evaluation, cols, feasible[order].tolist(), policy)
