@@ -186,7 +186,7 @@ def rank(
         # Hopes/bio similarity is the dearest factor to compute and adds at most its weight
         # (weights are never negative): a mentor whose other points fall short of the k-th best
         # by more than that cannot reach the top k, so it is computed for the rest only.
-        rest = evaluation.score(policy, first_row_at=feasible)
+        rest = evaluation.score(policy)[0, feasible]  # most are feasible: one gather, not eight
         floor = _kth_largest(rest, k) - policy.weights.hopes_bio - ROUNDING_SLACK
         feasible = feasible[rest >= floor]
     evaluation = with_text(evaluation, batch, 0, index, cols, feasible)
