@@ -231,13 +231,14 @@ def evaluate_module(
         else:
             lapsed_at, retake_reason = rule.since or _submitted(latest_pass), "new_version"
 
-    reset_points = [_submitted(latest_pass)] if latest_pass else []
-    if (unlocked := records.unlocks.get(module.id)) and unlocked <= at:
-        reset_points.append(unlocked)
-    reset = max(reset_points, default=None)
-    failures = sorted(
-        _submitted(a) for a in mine if not a.passed and (reset is None or _submitted(a) > reset)
+    since_pass = sorted(
+        _submitted(a)
+        for a in mine
+        if not a.passed and (latest_pass is None or _submitted(a) > _submitted(latest_pass))
     )
+    # A supervisor's reopening restarts the count towards the lock, not towards the cap below.
+    unlocked = records.unlocks.get(module.id)
+    failures = [t for t in since_pass if unlocked is None or unlocked > at or t > unlocked]
     missing = tuple(p for p in module.prerequisites if p not in ever_passed)
     locked_reason = None
     if len(failures) >= FAILURES_BEFORE_LOCK:
@@ -251,15 +252,8 @@ def evaluate_module(
     wait_until = None
     if len(failures) == FAILURES_BEFORE_LOCK - 1 and at < failures[-1] + THIRD_ATTEMPT_WAIT:
         wait_until = failures[-1] + THIRD_ATTEMPT_WAIT
-    # The cap counts every failure since the last pass in the window, whatever was reopened; it
-    # lifts when the oldest of the last ATTEMPTS_PER_WINDOW leaves the window.
-    recent = sorted(
-        _submitted(a)
-        for a in mine
-        if not a.passed
-        and (latest_pass is None or _submitted(a) > _submitted(latest_pass))
-        and _submitted(a) > at - ATTEMPT_WINDOW
-    )
+    # The cap lifts when the oldest of the last ATTEMPTS_PER_WINDOW failures leaves the window.
+    recent = [t for t in since_pass if t > at - ATTEMPT_WINDOW]
     attempt_limit_until = None
     if len(recent) >= ATTEMPTS_PER_WINDOW:
         attempt_limit_until = recent[-ATTEMPTS_PER_WINDOW] + ATTEMPT_WINDOW
