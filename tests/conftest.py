@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ import anyio  # noqa: E402
 import httpx  # noqa: E402
 from litestar import Litestar  # noqa: E402
 
+from tandem.core.clock import Clock, clock  # noqa: E402
 from tandem.settings import Settings  # noqa: E402
 from tests.support.client import TandemClient  # noqa: E402
 from tests.support.database import migrate_once, wipe  # noqa: E402
@@ -51,6 +53,18 @@ def _database_for_each_test(request: pytest.FixtureRequest) -> None:
     """Browser tests drive their own server (and Playwright owns the event loop there)."""
     if request.node.get_closest_marker("browser") is None:
         request.getfixturevalue("clean_database")
+
+
+# The moment `frozen` fixes the service's clock at; tests move it with `frozen.advance(...)`.
+FROZEN_AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen() -> Iterator[Clock]:
+    """The one clock of the service, fixed at `FROZEN_AT` for the test and released after it."""
+    clock.set(FROZEN_AT)
+    yield clock
+    clock.set(None)
 
 
 @pytest.fixture

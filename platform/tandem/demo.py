@@ -7,18 +7,18 @@ aliases; nothing here is about a real person.
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from tandem.accounts import services as accounts
 from tandem.accounts.passwords import hash_password
 from tandem.accounts.tables import Membership, Program
 from tandem.core.auth import Caller, Role
+from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake, Slot
 from tandem.settings import DEMO_PROGRAM
 from tandem.training import services as training
-from tandem.training.clock import clock
 from tandem.training.content import current_track
 from tandem.training.schemas import Attempt
 
@@ -130,7 +130,7 @@ async def _train(caller: Caller, index: int) -> None:
     31 locked after three tries, 32 expired 10 days ago (existing matches in their grace period),
     33 expired 55 days ago, 34-35 not started.
     """
-    now = datetime.now(UTC)
+    now = clock.now()
     modules = [module.id for module in current_track().modules]
     if index in (1, 2):
         await _take(caller, modules[:2], now - timedelta(days=5), well=True)
@@ -175,7 +175,7 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
     staff = await _caller(admin)
 
     # 40 mentors: 6 pending review, 4 paused, the rest approved; training states in `_train`.
-    today = date.today()
+    today = clock.today()
     for index in range(40):
         membership_id = await member(
             f"mentor{index + 1:02d}", FIRST_NAMES[index % len(FIRST_NAMES)], Role.MENTOR

@@ -12,23 +12,17 @@ from markupsafe import escape
 from tandem.accounts import services as accounts
 from tandem.accounts.tables import Program
 from tandem.core.auth import Caller, Role
+from tandem.core.clock import clock
 from tandem.core.tables import AuditEvent
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, Slot
 from tandem.training import services
-from tandem.training.clock import clock
 from tandem.training.content import Track, current_track
+from tests.conftest import FROZEN_AT
 
 pytestmark = pytest.mark.anyio
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def frozen():
-    clock.set(START)
-    yield clock
-    clock.set(None)
+START = FROZEN_AT
 
 
 async def caller(membership_id: int) -> Caller:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -12,6 +11,7 @@ from tandem.accounts.schemas import MemberSummary, SignUp
 from tandem.accounts.tables import Membership, Person, Program
 from tandem.core import audit
 from tandem.core.auth import Caller, Role
+from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.notifications import services as notifications
@@ -31,10 +31,6 @@ class ProgramSettings(msgspec.Struct, frozen=True, kw_only=True):
     auto_approve_matches: bool = False
     # Empty means the service-wide defaults from settings.
     crisis_resources: tuple[CrisisResource, ...] = ()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def program_by_slug(slug: str) -> dict[str, Any]:
@@ -64,7 +60,7 @@ async def create_program(slug: str, name: str, settings: ProgramSettings | None 
             slug=slug,
             name=name,
             settings=msgspec.json.encode(settings or ProgramSettings()).decode(),
-            created_at=_now(),
+            created_at=clock.now(),
         )
     ).returning(Program.id)
     return int(rows[0]["id"])
@@ -100,7 +96,7 @@ async def create_member(
                 display_name=display_name.strip(),
                 password_hash=password_hash,
                 active=True,
-                created_at=_now(),
+                created_at=clock.now(),
             )
         ).returning(Person.id)
         person_id = int(person[0]["id"])
@@ -111,8 +107,8 @@ async def create_member(
                 program=program_id,
                 role=role.value,
                 status=status,
-                created_at=_now(),
-                approved_at=None if status == "pending" else _now(),
+                created_at=clock.now(),
+                approved_at=None if status == "pending" else clock.now(),
             )
         ).returning(Membership.id)
         membership_id = int(membership[0]["id"])
@@ -178,7 +174,7 @@ async def authenticate(username: str, password: str) -> Caller | None:
     )
     if membership is None:
         return None
-    await Person.update({Person.last_login_at: _now()}).where(Person.id == person["id"])
+    await Person.update({Person.last_login_at: clock.now()}).where(Person.id == person["id"])
     return await caller_for_membership(membership["id"])
 
 
@@ -257,7 +253,7 @@ async def approve_mentor(caller: Caller, membership_id: int) -> None:
         if row["status"] != "pending":
             raise Conflict("This application has already been decided.")
         await Membership.update(
-            {Membership.status: "active", Membership.approved_at: _now()}
+            {Membership.status: "active", Membership.approved_at: clock.now()}
         ).where(Membership.id == membership_id)
         await audit.record(caller, "mentor.approved", "membership", membership_id)
         await notifications.emit(

@@ -11,6 +11,8 @@ from tandem.accounts.tables import SessionRecord
 
 
 def _now() -> datetime:
+    """Wall-clock time, not `core.clock`: cookie lifetimes are set by Litestar on the real clock,
+    so a test that moves the service's clock a day ahead must not sign everyone out."""
     return datetime.now(UTC)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from litestar import get, post
@@ -12,6 +11,7 @@ from litestar.response import Redirect, Template
 from matching.vocabulary import PATHWAY_LABELS
 from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow
+from tandem.core.clock import clock
 from tandem.core.errors import NotFound
 from tandem.profiles import services as profiles
 from tandem.training import services as training
@@ -45,7 +45,7 @@ async def _staff_context(caller: Caller) -> dict[str, Any]:
     return {
         # What a supervisor needs to decide on an application: the profile, if filled in.
         "pending_mentors": [(m, applications.get(m.membership_id)) for m in pending],
-        "today": date.today(),
+        "today": clock.today(),
         "pathway_labels": PATHWAY_LABELS,
         "counts": {
             role.value: sum(1 for m in members if m.role is role and m.status != "inactive")

@@ -23,6 +23,7 @@ from piccolo.query.functions.aggregate import Count
 
 from tandem.core import audit
 from tandem.core.auth import Caller
+from tandem.core.clock import clock
 from tandem.core.database import engine, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.notifications import webhooks
@@ -56,10 +57,6 @@ NOTICE_TEXT: dict[str, str] = {
     "safety.escalation": "An urgent safety escalation needs a supervisor now.",
 }
 DEFAULT_NOTICE_TEXT = "Something in your program needs your attention."
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def now_ms() -> int:
@@ -102,7 +99,7 @@ async def emit(
     severity = Severity(severity)
     people = sorted({r for r in recipients if caller is None or r != caller.membership_id})
     key = str(uuid.uuid4())
-    occurred = _now()
+    occurred = clock.now()
     body = {
         "id": key,
         "type": event_type,
@@ -188,13 +185,15 @@ async def unread_count(caller: Caller) -> int:
 async def mark_read(caller: Caller, notice_id: int) -> None:
     if not await Notice.exists().where(_mine(caller) & (Notice.id == notice_id)):
         raise NotFound("No such notification.")
-    await Notice.update({Notice.read_at: _now()}).where(
+    await Notice.update({Notice.read_at: clock.now()}).where(
         _mine(caller) & (Notice.id == notice_id) & Notice.read_at.is_null()
     )
 
 
 async def mark_all_read(caller: Caller) -> None:
-    await Notice.update({Notice.read_at: _now()}).where(_mine(caller) & Notice.read_at.is_null())
+    await Notice.update({Notice.read_at: clock.now()}).where(
+        _mine(caller) & Notice.read_at.is_null()
+    )
 
 
 # Webhook endpoints (admins) ---------------------------------------------------------------------
@@ -248,7 +247,7 @@ async def create_endpoint(
                 secret=secret,
                 on_call=data.on_call,
                 active=True,
-                created_at=_now(),
+                created_at=clock.now(),
             )
         ).returning(WebhookEndpoint.id)
         endpoint_id = rows[0]["id"]
@@ -282,7 +281,7 @@ async def disable_endpoint(caller: Caller, endpoint_id: int) -> None:
         if not row["active"]:
             raise Conflict("This endpoint is already disabled.")
         await WebhookEndpoint.update(
-            {WebhookEndpoint.active: False, WebhookEndpoint.disabled_at: _now()}
+            {WebhookEndpoint.active: False, WebhookEndpoint.disabled_at: clock.now()}
         ).where(WebhookEndpoint.id == endpoint_id)
         await Delivery.update(
             {

@@ -19,13 +19,13 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 import httpx
 import msgspec
 
+from tandem.core.clock import clock
 from tandem.notifications import webhooks
 from tandem.notifications.schemas import DeliveryStatus
 from tandem.notifications.services import OUTSTANDING, now_ms
@@ -194,7 +194,7 @@ class OutboxWorker:
 
     async def record(self, token: str, delivery_id: int, attempts: int, outcome: Outcome) -> None:
         """Write the outcome, only while we still hold the lease; log ids, never addresses."""
-        now = datetime.now(UTC)
+        now = clock.now()
         values: dict[Any, Any] = {
             Delivery.lease_token: None,
             Delivery.lease_expires_ms: None,

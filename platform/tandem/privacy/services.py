@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from tandem.accounts import services as accounts
 from tandem.core.audit import record
 from tandem.core.auth import Caller
+from tandem.core.clock import clock
 from tandem.core.tables import AuditEvent
 from tandem.profiles import services as profiles
 from tandem.training import services as training
@@ -21,7 +21,7 @@ async def export_my_data(caller: Caller) -> dict[str, Any]:
     ).where(AuditEvent.actor_id == caller.person_id)
     await record(caller, "person.exported", "person", caller.person_id)
     return {
-        "exported_at": datetime.now(UTC).isoformat(),
+        "exported_at": clock.now().isoformat(),
         **await accounts.export_account(caller),
         **await profiles.export_profiles(caller),
         **await training.export_training(caller),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,6 +10,7 @@ import msgspec
 from tandem.accounts.services import membership_in_program, supervisor_ids
 from tandem.core import audit
 from tandem.core.auth import Caller, Role
+from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import Invalid, NotFound
 from tandem.notifications import services as notifications
@@ -23,10 +23,6 @@ from tandem.profiles.schemas import (
     Slot,
 )
 from tandem.profiles.tables import MentorProfile, NewcomerProfile
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def minutes(time_of_day: str) -> int:
@@ -87,7 +83,7 @@ async def _save_profile(
     caller: Caller, table: ProfileTable, profile: NewcomerIntake | MentorProfileUpdate
 ) -> None:
     """Validate, then create or replace the caller's profile in one audited transaction."""
-    if profile.recovery_start and profile.recovery_start > date.today():
+    if profile.recovery_start and profile.recovery_start > clock.today():
         raise Invalid("The recovery date cannot be in the future.", field="recovery_start")
     _check_common(profile.timezone, profile.availability, profile.formats, profile.area)
     values = msgspec.to_builtins(profile)
@@ -104,12 +100,14 @@ async def _save_profile(
                 table(
                     membership=caller.membership_id,
                     program=caller.program_id,
-                    updated_at=_now(),
+                    updated_at=clock.now(),
                     **values,
                 )
             )
         else:
-            await table.update({**values, "updated_at": _now()}).where(table.id == existing["id"])
+            await table.update({**values, "updated_at": clock.now()}).where(
+                table.id == existing["id"]
+            )
         await audit.record(
             caller,
             f"{table._meta.tablename}.saved",
@@ -177,7 +175,7 @@ async def set_paused(caller: Caller, paused: bool, note: str = "") -> MentorPaus
             {
                 MentorProfile.paused: paused,
                 MentorProfile.pause_note: note.strip() if paused else "",
-                MentorProfile.paused_at: _now() if paused else None,
+                MentorProfile.paused_at: clock.now() if paused else None,
             }
         ).where(MentorProfile.membership == caller.membership_id)
         await audit.record(

@@ -22,11 +22,11 @@ from tandem.accounts import services as accounts
 from tandem.accounts.services import ProgramSettings, membership_in_program
 from tandem.core import audit
 from tandem.core.auth import Caller, Role
+from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.notifications import services as notifications
 from tandem.profiles.services import paused_mentor_ids
-from tandem.training.clock import clock
 from tandem.training.content import Module, Question, Track, current_track
 from tandem.training.schemas import (
     Attempt,

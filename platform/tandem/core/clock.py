@@ -1,14 +1,16 @@
-"""The training slice's clock: waits and expiry are rules about time, so tests must set it.
+"""The one clock of the service: waits, expiry, deadlines, offer lapses and outcomes are rules about
+time, so tests must be able to set it.
 
-Services ask `clock.now()` instead of `datetime.now()`; a test (or the demo loader, which backdates
-passes) fixes the time with `clock.frozen(at)` and moves it with `clock.advance(...)`.
+Code asks `clock.now()` (or `clock.today()`) instead of `datetime.now()`; a test (or the demo
+loader, which backdates passes) fixes the time with `clock.frozen(at)` and moves it with
+`clock.advance(...)`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 
 class Clock:
@@ -18,10 +20,14 @@ class Clock:
     def now(self) -> datetime:
         return self._fixed or datetime.now(UTC)
 
+    def today(self) -> date:
+        """Today's date in UTC (a program's own time zone is applied where a rule needs it)."""
+        return self.now().date()
+
     def set(self, at: datetime | None) -> None:
         """Fix the time (timezone-aware), or `None` to follow the real clock again."""
         if at is not None and at.tzinfo is None:
-            raise ValueError("the training clock needs a timezone-aware datetime")
+            raise ValueError("the clock needs a timezone-aware datetime")
         self._fixed = at
 
     def advance(self, delta: timedelta) -> None:
