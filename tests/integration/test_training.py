@@ -11,7 +11,7 @@ from markupsafe import escape
 
 from tandem.accounts import services as accounts
 from tandem.accounts.tables import Program
-from tandem.core.auth import Caller, Role
+from tandem.core.auth import Caller, MembershipStatus, Role
 from tandem.core.clock import clock
 from tandem.core.tables import AuditEvent
 from tandem.profiles import services as profiles
@@ -405,7 +405,7 @@ async def test_the_gate_needs_approval_training_and_no_pause(people, frozen) -> 
         mentor.membership_id,
         pending.membership_id,
     }
-    await accounts.set_member_status(staff, mentor.membership_id, "inactive")
+    await accounts.set_member_status(staff, mentor.membership_id, MembershipStatus.INACTIVE)
     assert await services.eligible_mentor_ids(program) == {pending.membership_id}
 
 

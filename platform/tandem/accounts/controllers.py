@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta, Struct
 
 from tandem.accounts import services
 from tandem.accounts.schemas import Login, Me, MemberSummary, SignUp
-from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow, public
+from tandem.core.auth import STAFF, Caller, CallerRequest, MembershipStatus, Role, allow, public
 from tandem.core.ratelimit import sign_in_rate_limit
 
 
@@ -75,7 +75,7 @@ class MemberController(Controller):
         self,
         request: CallerRequest,
         role: FromQuery[Role | None] = None,
-        status: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        status: FromQuery[MembershipStatus | None] = None,
     ) -> list[MemberSummary]:
         return await services.list_members(request.user, role=role, status=status)
 
@@ -91,4 +91,4 @@ class MemberController(Controller):
         membership_id: FromPath[int],
         data: JSONBody[MemberStatus],
     ) -> None:
-        await services.set_member_status(request.user, membership_id, data.status)
+        await services.set_member_status(request.user, membership_id, MembershipStatus(data.status))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
-from tandem.core.auth import Role
+from tandem.core.auth import MembershipStatus, Role
 
 Username = Annotated[
     str,
@@ -48,7 +48,7 @@ class Me(Struct):
     membership_id: int
     display_name: str
     role: Role
-    status: str
+    status: MembershipStatus
     program: str
 
 
@@ -58,5 +58,5 @@ class MemberSummary(Struct):
     membership_id: int
     display_name: str
     role: Role
-    status: str
+    status: MembershipStatus
     created_at: datetime

@@ -10,7 +10,7 @@ from tandem.accounts.passwords import hash_password, verify_password
 from tandem.accounts.schemas import MemberSummary, SignUp
 from tandem.accounts.tables import Membership, Person, Program
 from tandem.core import audit
-from tandem.core.auth import Caller, Role
+from tandem.core.auth import Caller, MembershipStatus, Role
 from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
@@ -100,15 +100,15 @@ async def create_member(
             )
         ).returning(Person.id)
         person_id = int(person[0]["id"])
-        status = "pending" if role is Role.MENTOR else "active"
+        status = MembershipStatus.PENDING if role is Role.MENTOR else MembershipStatus.ACTIVE
         membership = await Membership.insert(
             Membership(
                 person=person_id,
                 program=program_id,
                 role=role.value,
-                status=status,
+                status=status.value,
                 created_at=clock.now(),
-                approved_at=None if status == "pending" else clock.now(),
+                approved_at=None if status is MembershipStatus.PENDING else clock.now(),
             )
         ).returning(Membership.id)
         membership_id = int(membership[0]["id"])
@@ -119,9 +119,9 @@ async def create_member(
             membership_id,
             program_id=program_id,
             role=role.value,
-            status=status,
+            status=status.value,
         )
-        if status == "pending":
+        if status is MembershipStatus.PENDING:
             await notifications.emit(
                 actor,
                 program_id,
@@ -138,7 +138,7 @@ async def supervisor_ids(program_id: int) -> list[int]:
     rows = await Membership.select(Membership.id).where(
         (Membership.program == program_id)
         & (Membership.role == Role.SUPERVISOR.value)
-        & (Membership.status == "active")
+        & (Membership.status == MembershipStatus.ACTIVE.value)
     )
     return [row["id"] for row in rows]
 
@@ -168,7 +168,10 @@ async def authenticate(username: str, password: str) -> Caller | None:
         return None
     membership = (
         await Membership.select(Membership.id)
-        .where((Membership.person == person["id"]) & (Membership.status != "inactive"))
+        .where(
+            (Membership.person == person["id"])
+            & (Membership.status != MembershipStatus.INACTIVE.value)
+        )
         .order_by(Membership.id)
         .first()
     )
@@ -195,7 +198,7 @@ async def caller_for_membership(membership_id: int) -> Caller | None:
         .where(Membership.id == membership_id)
         .first()
     )
-    if row is None or not row["person.active"] or row["status"] == "inactive":
+    if row is None or not row["person.active"] or row["status"] == MembershipStatus.INACTIVE:
         return None
     return Caller(
         person_id=row["person"],
@@ -203,7 +206,7 @@ async def caller_for_membership(membership_id: int) -> Caller | None:
         program_id=row["program"],
         role=Role(row["role"]),
         display_name=row["person.display_name"],
-        status=row["status"],
+        status=MembershipStatus(row["status"]),
         program_name=row["program.name"],
         crisis_resources=_decode_settings(row["program.settings"]).crisis_resources,
     )
@@ -215,7 +218,7 @@ async def program_slug(program_id: int) -> str:
 
 
 async def list_members(
-    caller: Caller, *, role: Role | None = None, status: str | None = None
+    caller: Caller, *, role: Role | None = None, status: MembershipStatus | None = None
 ) -> list[MemberSummary]:
     query = Membership.select(
         Membership.id.as_alias("membership_id"),
@@ -227,7 +230,7 @@ async def list_members(
     if role is not None:
         query = query.where(Membership.role == role.value)
     if status is not None:
-        query = query.where(Membership.status == status)
+        query = query.where(Membership.status == status.value)
     rows = await query.order_by(Membership.created_at)
     return msgspec.convert(rows, list[MemberSummary])
 
@@ -250,10 +253,10 @@ async def approve_mentor(caller: Caller, membership_id: int) -> None:
         row = await membership_in_program(caller, membership_id)
         if row["role"] != Role.MENTOR.value:
             raise Invalid("Only mentor applications can be approved.")
-        if row["status"] != "pending":
+        if row["status"] != MembershipStatus.PENDING:
             raise Conflict("This application has already been decided.")
         await Membership.update(
-            {Membership.status: "active", Membership.approved_at: clock.now()}
+            {Membership.status: MembershipStatus.ACTIVE.value, Membership.approved_at: clock.now()}
         ).where(Membership.id == membership_id)
         await audit.record(caller, "mentor.approved", "membership", membership_id)
         await notifications.emit(
@@ -266,16 +269,18 @@ async def approve_mentor(caller: Caller, membership_id: int) -> None:
         )
 
 
-async def set_member_status(caller: Caller, membership_id: int, status: str) -> None:
+async def set_member_status(caller: Caller, membership_id: int, status: MembershipStatus) -> None:
     """Staff deactivate or reactivate a member; inactive people cannot sign in."""
-    if status not in {"active", "inactive"}:
+    if status not in {MembershipStatus.ACTIVE, MembershipStatus.INACTIVE}:
         raise Invalid("Status must be active or inactive.", field="status")
     async with transaction():
         row = await membership_in_program(caller, membership_id)
         if row["id"] == caller.membership_id:
             raise Invalid("You cannot change your own status.")
-        await Membership.update({Membership.status: status}).where(Membership.id == membership_id)
-        await audit.record(caller, f"member.{status}", "membership", membership_id)
+        await Membership.update({Membership.status: status.value}).where(
+            Membership.id == membership_id
+        )
+        await audit.record(caller, f"member.{status.value}", "membership", membership_id)
 
 
 async def export_account(caller: Caller) -> dict[str, Any]:

@@ -33,6 +33,16 @@ class Role(StrEnum):
 STAFF = (Role.SUPERVISOR, Role.ADMIN)
 
 
+class MembershipStatus(StrEnum):
+    """Where a person stands in a program. Mentors start `pending` until a supervisor approves
+    their application; `inactive` people cannot sign in. (A mentor's pause is on their profile,
+    not here: a paused mentor is still an active member.)"""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
 class Caller(Struct, frozen=True):
     """The signed-in person as one program member. Built per request from the session."""
 
@@ -41,7 +51,7 @@ class Caller(Struct, frozen=True):
     program_id: int
     role: Role
     display_name: str
-    status: str
+    status: MembershipStatus
     program_name: str = ""
     # The program's own crisis resources, shown on every page; empty means the service default.
     crisis_resources: tuple[CrisisResource, ...] = ()

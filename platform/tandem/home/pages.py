@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 
 from matching.vocabulary import PATHWAY_LABELS
 from tandem.accounts import services as accounts
-from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow
+from tandem.core.auth import STAFF, Caller, CallerRequest, MembershipStatus, Role, allow
 from tandem.core.clock import clock
 from tandem.core.errors import NotFound
 from tandem.profiles import services as profiles
@@ -40,7 +40,7 @@ async def _mentor_context(caller: Caller) -> dict[str, Any]:
 
 async def _staff_context(caller: Caller) -> dict[str, Any]:
     members = await accounts.list_members(caller)
-    pending = [m for m in members if m.role is Role.MENTOR and m.status == "pending"]
+    pending = [m for m in members if m.role is Role.MENTOR and m.status is MembershipStatus.PENDING]
     applications = await profiles.mentor_profiles(caller, [m.membership_id for m in pending])
     return {
         # What a supervisor needs to decide on an application: the profile, if filled in.
@@ -48,7 +48,9 @@ async def _staff_context(caller: Caller) -> dict[str, Any]:
         "today": clock.today(),
         "pathway_labels": PATHWAY_LABELS,
         "counts": {
-            role.value: sum(1 for m in members if m.role is role and m.status != "inactive")
+            role.value: sum(
+                1 for m in members if m.role is role and m.status is not MembershipStatus.INACTIVE
+            )
             for role in Role
         },
     }

@@ -21,7 +21,7 @@ import msgspec
 from tandem.accounts import services as accounts
 from tandem.accounts.services import ProgramSettings, membership_in_program
 from tandem.core import audit
-from tandem.core.auth import Caller, Role
+from tandem.core.auth import Caller, MembershipStatus, Role
 from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
@@ -477,21 +477,27 @@ def _program_caller(program_id: int) -> Caller:
         program_id=program_id,
         role=Role.ADMIN,
         display_name="",
-        status="active",
+        status=MembershipStatus.ACTIVE,
     )
 
 
 async def _mentors(program_id: int) -> list[Any]:
     members = await accounts.list_members(_program_caller(program_id), role=Role.MENTOR)
-    return [m for m in members if m.status != "inactive"]
+    return [m for m in members if m.status is not MembershipStatus.INACTIVE]
 
 
 # --- the gate -------------------------------------------------------------------------------
 
 
-def may_be_matched(membership_status: str, paused: bool, states: Iterable[ModuleState]) -> bool:
+def may_be_matched(
+    membership_status: MembershipStatus, paused: bool, states: Iterable[ModuleState]
+) -> bool:
     """The eligibility rule itself: approved and active, not paused, every module current."""
-    return membership_status == "active" and not paused and all(s.current for s in states)
+    return (
+        membership_status == MembershipStatus.ACTIVE
+        and not paused
+        and all(s.current for s in states)
+    )
 
 
 async def _states_by_mentor(
