@@ -25,6 +25,7 @@ from litestar.template import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 
 from tandem.accounts import controllers as accounts_api
+from tandem.accounts import events as accounts_events
 from tandem.accounts import pages as accounts_pages
 from tandem.accounts.services import caller_for_membership
 from tandem.accounts.store import DatabaseStore
@@ -37,15 +38,25 @@ from tandem.core.pages import template_globals
 from tandem.home import pages as home_pages
 from tandem.notifications import controllers as notifications_api
 from tandem.notifications import pages as notifications_pages
+from tandem.notifications.services import register_notice_texts
 from tandem.notifications.worker import running_worker
 from tandem.privacy import controllers as privacy
 from tandem.profiles import controllers as profiles_api
+from tandem.profiles import events as profiles_events
 from tandem.profiles import pages as profiles_pages
 from tandem.settings import Settings
 from tandem.training import controllers as training_api
+from tandem.training import events as training_events
 from tandem.training import pages as training_pages
 
 WEB = Path(__file__).parent / "web"
+
+# Every slice's event types with the sentence a person reads for each.
+NOTICE_TEXTS = (
+    accounts_events.NOTICE_TEXTS,
+    profiles_events.NOTICE_TEXTS,
+    training_events.NOTICE_TEXTS,
+)
 
 
 async def _retrieve_caller(
@@ -79,6 +90,7 @@ def _lifespan(settings: Settings) -> Any:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Tandem service. The CLI calls this with no arguments (settings from the env)."""
     settings = settings or Settings.from_env()
+    register_notice_texts(*NOTICE_TEXTS)
     session_config = ServerSideSessionConfig(
         store="sessions",
         max_age=settings.session_max_age_seconds,

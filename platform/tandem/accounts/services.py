@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from tandem.accounts.events import AccountEvent
 from tandem.accounts.passwords import hash_password, verify_password
 from tandem.accounts.schemas import MemberSummary, SignUp
 from tandem.accounts.tables import Membership, Person, Program
@@ -125,7 +126,7 @@ async def create_member(
             await notifications.emit(
                 actor,
                 program_id,
-                "mentor.applied",
+                AccountEvent.MENTOR_APPLIED,
                 subject=("membership", membership_id),
                 recipients=await supervisor_ids(program_id),
                 link="/home",
@@ -262,7 +263,7 @@ async def approve_mentor(caller: Caller, membership_id: int) -> None:
         await notifications.emit(
             caller,
             caller.program_id,
-            "mentor.approved",
+            AccountEvent.MENTOR_APPROVED,
             subject=("membership", membership_id),
             recipients=[membership_id],
             link="/home",

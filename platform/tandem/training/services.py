@@ -28,6 +28,7 @@ from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.notifications import services as notifications
 from tandem.profiles.services import paused_mentor_ids
 from tandem.training.content import Module, Question, Track, current_track
+from tandem.training.events import TrainingEvent
 from tandem.training.schemas import (
     Attempt,
     AttemptResult,
@@ -817,12 +818,12 @@ async def _announce_pass(caller: Caller, attempt_id: int) -> None:
     """Outbox events for a pass, in the grading transaction: supervisors hear when the whole
     track is now complete (the mentor can be matched), and webhooks see every module pass."""
     await notifications.emit(
-        caller, caller.program_id, "training.module_passed",
+        caller, caller.program_id, TrainingEvent.MODULE_PASSED,
         subject=("quiz_attempt", attempt_id), link="/mentor/training",
     )  # fmt: skip
     if caller.membership_id in await trained_mentor_ids(caller.program_id):
         await notifications.emit(
-            caller, caller.program_id, "training.track_completed",
+            caller, caller.program_id, TrainingEvent.TRACK_COMPLETED,
             subject=("membership", caller.membership_id),
             recipients=await accounts.supervisor_ids(caller.program_id),
             link="/staff/training",
