@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from matching.vocabulary import PATHWAY_LABELS
@@ -15,8 +15,6 @@ from tandem.core.clock import clock
 from tandem.core.errors import NotFound
 from tandem.profiles import services as profiles
 from tandem.training import services as training
-
-Form = URLEncodedBody[dict[str, Any]]
 
 
 async def _newcomer_context(caller: Caller) -> dict[str, Any]:
