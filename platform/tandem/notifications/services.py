@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
 import msgspec
 from piccolo.query.functions.aggregate import Count
 
@@ -229,15 +228,9 @@ async def list_endpoints(caller: Caller) -> list[EndpointOut]:
 
 
 async def check_endpoint_url(url: str, settings: Settings) -> str:
-    """The URL rules of `webhooks.check_url`, with the DNS lookup off the event loop."""
+    """The webhook URL rules, as a 400 that names the field."""
     try:
-        return await anyio.to_thread.run_sync(
-            lambda: webhooks.check_url(
-                url,
-                require_https=settings.environment == "production",
-                allow_private=settings.allow_private_webhooks,
-            )
-        )
+        return await webhooks.check_url_for(settings, url)
     except webhooks.UnsafeURL as error:
         raise Invalid(str(error), field="url") from None
 
