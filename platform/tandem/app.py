@@ -40,7 +40,8 @@ from tandem.notifications import controllers as notifications_api
 from tandem.notifications import pages as notifications_pages
 from tandem.notifications.services import register_notice_texts
 from tandem.notifications.worker import running_worker
-from tandem.privacy import controllers as privacy
+from tandem.privacy import controllers as privacy_api
+from tandem.privacy import pages as privacy_pages
 from tandem.profiles import controllers as profiles_api
 from tandem.profiles import events as profiles_events
 from tandem.profiles import pages as profiles_pages
@@ -51,6 +52,16 @@ from tandem.training import pages as training_pages
 
 WEB = Path(__file__).parent / "web"
 
+# Every slice's JSON API (`controllers.controllers`) and HTML pages (`pages.routes`).
+API = (accounts_api, profiles_api, training_api, notifications_api, privacy_api)
+PAGES = (
+    accounts_pages,
+    home_pages,
+    profiles_pages,
+    training_pages,
+    notifications_pages,
+    privacy_pages,
+)
 # Every slice's event types with the sentence a person reads for each.
 NOTICE_TEXTS = (
     accounts_events.NOTICE_TEXTS,
@@ -109,19 +120,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             healthz,
             readyz,
-            accounts_api.AuthController,
-            accounts_api.MeController,
-            accounts_api.MemberController,
-            *accounts_pages.routes,
-            profiles_api.ProfileController,
-            *profiles_pages.routes,
-            *home_pages.routes,
-            *privacy.routes,
-            training_api.TrainingController,
-            training_api.TrainingComplianceController,
-            *training_pages.routes,
-            *notifications_api.controllers,
-            *notifications_pages.routes,
+            *(controller for api in API for controller in api.controllers),
+            *(route for pages in PAGES for route in pages.routes),
             create_static_files_router(
                 path="/static", directories=[WEB / "static"], opt={PUBLIC_OPT_KEY: True}
             ),

@@ -92,3 +92,6 @@ class MemberController(Controller):
         data: JSONBody[MemberStatus],
     ) -> None:
         await services.set_member_status(request.user, membership_id, MembershipStatus(data.status))
+
+
+controllers = [AuthController, MeController, MemberController]
