@@ -19,12 +19,13 @@ async def run_outbox_worker() -> None:
 
     from piccolo.engine.postgres import PostgresEngine
 
+    from tandem.core.database import engine
     from tandem.notifications.worker import OutboxWorker
-    from tandem.piccolo_conf import DB
     from tandem.settings import Settings
 
-    if isinstance(DB, PostgresEngine):
-        await DB.start_connection_pool()
+    database = engine()
+    if isinstance(database, PostgresEngine):
+        await database.start_connection_pool()
     worker = OutboxWorker(Settings.from_env())
 
     async def stop_on_signal() -> None:
@@ -40,8 +41,8 @@ async def run_outbox_worker() -> None:
             group.cancel_scope.cancel()
     finally:
         await worker.aclose()
-        if isinstance(DB, PostgresEngine):
-            await DB.close_connection_pool()
+        if isinstance(database, PostgresEngine):
+            await database.close_connection_pool()
 
 
 @group.command(name="worker", help="Deliver webhooks until stopped (Ctrl+C).")
