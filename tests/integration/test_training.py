@@ -11,54 +11,25 @@ from markupsafe import escape
 
 from tandem.accounts import services as accounts
 from tandem.accounts.tables import Program
-from tandem.core.auth import Caller, MembershipStatus, Role
+from tandem.core.auth import MembershipStatus, Role
 from tandem.core.clock import clock
 from tandem.core.tables import AuditEvent
 from tandem.profiles import services as profiles
-from tandem.profiles.schemas import MentorProfileUpdate, Slot
 from tandem.training import services
 from tandem.training.content import Track, current_track
 from tests.conftest import FROZEN_AT
+from tests.support.builders import (
+    best_answers,
+    caller,
+    fail_module,
+    mentor_with_profile,
+    pass_module,
+    pass_track,
+)
 
 pytestmark = pytest.mark.anyio
 
 START = FROZEN_AT
-
-
-async def caller(membership_id: int) -> Caller:
-    found = await accounts.caller_for_membership(membership_id)
-    assert found is not None
-    return found
-
-
-def best_answers(module_id: str, question_ids: list[str]) -> dict[str, int]:
-    """The key, read from the content on disk (never from a response)."""
-    module = current_track().module(module_id)
-    assert module is not None
-    return {qid: module.question(qid).correct_index for qid in question_ids}  # type: ignore[union-attr]
-
-
-def wrong_answers(module_id: str, question_ids: list[str]) -> dict[str, int]:
-    return {qid: (index + 1) % 3 for qid, index in best_answers(module_id, question_ids).items()}
-
-
-async def pass_module(who: Caller, module_id: str) -> None:
-    attempt = await services.start_attempt(who, module_id)
-    ids = [q.id for q in attempt.questions]
-    result = await services.submit_attempt(who, attempt.id, best_answers(module_id, ids))
-    assert result.state == "passed"
-
-
-async def fail_module(who: Caller, module_id: str) -> None:
-    attempt = await services.start_attempt(who, module_id)
-    ids = [q.id for q in attempt.questions]
-    result = await services.submit_attempt(who, attempt.id, wrong_answers(module_id, ids))
-    assert result.state == "not_passed"
-
-
-async def pass_track(who: Caller) -> None:
-    for module in current_track().modules:
-        await pass_module(who, module.id)
 
 
 def _rationales_and_keys(module_id: str) -> list[str]:
@@ -382,18 +353,7 @@ async def test_the_gate_needs_approval_training_and_no_pause(people, frozen) -> 
     }
     assert await services.eligible_mentor_ids(other.program_id) == {other.membership_id}
 
-    await profiles.save_mentor_profile(
-        mentor,
-        MentorProfileUpdate(
-            recovery_start=datetime(2020, 1, 1).date(),
-            pathways=["twelve_step"],
-            languages=["en"],
-            formats=["video"],
-            gender="woman",
-            timezone="America/Chicago",
-            availability=[Slot(day=0, start="17:00", end="21:00")],
-        ),
-    )
+    await mentor_with_profile(mentor.membership_id)
     await profiles.set_paused(mentor, True)
     assert await services.eligible_mentor_ids(program) == set()
     await profiles.set_paused(mentor, False)
