@@ -19,7 +19,8 @@ from litestar import Litestar
 from tandem.core.auth import PUBLIC_OPT_KEY, Role
 from tandem.notifications.tables import OutboxEvent
 from tandem.training import services as training
-from tests.support.builders import best_answers, caller, mentor_with_profile, newcomer_with_intake
+from tandem.training.tables import QuizAttempt
+from tests.support.builders import best_answers, newcomer_with_intake, trained_mentor
 from tests.support.people import People
 from tests.support.routes import declared_roles, served_routes
 
@@ -36,8 +37,9 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
     newcomer = people.a[Role.NEWCOMER].membership_id
     mentor = people.a[Role.MENTOR].membership_id
     await newcomer_with_intake(newcomer)
-    await mentor_with_profile(mentor)
-    attempt = await training.start_attempt(await caller(mentor), SHARED_PARAMETERS["module_id"])
+    trained = await trained_mentor(mentor)
+    first = await QuizAttempt.select(QuizAttempt.id).where(QuizAttempt.membership == mentor).first()
+    attempt = await training.get_attempt(trained, first["id"])
     admin = await make_client()
     await admin.login(people.a[Role.ADMIN].username)
     endpoint = await admin.post(
