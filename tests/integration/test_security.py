@@ -98,6 +98,17 @@ async def test_deleting_an_account_ends_its_sessions_on_every_device(app, make_c
     assert response.status_code == 401
 
 
+async def test_ids_of_deleted_accounts_are_never_given_again(make_client, people):
+    """Before (SQLite): the next sign-up after deleting the newest account got its ids."""
+    leaving = await make_client()
+    gone = (await _sign_up(leaving, "leaving-soon")).json()
+    await leaving.post("/api/v1/me/delete", json={"confirm": "delete my data"})
+    arriving = await make_client()
+    new = (await _sign_up(arriving, "arriving-now")).json()
+    assert new["membership_id"] > gone["membership_id"]
+    assert new["person_id"] > gone["person_id"]
+
+
 async def test_deactivation_ends_sessions_and_reactivation_does_not_revive_them(
     app, make_client, people
 ):
