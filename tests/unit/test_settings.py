@@ -63,5 +63,5 @@ def test_trusted_proxies_are_addresses_or_networks() -> None:
         "192.0.2.7/32",
         "::1/128",
     ]
-    with pytest.raises(SettingsError, match="TANDEM_TRUSTED_PROXIES: 'lb.internal'"):
+    with pytest.raises(SettingsError, match=r"TANDEM_TRUSTED_PROXIES: 'lb\.internal'"):
         Settings.from_env({"TANDEM_TRUSTED_PROXIES": "lb.internal"})
