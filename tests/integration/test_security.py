@@ -120,8 +120,7 @@ async def test_deactivation_ends_sessions_and_reactivation_does_not_revive_them(
     await admin.login(people.a[Role.ADMIN].username)
     target = people.a[Role.NEWCOMER].membership_id
     for status in ("inactive", "active"):
-        response = await admin.post(f"/api/v1/members/{target}/status", json={"status": status})
-        assert response.status_code == 204
+        assert (await _set_status(admin, target, status)).status_code == 204
     assert (await _me(app, old_cookie)).status_code == 401
 
 
@@ -369,27 +368,22 @@ def test_importing_passwords_computes_no_hash():
 # --- 10.5: who may change staff ------------------------------------------------------------
 
 
+async def _set_status(client: TandemClient, membership_id: int, status: str) -> httpx.Response:
+    return await client.post(f"/api/v1/members/{membership_id}/status", json={"status": status})
+
+
 async def test_only_an_admin_changes_staff(make_client, people):
     """Before: a supervisor could deactivate the admin and other supervisors."""
     supervisor = await make_client()
     await supervisor.login(people.a[Role.SUPERVISOR].username)
-    admin_id = people.a[Role.ADMIN].membership_id
-    refused = await supervisor.post(
-        f"/api/v1/members/{admin_id}/status", json={"status": "inactive"}
-    )
+    refused = await _set_status(supervisor, people.a[Role.ADMIN].membership_id, "inactive")
     assert refused.status_code == 403
     assert "Only an admin" in refused.json()["detail"]
-    newcomer_id = people.a[Role.NEWCOMER].membership_id
-    allowed = await supervisor.post(
-        f"/api/v1/members/{newcomer_id}/status", json={"status": "inactive"}
-    )
+    allowed = await _set_status(supervisor, people.a[Role.NEWCOMER].membership_id, "inactive")
     assert allowed.status_code == 204
     admin = await make_client()
     await admin.login(people.a[Role.ADMIN].username)
-    supervisor_id = people.a[Role.SUPERVISOR].membership_id
-    response = await admin.post(
-        f"/api/v1/members/{supervisor_id}/status", json={"status": "inactive"}
-    )
+    response = await _set_status(admin, people.a[Role.SUPERVISOR].membership_id, "inactive")
     assert response.status_code == 204
 
 
@@ -398,12 +392,12 @@ async def test_a_pending_mentor_becomes_active_only_through_approval(make_client
     supervisor = await make_client()
     await supervisor.login(people.a[Role.SUPERVISOR].username)
     pending = people.a_pending_mentor.membership_id
-    response = await supervisor.post(f"/api/v1/members/{pending}/status", json={"status": "active"})
+    response = await _set_status(supervisor, pending, "active")
     assert response.status_code == 409
     assert "Approve it" in response.json()["detail"]
     # Deactivated and reactivated without approval, the application waits again.
     for status in ("inactive", "active"):
-        await supervisor.post(f"/api/v1/members/{pending}/status", json={"status": status})
+        assert (await _set_status(supervisor, pending, status)).status_code == 204
     row = await Membership.select(Membership.status, Membership.approved_at).where(
         Membership.id == pending
     )
