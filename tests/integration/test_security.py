@@ -143,20 +143,18 @@ async def test_a_session_id_the_server_did_not_issue_is_never_adopted(app, clien
     assert (await _me(app, issued)).status_code == 200
 
 
-async def test_the_session_id_changes_whenever_who_is_signed_in_changes(app, client, people):
-    """Before: signing in again (as someone else) kept the same id."""
-    first = await client.login(people.a[Role.NEWCOMER].username)
-    first_id = _session_cookie(first)
-    second = await client.login(people.a[Role.MENTOR].username)
-    second_id = _session_cookie(second)
-    assert first_id
-    assert second_id
-    assert first_id != second_id
-    assert (await _me(app, first_id)).status_code == 401
-    assert (await _me(app, second_id)).json()["role"] == "mentor"
+async def test_every_sign_in_and_sign_out_changes_the_session_id(app, client, people):
+    """Before: signing in again (as the same person or someone else) kept the same id."""
+    ids = []
+    for username in (people.a[Role.NEWCOMER].username,) * 2 + (people.a[Role.MENTOR].username,):
+        ids.append(_session_cookie(await client.login(username)))
+    assert None not in ids
+    assert len(set(ids)) == 3
+    assert [(await _me(app, old)).status_code for old in ids[:2]] == [401, 401]
+    assert (await _me(app, ids[2])).json()["role"] == "mentor"
     out = await client.post("/api/v1/auth/logout")
     assert out.status_code == 204
-    assert (await _me(app, second_id)).status_code == 401
+    assert (await _me(app, ids[2])).status_code == 401
 
 
 async def test_signing_up_while_signed_in_is_refused_kindly(client, people):

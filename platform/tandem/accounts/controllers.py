@@ -11,7 +11,7 @@ from msgspec import Meta, Struct
 
 from tandem.accounts import services
 from tandem.accounts.schemas import Login, Me, MemberSummary, SignUp
-from tandem.accounts.store import IDENTITY_KEY
+from tandem.accounts.store import IDENTITY_KEY, sign_in
 from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow, public
 from tandem.core.ratelimit import sign_in_attempt, sign_up_attempt
 
@@ -44,7 +44,7 @@ class AuthController(Controller):
         )
         caller = await services.caller_for_membership(membership_id)
         assert caller is not None  # noqa: S101 - just created in the same request
-        request.set_session({"membership_id": membership_id})
+        sign_in(request, membership_id)
         return await me_for(caller)
 
     @post("/login", opt=public(), status_code=200)
@@ -55,7 +55,7 @@ class AuthController(Controller):
         )
         if caller is None:
             raise NotAuthorizedException("That username and password do not match.")
-        request.set_session({"membership_id": caller.membership_id})
+        sign_in(request, caller.membership_id)
         return await me_for(caller)
 
     @post("/logout", opt=public(), status_code=204)

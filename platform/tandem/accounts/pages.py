@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from tandem.accounts import services
 from tandem.accounts.schemas import SignUp
-from tandem.accounts.store import IDENTITY_KEY
+from tandem.accounts.store import IDENTITY_KEY, sign_in
 from tandem.core.auth import public
 from tandem.core.errors import DomainError
 from tandem.core.forms import describe_validation_error
@@ -56,7 +56,7 @@ async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template 
         return _login_form(data, limited.detail, limited.status_code, limited.headers)
     if caller is None:
         return _login_form(data, "That username and password do not match. Please try again.")
-    request.set_session({"membership_id": caller.membership_id})
+    sign_in(request, caller.membership_id)
     return Redirect(_safe_next(data.get("next")))
 
 
@@ -122,7 +122,7 @@ async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Template
         return _signup_form(
             request, role, fields, [limited.detail], limited.status_code, limited.headers
         )
-    request.set_session({"membership_id": membership_id})
+    sign_in(request, membership_id)
     return Redirect("/home")
 
 

@@ -4,7 +4,8 @@ What this layer promises (issue 10 items 1, 2 and 6):
 - **Only ids the server issued.** A cookie names a session only if its row exists and is live;
   anything else (made up, expired, signed out) is ignored, and a new random id is issued when
   there is something to keep. So nobody can fix a session id in someone else's browser.
-- **A new id whenever who is signed in changes** (sign-in, sign-up, sign-out); the old row goes.
+- **A new id at every sign-in and sign-up** (`sign_in`), and whenever who is signed in changes;
+  signing out deletes the row. The old id stops working.
 - **No row until there is something to keep**: a cookie-less request that leaves the session
   empty (health checks, the sign-in page, static files, the OpenAPI document) writes nothing.
 - **One write per change**: an unchanged session is not written back; its expiry is extended at
@@ -44,6 +45,15 @@ _LOADED = "tandem.session"
 # The session key that says who is signed in; a change of its value is a change of identity.
 IDENTITY_KEY = "membership_id"
 _CLEARED = "null"
+# Set by `sign_in`: the response stores the session under a new id even for the same person.
+_ROTATE = "tandem.session.rotate"
+
+
+def sign_in(connection: ASGIConnection[Any, Any, Any, Any], membership_id: int) -> None:
+    """Sign this membership in on this browser, always under a new session id (the old one, if
+    any, stops working), so an id known to anyone before the sign-in is worth nothing after."""
+    connection.set_session({IDENTITY_KEY: membership_id})
+    connection.scope[_ROTATE] = True  # type: ignore[literal-required]
 
 
 def _now() -> datetime:
@@ -167,7 +177,8 @@ class TandemSessionBackend(ServerSideSessionBackend):
             if self.config.key in connection.cookies:
                 headers.add("Set-Cookie", self._cookie(_CLEARED, max_age=0, expires=0))
             return
-        if loaded is not None and loaded.data.get(IDENTITY_KEY) == data.get(IDENTITY_KEY):
+        same_person = loaded is not None and loaded.data.get(IDENTITY_KEY) == data.get(IDENTITY_KEY)
+        if loaded is not None and same_person and not connection.scope.get(_ROTATE):
             if data == loaded.data:
                 if not self._due_for_refresh(loaded):
                     return
@@ -177,7 +188,7 @@ class TandemSessionBackend(ServerSideSessionBackend):
             if changed:
                 headers.add("Set-Cookie", self._cookie(loaded.token))
             return
-        # Someone new is signed in (or a first session): a fresh id, and the old one is gone.
+        # A sign-in, someone new, or a first session: a fresh id, and the old one is gone.
         if loaded is not None:
             await delete(loaded.token)
         token = await create(data, max_age)
