@@ -466,6 +466,10 @@ async def test_the_gate_needs_approval_training_and_no_pause(people, frozen) -> 
         pending.membership_id,
     }
     assert await services.eligible_mentor_ids(other.program_id) == {other.membership_id}
+    # The one-mentor answer agrees with the program-wide one, and stays inside the program.
+    assert await services.is_trained(program, pending.membership_id)
+    assert not await services.is_trained(program, other.membership_id)
+    assert not await services.is_trained(program, people.a[Role.NEWCOMER].membership_id)
 
     await profiles.save_mentor_profile(
         mentor,
@@ -492,6 +496,7 @@ async def test_the_gate_needs_approval_training_and_no_pause(people, frozen) -> 
     }
     await accounts.set_member_status(staff, mentor.membership_id, "inactive")
     assert await services.eligible_mentor_ids(program) == {pending.membership_id}
+    assert not await services.is_trained(program, mentor.membership_id)
 
 
 async def test_answers_are_checked_and_attempts_are_private(make_client, people, frozen) -> None:

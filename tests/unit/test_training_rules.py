@@ -49,9 +49,7 @@ def test_the_rules_load_no_database_and_no_web_code() -> None:
         "('tandem.core', 'tandem.accounts', 'tandem.training.services')))\n"
         "print(bad)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
@@ -215,12 +213,16 @@ def test_track_state_grace_and_compliance() -> None:
     states = evaluate_track(track, months, rules, passed, AT + timedelta(days=1))
     assert compliance_state(states, visited=True) == "complete"
     assert grace_ends(states, 30) is None
+    assert may_be_matched("active", False, states)
+    assert not may_be_matched("active", True, states)  # paused
+    assert not may_be_matched("pending", False, states)  # not approved yet
     soon = evaluate_track(track, months, rules, passed, AT + timedelta(days=350))
     assert compliance_state(soon, visited=True) == "expiring_soon"
     lapsed = evaluate_track(track, months, rules, passed, AT + timedelta(days=400))
     assert compliance_state(lapsed, visited=True) == "expired"
     assert grace_ends(lapsed, 30) == add_months(AT, 12) + timedelta(days=30)
     nothing = evaluate_track(track, months, rules, MentorRecords(), AT)
+    assert not may_be_matched("active", False, nothing)
     assert compliance_state(nothing, visited=False) == "not_started"
     assert compliance_state(nothing, visited=True) == "in_progress"
     assert grace_ends(nothing, 30) is None
@@ -297,16 +299,3 @@ def test_version_rules_keep_the_history_of_material_changes() -> None:
     unregistered = version_rules(track, [])[module.id]
     assert unregistered.required_version == (module.version if module.material_change else 0)
     assert unregistered.since is None
-
-
-def test_may_be_matched_needs_active_unpaused_and_current() -> None:
-    track = current_track()
-    months = renewal_months(track, ProgramSettings(), ProgramSettings())
-    rules = {m.id: ANY_VERSION for m in track.modules}
-    passed = MentorRecords(attempts=[_attempt(m.id, AT, True) for m in track.modules])
-    states = evaluate_track(track, months, rules, passed, AT + timedelta(days=1))
-    assert may_be_matched("active", False, states)
-    assert not may_be_matched("active", True, states)
-    assert not may_be_matched("pending", False, states)
-    assert not may_be_matched("active", False, evaluate_track(track, months, rules,
-                                                               MentorRecords(), AT))  # fmt: skip

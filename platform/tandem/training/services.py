@@ -240,8 +240,19 @@ async def trained_mentor_ids(program_id: int, at: datetime | None = None) -> set
     return {member.membership_id for member, states in mentors if all(s.current for s in states)}
 
 
+async def _counts_as_mentor(program_id: int, membership_id: int) -> bool:
+    """A mentor of this program who is not inactive: whom `_mentors` would list."""
+    try:
+        row = await membership_in_program(_program_caller(program_id), membership_id)
+    except NotFound:
+        return False
+    return row["role"] == Role.MENTOR.value and row["status"] != "inactive"
+
+
 async def is_trained(program_id: int, membership_id: int, at: datetime | None = None) -> bool:
     """One mentor's `trained_mentor_ids` answer, without evaluating the rest of the program."""
+    if not await _counts_as_mentor(program_id, membership_id):
+        return False
     context = await _context(program_id, at)
     states = await _mentor_states(context, program_id, membership_id, passes_only=True)
     return all(s.current for s in states)
@@ -275,7 +286,12 @@ async def grace_period_ends(program_id: int, at: datetime | None = None) -> dict
 
 
 async def in_grace_period(program_id: int, membership_id: int, at: datetime | None = None) -> bool:
-    """True while a lapsed mentor's existing matches may continue (no new ones)."""
+    """True while a lapsed mentor's existing matches may continue (no new ones).
+
+    The `grace_period_ends` answer for one mentor, evaluating only them.
+    """
+    if not await _counts_as_mentor(program_id, membership_id):
+        return False
     context = await _context(program_id, at)
     states = await _mentor_states(context, program_id, membership_id, passes_only=True)
     ends = grace_ends(states, context.settings.expiry_grace_days)
