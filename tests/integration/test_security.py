@@ -25,8 +25,9 @@ from litestar import Litestar
 
 from tandem.accounts import services as accounts
 from tandem.accounts.tables import Membership
-from tandem.core.auth import MembershipStatus, Role
+from tandem.core.auth import Role
 from tandem.core.errors import Conflict
+from tandem.core.statuses import MembershipStatus
 from tandem.settings import Settings
 from tests.support.client import TandemClient
 from tests.support.people import PASSWORD, People

@@ -52,7 +52,7 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
     event = await OutboxEvent.select(OutboxEvent.id).where(
         OutboxEvent.program == people.a[Role.ADMIN].program_id
     ).first()  # fmt: skip
-    answers = best_answers(attempt.module_id, [q.id for q in attempt.questions])
+    answers = best_answers(attempt.module_id, attempt.questions)
     return {
         "newcomer": newcomer,
         "mentor": mentor,

@@ -8,6 +8,7 @@ takes, for tests that send them over HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -52,28 +53,41 @@ async def caller(membership_id: int) -> Caller:
     return found
 
 
-def best_answers(module_id: str, question_ids: list[str]) -> dict[str, int]:
-    """The key, read from the content on disk (never from a response)."""
+def _shown(questions: Sequence[Any]) -> list[tuple[str, list[str]]]:
+    """(id, options as shown) from an attempt's questions, as JSON dicts or as `QuizQuestion`."""
+    return [
+        (q["id"], q["options"]) if isinstance(q, dict) else (q.id, q.options) for q in questions
+    ]
+
+
+def best_answers(module_id: str, questions: Sequence[Any]) -> dict[str, int]:
+    """The key, read from the content on disk (never from a response), as the positions the
+    attempt showed the best options at (options are shuffled per attempt)."""
     module = current_track().module(module_id)
     assert module is not None
-    return {qid: module.question(qid).correct_index for qid in question_ids}  # type: ignore[union-attr]
+    return {
+        qid: options.index(module.question(qid).best.text)  # type: ignore[union-attr]
+        for qid, options in _shown(questions)
+    }
 
 
-def wrong_answers(module_id: str, question_ids: list[str]) -> dict[str, int]:
-    return {qid: (index + 1) % 3 for qid, index in best_answers(module_id, question_ids).items()}
+def wrong_answers(module_id: str, questions: Sequence[Any]) -> dict[str, int]:
+    return {qid: (index + 1) % 3 for qid, index in best_answers(module_id, questions).items()}
 
 
 async def pass_module(who: Caller, module_id: str) -> None:
     attempt = await training.start_attempt(who, module_id)
-    ids = [q.id for q in attempt.questions]
-    result = await training.submit_attempt(who, attempt.id, best_answers(module_id, ids))
+    result = await training.submit_attempt(
+        who, attempt.id, best_answers(module_id, attempt.questions)
+    )
     assert result.state == "passed"
 
 
 async def fail_module(who: Caller, module_id: str) -> None:
     attempt = await training.start_attempt(who, module_id)
-    ids = [q.id for q in attempt.questions]
-    result = await training.submit_attempt(who, attempt.id, wrong_answers(module_id, ids))
+    result = await training.submit_attempt(
+        who, attempt.id, wrong_answers(module_id, attempt.questions)
+    )
     assert result.state == "not_passed"
 
 

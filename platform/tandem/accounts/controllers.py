@@ -12,8 +12,9 @@ from msgspec import Meta, Struct
 from tandem.accounts import services
 from tandem.accounts.schemas import Login, Me, MemberSummary, SignUp
 from tandem.accounts.store import IDENTITY_KEY, sign_in
-from tandem.core.auth import STAFF, Caller, CallerRequest, MembershipStatus, Role, allow, public
+from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow, public
 from tandem.core.ratelimit import sign_in_attempt, sign_up_attempt
+from tandem.core.statuses import MembershipStatus
 
 
 class MemberStatus(Struct, forbid_unknown_fields=True):

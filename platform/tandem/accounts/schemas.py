@@ -7,7 +7,8 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
-from tandem.core.auth import MembershipStatus, Role
+from tandem.core.auth import Role
+from tandem.core.statuses import MembershipStatus
 
 Username = Annotated[
     str,

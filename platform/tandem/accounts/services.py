@@ -12,11 +12,12 @@ from tandem.accounts.passwords import hash_password, verify_password
 from tandem.accounts.schemas import MemberSummary, SignUp
 from tandem.accounts.tables import Membership, Person, Program
 from tandem.core import audit
-from tandem.core.auth import STAFF, Caller, MembershipStatus, Role
+from tandem.core.auth import STAFF, Caller, Role
 from tandem.core.clock import clock
 from tandem.core.database import engine, transaction
 from tandem.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tandem.core.ratelimit import Attempt
+from tandem.core.statuses import MembershipStatus
 from tandem.notifications import services as notifications
 from tandem.settings import CrisisResource
 

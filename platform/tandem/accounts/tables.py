@@ -13,7 +13,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-from tandem.core.auth import MembershipStatus
+from tandem.core.statuses import MembershipStatus
 
 
 class Program(Table, tablename="program"):

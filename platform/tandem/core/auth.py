@@ -17,6 +17,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 from msgspec import Struct
 
+from tandem.core.statuses import MembershipStatus
 from tandem.settings import CrisisResource
 
 ROLES_OPT_KEY = "roles"
@@ -31,16 +32,6 @@ class Role(StrEnum):
 
 
 STAFF = (Role.SUPERVISOR, Role.ADMIN)
-
-
-class MembershipStatus(StrEnum):
-    """Where a person stands in a program. Mentors start `pending` until a supervisor approves
-    their application; `inactive` people cannot sign in. (A mentor's pause is on their profile,
-    not here: a paused mentor is still an active member.)"""
-
-    PENDING = "pending"
-    ACTIVE = "active"
-    INACTIVE = "inactive"
 
 
 class Caller(Struct, frozen=True):

@@ -10,9 +10,10 @@ from litestar.response import Redirect, Template
 
 from matching.vocabulary import PATHWAY_LABELS
 from tandem.accounts import services as accounts
-from tandem.core.auth import STAFF, Caller, CallerRequest, MembershipStatus, Role, allow
+from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow
 from tandem.core.clock import clock
 from tandem.core.errors import NotFound
+from tandem.core.statuses import MembershipStatus
 from tandem.profiles import services as profiles
 from tandem.training import services as training
 
