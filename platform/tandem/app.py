@@ -21,6 +21,7 @@ from litestar.template import TemplateConfig
 from piccolo.engine.postgres import PostgresEngine
 
 from tandem.accounts import controllers as accounts_api
+from tandem.accounts import events as accounts_events
 from tandem.accounts import pages as accounts_pages
 from tandem.accounts.services import caller_for_membership
 from tandem.accounts.store import TandemSessionBackend, TandemSessionConfig
@@ -34,16 +35,37 @@ from tandem.core.security_headers import SecurityHeadersMiddleware
 from tandem.home import pages as home_pages
 from tandem.notifications import controllers as notifications_api
 from tandem.notifications import pages as notifications_pages
+from tandem.notifications.services import register_notice_texts
 from tandem.notifications.worker import running_worker
-from tandem.privacy import controllers as privacy
+from tandem.privacy import controllers as privacy_api
+from tandem.privacy import pages as privacy_pages
 from tandem.profiles import controllers as profiles_api
+from tandem.profiles import events as profiles_events
 from tandem.profiles import pages as profiles_pages
 from tandem.settings import Settings
 from tandem.training import controllers as training_api
+from tandem.training import events as training_events
 from tandem.training import pages as training_pages
 from tandem.training import services as training
 
 WEB = Path(__file__).parent / "web"
+
+# Every slice's JSON API (`controllers.controllers`) and HTML pages (`pages.routes`).
+API = (accounts_api, profiles_api, training_api, notifications_api, privacy_api)
+PAGES = (
+    accounts_pages,
+    home_pages,
+    profiles_pages,
+    training_pages,
+    notifications_pages,
+    privacy_pages,
+)
+# Every slice's event types with the sentence a person reads for each.
+NOTICE_TEXTS = (
+    accounts_events.NOTICE_TEXTS,
+    profiles_events.NOTICE_TEXTS,
+    training_events.NOTICE_TEXTS,
+)
 
 
 async def _retrieve_caller(
@@ -77,6 +99,7 @@ def _lifespan(settings: Settings) -> Any:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Tandem service. The CLI calls this with no arguments (settings from the env)."""
     settings = settings or Settings.from_env()
+    register_notice_texts(*NOTICE_TEXTS)
     session_config = TandemSessionConfig(
         max_age=settings.session_max_age_seconds,
         refresh_seconds=settings.session_refresh_seconds,
@@ -97,19 +120,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             healthz,
             readyz,
-            accounts_api.AuthController,
-            accounts_api.MeController,
-            accounts_api.MemberController,
-            *accounts_pages.routes,
-            profiles_api.ProfileController,
-            *profiles_pages.routes,
-            *home_pages.routes,
-            *privacy.routes,
-            training_api.TrainingController,
-            training_api.TrainingComplianceController,
-            *training_pages.routes,
-            *notifications_api.controllers,
-            *notifications_pages.routes,
+            *(controller for api in API for controller in api.controllers),
+            *(route for pages in PAGES for route in pages.routes),
             create_static_files_router(
                 path="/static", directories=[WEB / "static"], opt={PUBLIC_OPT_KEY: True}
             ),

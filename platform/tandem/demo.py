@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 from tandem.accounts import services as accounts
 from tandem.accounts.passwords import hash_password
-from tandem.accounts.tables import Membership, Program
 from tandem.core.auth import Caller, Role
 from tandem.core.clock import clock
 from tandem.core.database import transaction
+from tandem.core.errors import NotFound
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake, Slot
 from tandem.settings import DEMO_PROGRAM
@@ -152,7 +152,11 @@ async def _train(caller: Caller, index: int) -> None:
 
 async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
     """Create the demo program. Returns the logins to print, or None if it already exists."""
-    if await Program.exists().where(Program.slug == DEMO_PROGRAM):
+    try:
+        await accounts.program_by_slug(DEMO_PROGRAM)
+    except NotFound:
+        pass
+    else:
         return None
     rng = random.Random(seed)
     password_hash = await hash_password(DEMO_PASSWORD)
@@ -227,6 +231,6 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
         )
     logins.append(("newcomer (with intake)", "newcomer001", DEMO_PASSWORD))
     logins.append(("newcomer (new)", "newcomer100", DEMO_PASSWORD))
-    count = await Membership.count().where(Membership.program == program_id)
+    count = len(await accounts.list_members(staff))
     logins.append(("", f"({count} people in all)", ""))
     return logins

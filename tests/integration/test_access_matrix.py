@@ -8,14 +8,12 @@ else gets 403 (signed in, wrong role) or 401 / a redirect to sign-in (anonymous)
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from litestar import Litestar
-from litestar.handlers import HTTPRouteHandler
 
 from tandem.core.auth import PUBLIC_OPT_KEY, Role
 from tests.support.people import People
+from tests.support.routes import declared_roles, served_routes
 
 pytestmark = pytest.mark.anyio
 
@@ -104,20 +102,6 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
 # same matrix run are exercised by their own tests instead of being called here.
 NOT_CALLED = {("POST", "/logout"), ("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/me/delete"),
               ("POST", "/privacy/delete")}  # fmt: skip
-SKIPPED_PATHS = re.compile(r"^/(schema|static)")
-
-
-def served_routes(app: Litestar) -> dict[tuple[str, str], HTTPRouteHandler]:
-    routes = {}
-    for route in app.routes:
-        if SKIPPED_PATHS.match(route.path):
-            continue
-        for handler in getattr(route, "route_handlers", []):
-            for method in handler.http_methods:
-                if method in {"HEAD", "OPTIONS"}:
-                    continue
-                routes[(method, route.path)] = handler
-    return routes
 
 
 def test_every_route_is_in_the_matrix(app: Litestar) -> None:
@@ -132,12 +116,7 @@ def test_declared_guards_match_the_matrix(app: Litestar) -> None:
         if expected == PUBLIC:
             assert handler.opt.get(PUBLIC_OPT_KEY), f"{key} should be public"
             continue
-        declared = {
-            role
-            for layer in handler.ownership_layers
-            for guard in layer.guards or ()
-            for role in getattr(guard, "allowed_roles", ())
-        }
+        declared = declared_roles(handler)
         assert declared == expected, f"{key}: guards allow {declared}, matrix says {expected}"
 
 

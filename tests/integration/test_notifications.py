@@ -15,7 +15,7 @@ from tandem.core.errors import Invalid
 from tandem.core.tables import AuditEvent
 from tandem.notifications import services as notifications
 from tandem.notifications.tables import Delivery, Notice, OutboxEvent, WebhookEndpoint
-from tests.integration.test_notifications_delivery import MENTOR_PROFILE
+from tests.support.builders import MENTOR_PROFILE
 
 pytestmark = pytest.mark.anyio
 PUBLIC_URL = "https://93.184.215.14/hooks"  # a public address literal: no DNS needed

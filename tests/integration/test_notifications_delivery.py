@@ -34,19 +34,10 @@ from tandem.notifications import webhooks
 from tandem.notifications.tables import Delivery
 from tandem.notifications.worker import OutboxWorker
 from tandem.settings import Settings
+from tests.support.builders import MENTOR_PROFILE
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
-MENTOR_PROFILE = {
-    "recovery_start": "2019-04-01",
-    "pathways": ["secular"],
-    "languages": ["en"],
-    "formats": ["video"],
-    "gender": "woman",
-    "timezone": "America/New_York",
-    "availability": [{"day": 0, "start": "18:00", "end": "22:00"}],
-    "capacity": 2,
-}
 
 
 @dataclass

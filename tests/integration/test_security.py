@@ -27,6 +27,7 @@ from tandem.accounts import services as accounts
 from tandem.accounts.tables import Membership
 from tandem.core.auth import Role
 from tandem.core.errors import Conflict
+from tandem.core.statuses import MembershipStatus
 from tandem.settings import Settings
 from tests.support.client import TandemClient
 from tests.support.people import PASSWORD, People
@@ -416,9 +417,9 @@ async def test_the_last_active_admin_cannot_be_deactivated(people: People):
     second = await accounts.caller_for_membership(second_id)
     assert first
     assert second
-    await accounts.set_member_status(first, second_id, "inactive")
+    await accounts.set_member_status(first, second_id, MembershipStatus.INACTIVE)
     with pytest.raises(Conflict, match="last active admin"):
-        await accounts.set_member_status(second, first.membership_id, "inactive")
+        await accounts.set_member_status(second, first.membership_id, MembershipStatus.INACTIVE)
 
 
 # --- 10.6 and 12.1: session rows only when there is something to keep -----------------------

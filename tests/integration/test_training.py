@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,68 +13,27 @@ from markupsafe import escape
 
 from tandem.accounts import services as accounts
 from tandem.accounts.tables import Program
-from tandem.core.auth import Caller, Role
+from tandem.core.auth import Role
 from tandem.core.clock import clock
+from tandem.core.statuses import MembershipStatus
 from tandem.core.tables import AuditEvent
 from tandem.profiles import services as profiles
-from tandem.profiles.schemas import MentorProfileUpdate, Slot
 from tandem.training import services
 from tandem.training.content import Track, current_track
 from tandem.training.tables import ContentVersion, LessonVisit, QuizAttempt
 from tests.conftest import FROZEN_AT
+from tests.support.builders import (
+    best_answers,
+    caller,
+    fail_module,
+    mentor_with_profile,
+    pass_module,
+    pass_track,
+)
 
 pytestmark = pytest.mark.anyio
 
 START = FROZEN_AT
-
-
-async def caller(membership_id: int) -> Caller:
-    found = await accounts.caller_for_membership(membership_id)
-    assert found is not None
-    return found
-
-
-def _shown(questions: Sequence[Any]) -> list[tuple[str, list[str]]]:
-    """(id, options as shown) from an attempt's questions, as JSON dicts or as `QuizQuestion`."""
-    return [
-        (q["id"], q["options"]) if isinstance(q, dict) else (q.id, q.options) for q in questions
-    ]
-
-
-def best_answers(module_id: str, questions: Sequence[Any]) -> dict[str, int]:
-    """The key, read from the content on disk (never from a response), as the positions the
-    attempt showed the best options at (options are shuffled per attempt)."""
-    module = current_track().module(module_id)
-    assert module is not None
-    return {
-        qid: options.index(module.question(qid).best.text)  # type: ignore[union-attr]
-        for qid, options in _shown(questions)
-    }
-
-
-def wrong_answers(module_id: str, questions: Sequence[Any]) -> dict[str, int]:
-    return {qid: (index + 1) % 3 for qid, index in best_answers(module_id, questions).items()}
-
-
-async def pass_module(who: Caller, module_id: str) -> None:
-    attempt = await services.start_attempt(who, module_id)
-    result = await services.submit_attempt(
-        who, attempt.id, best_answers(module_id, attempt.questions)
-    )
-    assert result.state == "passed"
-
-
-async def fail_module(who: Caller, module_id: str) -> None:
-    attempt = await services.start_attempt(who, module_id)
-    result = await services.submit_attempt(
-        who, attempt.id, wrong_answers(module_id, attempt.questions)
-    )
-    assert result.state == "not_passed"
-
-
-async def pass_track(who: Caller) -> None:
-    for module in current_track().modules:
-        await pass_module(who, module.id)
 
 
 def _rationales_and_keys(module_id: str) -> list[str]:
@@ -471,18 +429,7 @@ async def test_the_gate_needs_approval_training_and_no_pause(people, frozen) -> 
     assert not await services.is_trained(program, other.membership_id)
     assert not await services.is_trained(program, people.a[Role.NEWCOMER].membership_id)
 
-    await profiles.save_mentor_profile(
-        mentor,
-        MentorProfileUpdate(
-            recovery_start=datetime(2020, 1, 1).date(),
-            pathways=["twelve_step"],
-            languages=["en"],
-            formats=["video"],
-            gender="woman",
-            timezone="America/Chicago",
-            availability=[Slot(day=0, start="17:00", end="21:00")],
-        ),
-    )
+    await mentor_with_profile(mentor.membership_id)
     await profiles.set_paused(mentor, True)
     assert await services.eligible_mentor_ids(program) == set()
     await profiles.set_paused(mentor, False)
@@ -494,7 +441,7 @@ async def test_the_gate_needs_approval_training_and_no_pause(people, frozen) -> 
         mentor.membership_id,
         pending.membership_id,
     }
-    await accounts.set_member_status(staff, mentor.membership_id, "inactive")
+    await accounts.set_member_status(staff, mentor.membership_id, MembershipStatus.INACTIVE)
     assert await services.eligible_mentor_ids(program) == {pending.membership_id}
     assert not await services.is_trained(program, mentor.membership_id)
 

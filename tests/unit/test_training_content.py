@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tandem.cli import training_group
+from tandem.training.cli import group as training_group
 from tandem.training.content import (
     CONTENT_ROOT,
     MAX_LENGTH_SHARE,

@@ -46,7 +46,9 @@ def test_the_rules_load_no_database_and_no_web_code() -> None:
         "import sys, tandem.training.rules\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'piccolo', 'litestar', 'httpx', 'asyncpg', 'sqlite3'} or m.startswith("
-        "('tandem.core', 'tandem.accounts', 'tandem.training.services')))\n"
+        "('tandem.core', 'tandem.accounts', 'tandem.training.services')) "
+        # The shared status enums are plain Python, written for exactly such modules.
+        "and m not in {'tandem.core', 'tandem.core.statuses'})\n"
         "print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

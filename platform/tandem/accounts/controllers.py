@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta, Struct
 
 from tandem.accounts import services
@@ -14,6 +14,7 @@ from tandem.accounts.schemas import Login, Me, MemberSummary, SignUp
 from tandem.accounts.store import IDENTITY_KEY, sign_in
 from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow, public
 from tandem.core.ratelimit import sign_in_attempt, sign_up_attempt
+from tandem.core.statuses import MembershipStatus
 
 
 class MemberStatus(Struct, forbid_unknown_fields=True):
@@ -82,7 +83,7 @@ class MemberController(Controller):
         self,
         request: CallerRequest,
         role: FromQuery[Role | None] = None,
-        status: Annotated[str | None, QueryParameter(max_length=16)] = None,
+        status: FromQuery[MembershipStatus | None] = None,
     ) -> list[MemberSummary]:
         return await services.list_members(request.user, role=role, status=status)
 
@@ -98,4 +99,7 @@ class MemberController(Controller):
         membership_id: FromPath[int],
         data: JSONBody[MemberStatus],
     ) -> None:
-        await services.set_member_status(request.user, membership_id, data.status)
+        await services.set_member_status(request.user, membership_id, MembershipStatus(data.status))
+
+
+controllers = [AuthController, MeController, MemberController]

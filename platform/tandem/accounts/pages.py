@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import FromQuery, QueryParameter, URLEncodedBody
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from tandem.accounts import services
@@ -14,11 +14,9 @@ from tandem.accounts.schemas import SignUp
 from tandem.accounts.store import IDENTITY_KEY, sign_in
 from tandem.core.auth import public
 from tandem.core.errors import DomainError
-from tandem.core.forms import describe_validation_error
+from tandem.core.forms import Form, describe_validation_error
 from tandem.core.ratelimit import RateLimited, sign_in_attempt, sign_up_attempt
 from tandem.settings import DEMO_PROGRAM
-
-Form = URLEncodedBody[dict[str, str]]
 
 
 @get("/", opt=public(), include_in_schema=False)
@@ -46,7 +44,7 @@ async def login_page(
 
 
 @post("/login", opt=public(), include_in_schema=False)
-async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+async def login_submit(request: Request[Any, Any, Any], data: Form[str]) -> Template | Redirect:
     username = data.get("username", "")
     try:
         caller = await services.authenticate(
@@ -104,7 +102,7 @@ def _signup_form(
 
 
 @post("/signup", opt=public(), include_in_schema=False)
-async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+async def signup_submit(request: Request[Any, Any, Any], data: Form[str]) -> Template | Redirect:
     role = "mentor" if data.get("role") == "mentor" else "newcomer"
     fields = {k: data.get(k, "").strip() for k in ("username", "display_name", "program")}
     try:

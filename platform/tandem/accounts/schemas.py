@@ -8,6 +8,7 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from tandem.core.auth import Role
+from tandem.core.statuses import MembershipStatus
 
 Username = Annotated[
     str,
@@ -48,7 +49,7 @@ class Me(Struct):
     membership_id: int
     display_name: str
     role: Role
-    status: str
+    status: MembershipStatus
     program: str
 
 
@@ -58,5 +59,5 @@ class MemberSummary(Struct):
     membership_id: int
     display_name: str
     role: Role
-    status: str
+    status: MembershipStatus
     created_at: datetime

@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from tandem.accounts import store
+from tandem.accounts.events import AccountEvent
 from tandem.accounts.passwords import hash_password, verify_password
 from tandem.accounts.schemas import MemberSummary, SignUp
 from tandem.accounts.tables import Membership, Person, Program
@@ -16,6 +17,7 @@ from tandem.core.clock import clock
 from tandem.core.database import engine, transaction
 from tandem.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tandem.core.ratelimit import Attempt
+from tandem.core.statuses import MembershipStatus
 from tandem.notifications import services as notifications
 from tandem.settings import CrisisResource
 
@@ -102,15 +104,15 @@ async def create_member(
             )
         ).returning(Person.id)
         person_id = int(person[0]["id"])
-        status = "pending" if role is Role.MENTOR else "active"
+        status = MembershipStatus.PENDING if role is Role.MENTOR else MembershipStatus.ACTIVE
         membership = await Membership.insert(
             Membership(
                 person=person_id,
                 program=program_id,
                 role=role.value,
-                status=status,
+                status=status.value,
                 created_at=clock.now(),
-                approved_at=None if status == "pending" else clock.now(),
+                approved_at=None if status is MembershipStatus.PENDING else clock.now(),
             )
         ).returning(Membership.id)
         membership_id = int(membership[0]["id"])
@@ -121,13 +123,13 @@ async def create_member(
             membership_id,
             program_id=program_id,
             role=role.value,
-            status=status,
+            status=status.value,
         )
-        if status == "pending":
+        if status is MembershipStatus.PENDING:
             await notifications.emit(
                 actor,
                 program_id,
-                "mentor.applied",
+                AccountEvent.MENTOR_APPLIED,
                 subject=("membership", membership_id),
                 recipients=await supervisor_ids(program_id),
                 link="/home",
@@ -140,7 +142,7 @@ async def supervisor_ids(program_id: int) -> list[int]:
     rows = await Membership.select(Membership.id).where(
         (Membership.program == program_id)
         & (Membership.role == Role.SUPERVISOR.value)
-        & (Membership.status == "active")
+        & (Membership.status == MembershipStatus.ACTIVE.value)
     )
     return [row["id"] for row in rows]
 
@@ -185,7 +187,10 @@ async def authenticate(username: str, password: str, attempt: Attempt) -> Caller
         return None
     membership = (
         await Membership.select(Membership.id)
-        .where((Membership.person == person["id"]) & (Membership.status != "inactive"))
+        .where(
+            (Membership.person == person["id"])
+            & (Membership.status != MembershipStatus.INACTIVE.value)
+        )
         .order_by(Membership.id)
         .first()
     )
@@ -213,7 +218,7 @@ async def caller_for_membership(membership_id: int) -> Caller | None:
         .where(Membership.id == membership_id)
         .first()
     )
-    if row is None or not row["person.active"] or row["status"] == "inactive":
+    if row is None or not row["person.active"] or row["status"] == MembershipStatus.INACTIVE:
         return None
     return Caller(
         person_id=row["person"],
@@ -221,7 +226,7 @@ async def caller_for_membership(membership_id: int) -> Caller | None:
         program_id=row["program"],
         role=Role(row["role"]),
         display_name=row["person.display_name"],
-        status=row["status"],
+        status=MembershipStatus(row["status"]),
         program_name=row["program.name"],
         crisis_resources=_decode_settings(row["program.settings"]).crisis_resources,
     )
@@ -233,7 +238,7 @@ async def program_slug(program_id: int) -> str:
 
 
 async def list_members(
-    caller: Caller, *, role: Role | None = None, status: str | None = None
+    caller: Caller, *, role: Role | None = None, status: MembershipStatus | None = None
 ) -> list[MemberSummary]:
     query = Membership.select(
         Membership.id.as_alias("membership_id"),
@@ -245,7 +250,7 @@ async def list_members(
     if role is not None:
         query = query.where(Membership.role == role.value)
     if status is not None:
-        query = query.where(Membership.status == status)
+        query = query.where(Membership.status == status.value)
     rows = await query.order_by(Membership.created_at)
     return msgspec.convert(rows, list[MemberSummary])
 
@@ -268,23 +273,23 @@ async def approve_mentor(caller: Caller, membership_id: int) -> None:
         row = await membership_in_program(caller, membership_id)
         if row["role"] != Role.MENTOR.value:
             raise Invalid("Only mentor applications can be approved.")
-        if row["status"] != "pending":
+        if row["status"] != MembershipStatus.PENDING:
             raise Conflict("This application has already been decided.")
         await Membership.update(
-            {Membership.status: "active", Membership.approved_at: clock.now()}
+            {Membership.status: MembershipStatus.ACTIVE.value, Membership.approved_at: clock.now()}
         ).where(Membership.id == membership_id)
         await audit.record(caller, "mentor.approved", "membership", membership_id)
         await notifications.emit(
             caller,
             caller.program_id,
-            "mentor.approved",
+            AccountEvent.MENTOR_APPROVED,
             subject=("membership", membership_id),
             recipients=[membership_id],
             link="/home",
         )
 
 
-async def set_member_status(caller: Caller, membership_id: int, status: str) -> None:
+async def set_member_status(caller: Caller, membership_id: int, status: MembershipStatus) -> None:
     """Staff deactivate or reactivate a member; inactive people cannot sign in, and
     deactivation signs them out everywhere at once.
 
@@ -292,7 +297,7 @@ async def set_member_status(caller: Caller, membership_id: int, status: str) -> 
     only through approval (which records `approved_at`, audits and tells them); a mentor who was
     never approved returns to pending when reactivated; a program keeps at least one active admin.
     """
-    if status not in {"active", "inactive"}:
+    if status not in {MembershipStatus.ACTIVE, MembershipStatus.INACTIVE}:
         raise Invalid("Status must be active or inactive.", field="status")
     async with transaction():
         row = await membership_in_program(caller, membership_id)
@@ -300,21 +305,27 @@ async def set_member_status(caller: Caller, membership_id: int, status: str) -> 
             raise Invalid("You cannot change your own status.")
         if Role(row["role"]) in STAFF and caller.role is not Role.ADMIN:
             raise Forbidden("Only an admin can change the status of supervisors and admins.")
-        if status == "active" and row["status"] == "pending":
+        if status is MembershipStatus.ACTIVE and row["status"] == MembershipStatus.PENDING:
             raise Conflict(
                 "This mentor's application is waiting for a decision. "
                 "Approve it from the applications list instead."
             )
-        if status == "active" and row["role"] == Role.MENTOR.value and row["approved_at"] is None:
-            status = "pending"
-        if status == "inactive" and row["role"] == Role.ADMIN.value:
+        if (
+            status is MembershipStatus.ACTIVE
+            and row["role"] == Role.MENTOR.value
+            and row["approved_at"] is None
+        ):
+            status = MembershipStatus.PENDING
+        if status is MembershipStatus.INACTIVE and row["role"] == Role.ADMIN.value:
             await _keep_an_admin(caller.program_id, membership_id)
         if status == row["status"]:
             return
-        await Membership.update({Membership.status: status}).where(Membership.id == membership_id)
-        if status == "inactive":
+        await Membership.update({Membership.status: status.value}).where(
+            Membership.id == membership_id
+        )
+        if status is MembershipStatus.INACTIVE:
             await store.end_sessions([membership_id])
-        await audit.record(caller, f"member.{status}", "membership", membership_id)
+        await audit.record(caller, f"member.{status.value}", "membership", membership_id)
 
 
 async def _keep_an_admin(program_id: int, leaving_id: int) -> None:
@@ -324,7 +335,7 @@ async def _keep_an_admin(program_id: int, leaving_id: int) -> None:
     query = Membership.select(Membership.id).where(
         (Membership.program == program_id)
         & (Membership.role == Role.ADMIN.value)
-        & (Membership.status == "active")
+        & (Membership.status == MembershipStatus.ACTIVE.value)
     )
     if engine().engine_type != "sqlite":
         query = query.lock_rows()

@@ -13,6 +13,8 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
+from tandem.core.statuses import MembershipStatus
+
 
 class Program(Table, tablename="program"):
     """A recovery community organization running Tandem. Every record belongs to one."""
@@ -45,8 +47,7 @@ class Membership(Table, tablename="membership"):
     person = ForeignKey(references=Person, on_delete=OnDelete.cascade, index=True)
     program = ForeignKey(references=Program, on_delete=OnDelete.restrict, index=True)
     role = Varchar(length=16, index=True)
-    # pending (mentor applications), active, paused, inactive
-    status = Varchar(length=16, default="active", index=True)
+    status = Varchar(length=16, default=MembershipStatus.ACTIVE.value, index=True)
     created_at = Timestamptz()
     approved_at = Timestamptz(null=True, default=None)
 

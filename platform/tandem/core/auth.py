@@ -17,6 +17,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 from msgspec import Struct
 
+from tandem.core.statuses import MembershipStatus
 from tandem.settings import CrisisResource
 
 ROLES_OPT_KEY = "roles"
@@ -41,7 +42,7 @@ class Caller(Struct, frozen=True):
     program_id: int
     role: Role
     display_name: str
-    status: str
+    status: MembershipStatus
     program_name: str = ""
     # The program's own crisis resources, shown on every page; empty means the service default.
     crisis_resources: tuple[CrisisResource, ...] = ()

@@ -1,10 +1,19 @@
-"""Turning validation errors into sentences a person can act on."""
+"""A page form's body, and turning validation errors into sentences a person can act on."""
 
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 import msgspec
+from litestar.params import URLEncodedBody
+
+Value = TypeVar("Value")
+
+# A submitted page form, field name to value. `Form[str]` where every field holds one value (a
+# repeated field is then a 400, never a list where text was expected); `Form[Any]` where a
+# field may repeat (checkboxes, multi-selects) and the page reads lists.
+Form = URLEncodedBody[dict[str, Value]]
 
 _FIELD_NAMES = {
     "username": "Username",

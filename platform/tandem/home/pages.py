@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from matching.vocabulary import PATHWAY_LABELS
@@ -13,10 +13,9 @@ from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow
 from tandem.core.clock import clock
 from tandem.core.errors import NotFound
+from tandem.core.statuses import MembershipStatus
 from tandem.profiles import services as profiles
 from tandem.training import services as training
-
-Form = URLEncodedBody[dict[str, Any]]
 
 
 async def _newcomer_context(caller: Caller) -> dict[str, Any]:
@@ -40,7 +39,7 @@ async def _mentor_context(caller: Caller) -> dict[str, Any]:
 
 async def _staff_context(caller: Caller) -> dict[str, Any]:
     members = await accounts.list_members(caller)
-    pending = [m for m in members if m.role is Role.MENTOR and m.status == "pending"]
+    pending = [m for m in members if m.role is Role.MENTOR and m.status is MembershipStatus.PENDING]
     applications = await profiles.mentor_profiles(caller, [m.membership_id for m in pending])
     return {
         # What a supervisor needs to decide on an application: the profile, if filled in.
@@ -48,7 +47,9 @@ async def _staff_context(caller: Caller) -> dict[str, Any]:
         "today": clock.today(),
         "pathway_labels": PATHWAY_LABELS,
         "counts": {
-            role.value: sum(1 for m in members if m.role is role and m.status != "inactive")
+            role.value: sum(
+                1 for m in members if m.role is role and m.status is not MembershipStatus.INACTIVE
+            )
             for role in Role
         },
     }

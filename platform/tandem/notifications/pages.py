@@ -10,17 +10,15 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.errors import DomainError
-from tandem.core.forms import describe_validation_error
+from tandem.core.forms import Form, describe_validation_error
 from tandem.core.pages import caller_of
 from tandem.notifications import services
 from tandem.notifications.schemas import DeliveryStatus, EndpointCreate
-
-Form = URLEncodedBody[dict[str, str]]
 
 
 async def put_unread_count(request: Request[Any, Any, Any]) -> None:
@@ -94,7 +92,7 @@ async def webhooks_page(request: CallerRequest) -> Template:
 
 
 @post("/admin/webhooks", guards=[allow(Role.ADMIN)], include_in_schema=False)
-async def create_webhook_page(request: CallerRequest, data: Form) -> Template:
+async def create_webhook_page(request: CallerRequest, data: Form[str]) -> Template:
     """The new secret is shown in this response only: no redirect, so it never sits in a URL
     or a session."""
     form = {"label": data.get("label", "").strip(), "url": data.get("url", "").strip()}

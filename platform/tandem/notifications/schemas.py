@@ -8,16 +8,7 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
-
-class Severity(StrEnum):
-    """How urgent an event is. S1-S4 follow the concern severities; most events are `info`.
-    S1 events also go to each program's on-call endpoints."""
-
-    S1 = "S1"
-    S2 = "S2"
-    S3 = "S3"
-    S4 = "S4"
-    INFO = "info"
+from tandem.core.severity import Severity
 
 
 class DeliveryStatus(StrEnum):

@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
 import msgspec
 from piccolo.query.functions.aggregate import Count
 
@@ -26,6 +25,7 @@ from tandem.core.auth import Caller
 from tandem.core.clock import clock
 from tandem.core.database import engine, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
+from tandem.core.severity import Severity
 from tandem.notifications import webhooks
 from tandem.notifications.schemas import (
     DeliveryOut,
@@ -36,7 +36,6 @@ from tandem.notifications.schemas import (
     EndpointOut,
     NoticeOut,
     RetryResult,
-    Severity,
 )
 from tandem.notifications.tables import Delivery, Notice, OutboxEvent, WebhookEndpoint
 from tandem.settings import Settings
@@ -45,26 +44,35 @@ EVENT_TYPE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 SUBJECT_TYPE = re.compile(r"^[a-z_]+$")
 OUTSTANDING = (DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value)
 
-# What a person reads for each event type. Words live here, not in the event, so no event ever
-# carries a name or anything someone wrote. Slices adding event types add their sentence here.
-NOTICE_TEXT: dict[str, str] = {
-    "mentor.applied": "A new mentor application is waiting for your review.",
-    "mentor.approved": "Your mentor application was approved. Your next step is the training.",
-    "mentor.paused": "A mentor has paused for their own wellbeing and will get no new matches.",
-    "mentor.resumed": "A mentor who had paused is available for new matches again.",
-    "training.module_passed": "A training module was passed.",
-    "training.track_completed": "A mentor completed the training track and can now be matched.",
-    "safety.escalation": "An urgent safety escalation needs a supervisor now.",
-}
+# What a person reads for each event type. Each slice declares its events and their sentences in
+# its `events.py`; `create_app` registers them here. Words never travel in the event itself, so
+# no event carries a name or anything someone wrote.
+_notice_texts: dict[str, str] = {}
 DEFAULT_NOTICE_TEXT = "Something in your program needs your attention."
+URGENT_NOTICE_TEXT = "Something urgent in your program needs a supervisor now."
+
+
+def register_notice_texts(*slices: Mapping[str, str]) -> None:
+    """Add each slice's sentences. The same sentence twice is fine (one app per test); two
+    slices claiming one event type with different words is a mistake caught at start-up."""
+    for texts in slices:
+        for event_type, text in texts.items():
+            if _notice_texts.setdefault(str(event_type), text) != text:
+                raise ValueError(f"event type {event_type!r} has two different notice texts")
+
+
+def registered_notice_texts() -> dict[str, str]:
+    return dict(_notice_texts)
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def notice_text(event_type: str) -> str:
-    return NOTICE_TEXT.get(event_type, DEFAULT_NOTICE_TEXT)
+def notice_text(event_type: str, severity: Severity | str = Severity.INFO) -> str:
+    """The registered sentence; an unknown type still reads as urgent when it is S1."""
+    fallback = URGENT_NOTICE_TEXT if severity == Severity.S1 else DEFAULT_NOTICE_TEXT
+    return _notice_texts.get(event_type, fallback)
 
 
 async def emit(
@@ -174,7 +182,8 @@ async def list_notices(caller: Caller, *, unread_only: bool = False) -> list[Not
         query = query.where(Notice.read_at.is_null())
     rows = await query.order_by(Notice.id, ascending=False).limit(100)
     return [
-        msgspec.convert({**row, "text": notice_text(row["event_type"])}, NoticeOut) for row in rows
+        msgspec.convert({**row, "text": notice_text(row["event_type"], row["severity"])}, NoticeOut)
+        for row in rows
     ]
 
 
@@ -219,15 +228,9 @@ async def list_endpoints(caller: Caller) -> list[EndpointOut]:
 
 
 async def check_endpoint_url(url: str, settings: Settings) -> str:
-    """The URL rules of `webhooks.check_url`, with the DNS lookup off the event loop."""
+    """The webhook URL rules, as a 400 that names the field."""
     try:
-        return await anyio.to_thread.run_sync(
-            lambda: webhooks.check_url(
-                url,
-                require_https=settings.environment == "production",
-                allow_private=settings.allow_private_webhooks,
-            )
-        )
+        return await webhooks.check_url_for(settings, url)
     except webhooks.UnsafeURL as error:
         raise Invalid(str(error), field="url") from None
 

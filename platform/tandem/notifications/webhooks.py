@@ -23,7 +23,13 @@ import secrets
 import socket
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+import anyio
+
+if TYPE_CHECKING:
+    from tandem.settings import Settings
 
 SIGNATURE_VERSION = "v1"
 DEFAULT_TOLERANCE_SECONDS = 300
@@ -139,3 +145,18 @@ def check_url(
             "That address points to this machine or a private network, which is not allowed."
         )
     return url.strip()
+
+
+async def check_url_for(settings: Settings, url: str, *, resolver: Resolver = resolve) -> str:
+    """`check_url` under the service's settings (https in production, private targets only when
+    allowed), with the DNS lookup in a worker thread. Saving an endpoint and every delivery
+    both call this, so the two can never apply different rules."""
+    return await anyio.to_thread.run_sync(
+        lambda: check_url(
+            url,
+            require_https=settings.environment == "production",
+            allow_private=settings.allow_private_webhooks,
+            resolver=resolver,
+        ),
+        abandon_on_cancel=True,  # a hung DNS lookup must not outlive the caller's timeout
+    )

@@ -150,15 +150,7 @@ class OutboxWorker:
         """Check the address again before sending (DNS may have changed since it was saved)."""
         if url not in checked:
             try:
-                await anyio.to_thread.run_sync(
-                    lambda: webhooks.check_url(
-                        url,
-                        require_https=self.settings.environment == "production",
-                        allow_private=self.settings.allow_private_webhooks,
-                        resolver=self.resolver,
-                    ),
-                    abandon_on_cancel=True,  # a hung DNS lookup must not outlive the timeout
-                )
+                await webhooks.check_url_for(self.settings, url, resolver=self.resolver)
                 checked[url] = ""
             except webhooks.UnsafeURL:
                 checked[url] = "address not allowed"

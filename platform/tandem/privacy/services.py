@@ -8,9 +8,18 @@ from tandem.accounts import services as accounts
 from tandem.core.audit import record
 from tandem.core.auth import Caller
 from tandem.core.clock import clock
+from tandem.core.errors import Invalid
 from tandem.core.tables import AuditEvent
 from tandem.profiles import services as profiles
 from tandem.training import services as training
+
+# What a person types to confirm they mean to erase their account (the page and the API alike).
+CONFIRMATION = "delete my data"
+
+
+def check_confirmation(text: str) -> None:
+    if text.strip().lower() != CONFIRMATION:
+        raise Invalid(f'To delete your data, type "{CONFIRMATION}".', field="confirm")
 
 
 async def export_my_data(caller: Caller) -> dict[str, Any]:

@@ -68,3 +68,6 @@ class ProfileController(Controller):
         self, request: CallerRequest, membership_id: FromPath[int]
     ) -> MentorPauseStatus:
         return await services.pause_status(request.user, membership_id)
+
+
+controllers = [ProfileController]

@@ -7,7 +7,6 @@ from typing import Any
 
 import msgspec
 from litestar import get, post
-from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 
 from matching.vocabulary import (
@@ -17,11 +16,9 @@ from matching.vocabulary import (
 )
 from tandem.core.auth import CallerRequest, Role, allow
 from tandem.core.errors import DomainError, NotFound
-from tandem.core.forms import describe_validation_error
+from tandem.core.forms import Form, describe_validation_error
 from tandem.profiles import services
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake
-
-Form = URLEncodedBody[dict[str, Any]]
 
 # Availability is offered as blocks of the day: fine enough to find overlap, quick on a phone.
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -172,7 +169,7 @@ async def intake_page(request: CallerRequest) -> Template:
 
 
 @post("/intake", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
-async def intake_submit(request: CallerRequest, data: Form) -> Template | Redirect:
+async def intake_submit(request: CallerRequest, data: Form[Any]) -> Template | Redirect:
     return await _submit_form(
         "profiles/intake.html",
         data,
@@ -192,7 +189,7 @@ async def mentor_profile_page(request: CallerRequest) -> Template:
 
 
 @post("/mentor/profile", guards=[allow(Role.MENTOR)], include_in_schema=False)
-async def mentor_profile_submit(request: CallerRequest, data: Form) -> Template | Redirect:
+async def mentor_profile_submit(request: CallerRequest, data: Form[Any]) -> Template | Redirect:
     return await _submit_form(
         "profiles/mentor_profile.html",
         data,
@@ -203,7 +200,7 @@ async def mentor_profile_submit(request: CallerRequest, data: Form) -> Template 
 
 
 @post("/mentor/pause", guards=[allow(Role.MENTOR)], include_in_schema=False)
-async def mentor_pause_submit(request: CallerRequest, data: Form) -> Redirect:
+async def mentor_pause_submit(request: CallerRequest, data: Form[Any]) -> Redirect:
     pause = data.get("action") == "pause"
     await services.set_paused(request.user, pause, str(data.get("note", ""))[:500])
     return Redirect("/home")

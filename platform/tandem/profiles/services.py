@@ -14,6 +14,7 @@ from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import Invalid, NotFound
 from tandem.notifications import services as notifications
+from tandem.profiles.events import ProfileEvent
 from tandem.profiles.schemas import (
     MentorPauseStatus,
     MentorProfileOut,
@@ -188,7 +189,7 @@ async def set_paused(caller: Caller, paused: bool, note: str = "") -> MentorPaus
         await notifications.emit(
             caller,
             caller.program_id,
-            "mentor.paused" if paused else "mentor.resumed",
+            ProfileEvent.MENTOR_PAUSED if paused else ProfileEvent.MENTOR_RESUMED,
             subject=("membership", caller.membership_id),
             recipients=await supervisor_ids(caller.program_id),
             link="/home",

@@ -103,3 +103,6 @@ class TrainingComplianceController(Controller):
         return await services.unlock_module(
             request.user, membership_id, module_id, data.remediation
         )
+
+
+controllers = [TrainingController, TrainingComplianceController]

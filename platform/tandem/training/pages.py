@@ -9,16 +9,16 @@ import re
 from typing import Any
 
 from litestar import get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.errors import Invalid
+from tandem.core.forms import Form
 from tandem.training import services
 from tandem.training.content import current_track
 from tandem.training.schemas import Remediation
 
-Form = URLEncodedBody[dict[str, Any]]
 ANSWER_PREFIX = "answer-"
 OPTION_POSITION = re.compile(r"[0-9]")  # a quiz shows at most five options
 REMEDIATION_LABELS: dict[Remediation, str] = {
@@ -137,7 +137,9 @@ def answers_from_form(form: dict[str, Any]) -> dict[str, int]:
     guards=[allow(Role.MENTOR)],
     include_in_schema=False,
 )
-async def submit_quiz(request: CallerRequest, attempt_id: FromPath[int], data: Form) -> Redirect:
+async def submit_quiz(
+    request: CallerRequest, attempt_id: FromPath[int], data: Form[Any]
+) -> Redirect:
     await services.submit_attempt(request.user, attempt_id, answers_from_form(data))
     return Redirect(f"/mentor/training/attempts/{attempt_id}")
 
@@ -169,7 +171,7 @@ async def compliance_page(request: CallerRequest, saved: FromQuery[str | None] =
     include_in_schema=False,
 )
 async def unlock_page(
-    request: CallerRequest, membership_id: FromPath[int], module_id: FromPath[str], data: Form
+    request: CallerRequest, membership_id: FromPath[int], module_id: FromPath[str], data: Form[Any]
 ) -> Redirect:
     remediation = data.get("remediation")
     if remediation not in REMEDIATION_LABELS:

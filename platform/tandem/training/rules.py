@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
+from tandem.core.statuses import MembershipStatus
 from tandem.training.content import Module, Question, Track
 
 EXPIRING_WINDOW = timedelta(days=30)
@@ -414,9 +415,15 @@ def compliance_state(states: Sequence[ModuleState], visited: bool) -> Compliance
     return "not_started"
 
 
-def may_be_matched(membership_status: str, paused: bool, states: Iterable[ModuleState]) -> bool:
+def may_be_matched(
+    membership_status: MembershipStatus | str, paused: bool, states: Iterable[ModuleState]
+) -> bool:
     """The eligibility rule itself: approved and active, not paused, every module current."""
-    return membership_status == "active" and not paused and all(s.current for s in states)
+    return (
+        membership_status == MembershipStatus.ACTIVE
+        and not paused
+        and all(s.current for s in states)
+    )
 
 
 def why_not(state: ModuleState, track: Track) -> str:

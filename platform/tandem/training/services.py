@@ -24,10 +24,12 @@ from tandem.core.auth import Caller, Role
 from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
+from tandem.core.statuses import MembershipStatus
 from tandem.notifications import services as notifications
 from tandem.profiles.services import paused_mentor_ids
 from tandem.training import rules
 from tandem.training.content import Module, Question, Track, current_track
+from tandem.training.events import TrainingEvent
 from tandem.training.rules import (
     AttemptRecord,
     ComplianceState,
@@ -198,13 +200,13 @@ def _program_caller(program_id: int) -> Caller:
         program_id=program_id,
         role=Role.ADMIN,
         display_name="",
-        status="active",
+        status=MembershipStatus.ACTIVE,
     )
 
 
 async def _mentors(program_id: int) -> list[Any]:
     members = await accounts.list_members(_program_caller(program_id), role=Role.MENTOR)
-    return [m for m in members if m.status != "inactive"]
+    return [m for m in members if m.status is not MembershipStatus.INACTIVE]
 
 
 # --- the gate -------------------------------------------------------------------------------
@@ -246,7 +248,7 @@ async def _counts_as_mentor(program_id: int, membership_id: int) -> bool:
         row = await membership_in_program(_program_caller(program_id), membership_id)
     except NotFound:
         return False
-    return row["role"] == Role.MENTOR.value and row["status"] != "inactive"
+    return row["role"] == Role.MENTOR.value and row["status"] != MembershipStatus.INACTIVE
 
 
 async def is_trained(program_id: int, membership_id: int, at: datetime | None = None) -> bool:
@@ -555,12 +557,12 @@ async def _announce_pass(caller: Caller, attempt_id: int) -> None:
     """Outbox events for a pass, in the grading transaction: supervisors hear when the whole
     track is now complete (the mentor can be matched), and webhooks see every module pass."""
     await notifications.emit(
-        caller, caller.program_id, "training.module_passed",
+        caller, caller.program_id, TrainingEvent.MODULE_PASSED,
         subject=("quiz_attempt", attempt_id), link="/mentor/training",
     )  # fmt: skip
     if await is_trained(caller.program_id, caller.membership_id):
         await notifications.emit(
-            caller, caller.program_id, "training.track_completed",
+            caller, caller.program_id, TrainingEvent.TRACK_COMPLETED,
             subject=("membership", caller.membership_id),
             recipients=await accounts.supervisor_ids(caller.program_id),
             link="/staff/training",
