@@ -30,10 +30,11 @@ from tandem.accounts.services import caller_for_membership
 from tandem.accounts.store import DatabaseStore
 from tandem.cli import TandemCLIPlugin
 from tandem.core.auth import PUBLIC_OPT_KEY, Caller
-from tandem.core.errors import exception_handlers
+from tandem.core.errors import document_errors, exception_handlers
 from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
 from tandem.core.pages import template_globals
+from tandem.core.ratelimit import sign_in_rate_limit
 from tandem.home import pages as home_pages
 from tandem.notifications import controllers as notifications_api
 from tandem.notifications import pages as notifications_pages
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=["^/schema", "^/static"],
         exclude_opt_key=PUBLIC_OPT_KEY,
     )
-    return Litestar(
+    app = Litestar(
         plugins=[TandemCLIPlugin()],
         route_handlers=[
             healthz,
@@ -140,12 +141,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[_lifespan(settings)],
         logging_config=LoggingConfig(
             log_exceptions="debug",
+            # No handlers of their own: their records reach the root's handler once (with a
+            # handler here as well, every line, each 500 included, was written twice).
             loggers={
-                "tandem": {"level": "INFO", "handlers": ["queue_listener"]},
+                "tandem": {"level": "INFO"},
                 # httpx logs every URL at INFO; webhook URLs may carry a receiver's token.
-                "httpx": {"level": "WARNING", "handlers": ["queue_listener"]},
+                "httpx": {"level": "WARNING"},
             },
         ),
         state=State({"settings": settings}),
         debug=False,
     )
+    document_errors(app, rate_limited=sign_in_rate_limit)
+    return app

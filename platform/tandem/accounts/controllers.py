@@ -6,17 +6,24 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from msgspec import Meta, Struct
 
 from tandem.accounts import services
 from tandem.accounts.schemas import Login, Me, MemberSummary, SignUp
 from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow, public
+from tandem.core.edge import PathId
 from tandem.core.ratelimit import sign_in_rate_limit
 
 
 class MemberStatus(Struct, forbid_unknown_fields=True):
-    status: Annotated[str, Meta(pattern=r"^(active|inactive)$")]
+    status: Annotated[
+        str,
+        Meta(
+            pattern=r"^(active|inactive)$",
+            extra={"pattern_message": "Status must be active or inactive."},
+        ),
+    ]
 
 
 async def me_for(caller: Caller) -> Me:
@@ -80,7 +87,7 @@ class MemberController(Controller):
         return await services.list_members(request.user, role=role, status=status)
 
     @post("/{membership_id:int}/approve", status_code=204)
-    async def approve(self, request: CallerRequest, membership_id: FromPath[int]) -> None:
+    async def approve(self, request: CallerRequest, membership_id: PathId) -> None:
         """Approve a pending mentor application."""
         await services.approve_mentor(request.user, membership_id)
 
@@ -88,7 +95,7 @@ class MemberController(Controller):
     async def set_status(
         self,
         request: CallerRequest,
-        membership_id: FromPath[int],
+        membership_id: PathId,
         data: JSONBody[MemberStatus],
     ) -> None:
         await services.set_member_status(request.user, membership_id, data.status)

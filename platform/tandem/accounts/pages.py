@@ -12,8 +12,8 @@ from litestar.response import Redirect, Template
 from tandem.accounts import services
 from tandem.accounts.schemas import SignUp
 from tandem.core.auth import public
-from tandem.core.errors import DomainError
-from tandem.core.forms import describe_validation_error
+from tandem.core.errors import DomainError, FieldError
+from tandem.core.forms import form_errors
 from tandem.core.ratelimit import sign_in_rate_limit
 from tandem.settings import DEMO_PROGRAM
 
@@ -72,7 +72,7 @@ def _signup_form(
     request: Request[Any, Any, Any],
     role: str,
     form: dict[str, str],
-    errors: list[str],
+    errors: list[FieldError],
     status: int = 200,
 ) -> Template:
     suggested = DEMO_PROGRAM if request.app.state.settings.is_development else ""
@@ -93,9 +93,9 @@ async def signup_submit(request: Request[Any, Any, Any], data: Form) -> Template
         )
         membership_id = await services.sign_up(sign_up)
     except msgspec.ValidationError as error:
-        return _signup_form(request, role, fields, [describe_validation_error(error)], 400)
+        return _signup_form(request, role, fields, form_errors(error, SignUp), 400)
     except DomainError as error:
-        return _signup_form(request, role, fields, [error.message], error.status_code)
+        return _signup_form(request, role, fields, form_errors(error, SignUp), error.status_code)
     request.set_session({"membership_id": membership_id})
     return Redirect("/home")
 

@@ -12,7 +12,9 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
+from tandem.core.edge import PathId
 from tandem.core.errors import Invalid
+from tandem.core.forms import whole_number
 from tandem.training import services
 from tandem.training.content import current_track
 from tandem.training.schemas import Remediation
@@ -77,7 +79,7 @@ async def start_quiz(request: CallerRequest, module_id: FromPath[str]) -> Redire
     guards=[allow(Role.MENTOR)],
     include_in_schema=False,
 )
-async def attempt_page(request: CallerRequest, attempt_id: FromPath[int]) -> Template:
+async def attempt_page(request: CallerRequest, attempt_id: PathId) -> Template:
     attempt = await services.get_attempt(request.user, attempt_id)
     if attempt.result is None:
         return Template("training/quiz.html", context={"attempt": attempt})
@@ -101,10 +103,10 @@ def answers_from_form(form: dict[str, Any]) -> dict[str, int]:
     for key, value in form.items():
         if not key.startswith(ANSWER_PREFIX):
             continue
-        choice = value[-1] if isinstance(value, list) else value
-        if not str(choice).isdigit():
+        choice = whole_number(value[-1] if isinstance(value, list) else value)
+        if choice is None:
             raise Invalid("Please choose one of the options.", field="answers")
-        answers[key.removeprefix(ANSWER_PREFIX)] = int(choice)
+        answers[key.removeprefix(ANSWER_PREFIX)] = choice
     return answers
 
 
@@ -113,7 +115,7 @@ def answers_from_form(form: dict[str, Any]) -> dict[str, int]:
     guards=[allow(Role.MENTOR)],
     include_in_schema=False,
 )
-async def submit_quiz(request: CallerRequest, attempt_id: FromPath[int], data: Form) -> Redirect:
+async def submit_quiz(request: CallerRequest, attempt_id: PathId, data: Form) -> Redirect:
     await services.submit_attempt(request.user, attempt_id, answers_from_form(data))
     return Redirect(f"/mentor/training/attempts/{attempt_id}")
 
@@ -145,7 +147,7 @@ async def compliance_page(request: CallerRequest, saved: FromQuery[str | None] =
     include_in_schema=False,
 )
 async def unlock_page(
-    request: CallerRequest, membership_id: FromPath[int], module_id: FromPath[str], data: Form
+    request: CallerRequest, membership_id: PathId, module_id: FromPath[str], data: Form
 ) -> Redirect:
     remediation = data.get("remediation")
     if remediation not in REMEDIATION_LABELS:

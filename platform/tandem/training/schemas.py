@@ -20,7 +20,15 @@ ComplianceState = Literal[
     "complete", "expiring_soon", "expired", "locked", "in_progress", "not_started"
 ]
 Remediation = Literal["supervision_conversation", "remediation_plan", "supervised_review"]
-QuestionId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
+QuestionId = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9-]+$",
+        extra={"pattern_message": "Question ids use lowercase letters, numbers and - only."},
+    ),
+]
 
 
 class ModuleStatus(Struct, kw_only=True):
