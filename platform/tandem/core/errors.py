@@ -263,21 +263,21 @@ def field_errors(error: msgspec.ValidationError, shape: Any) -> list[FieldError]
 def _litestar_field_errors(
     request: Request[Any, Any, Any], error: ValidationException
 ) -> list[FieldError]:
-    """Litestar checks a handler's parameters and body against its signature model; its
-    messages lost their paths, so each is put back together with the key it reports."""
+    """Litestar checks a handler's parameters and body against its signature model and reports
+    each problem's message and key; the sentence is worded against the field's own type."""
     model = request.route_handler.signature_model
     errors = []
     for item in error.extra if isinstance(error.extra, list) else []:
         if not isinstance(item, dict) or "message" not in item:
             continue
         key = str(item.get("key", ""))
-        body = item.get("source") == "body"
-        prefix = "data" if body else ""
-        path = ".".join(p for p in (prefix, "" if key == "data" else key) if p)
-        found = field_error(model, f"{item['message']} - at `$.{path}`")
-        # Reported without the "data." that the signature model puts in front of a body field.
-        name = found.field.removeprefix("data").lstrip(".") if body else found.field
-        errors.append(FieldError(name or "body", found.message))
+        if item.get("source") == "body":
+            # The body's own paths (`username`, `availability[0].start`); `data` is its root.
+            path = "" if key == "data" else key
+            found = field_error(model.__annotations__["data"], f"{item['message']} - at `$.{path}`")
+            errors.append(FieldError(found.field or "body", found.message))
+        else:
+            errors.append(field_error(model, f"{item['message']} - at `$.{key}`"))
     return errors
 
 
