@@ -76,7 +76,7 @@ async def test_api_errors_say_what_to_change(client, people) -> None:
     missing = await client.post("/api/v1/auth/signup", json={"username": "robin"}, headers=JSON)
     assert only_error(missing) == {
         "field": "display_name",
-        "message": "Please fill in display name.",
+        "message": "Please fill in first name or alias.",
     }
     unknown = await sign_up(client, shoe_size=9)
     assert only_error(unknown) == {

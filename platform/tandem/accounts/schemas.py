@@ -26,6 +26,7 @@ DisplayName = Annotated[
     Meta(
         min_length=1,
         max_length=80,
+        title="First name or alias",
         description="A first name or an alias. No real name is required.",
     ),
 ]
@@ -36,6 +37,7 @@ ProgramSlug = Annotated[
         min_length=2,
         max_length=64,
         pattern=r"^[a-z0-9-]+$",
+        title="Program code",
         extra={"pattern_message": "Program codes use lowercase letters, numbers and - only."},
     ),
 ]
