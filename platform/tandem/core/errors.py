@@ -176,6 +176,14 @@ def _between(low: Any, high: Any, unit: str = "") -> str:
     return f" of at most {high}{unit}" if high is not None else ""
 
 
+# Types without constraints of their own: what a valid value is, in a few words.
+_PLAIN_TYPES: dict[type[mi.Type], str] = {
+    mi.BoolType: "true or false",
+    mi.DateType: "a date written as YYYY-MM-DD, for example 2026-03-01",
+    mi.DateTimeType: "a date and time, for example 2026-03-01T18:30:00Z",
+}
+
+
 def _rule(info: mi.Type | None, steps: list[str | int], raw: str) -> str:
     """What a valid value of this field looks like, said plainly. `raw` is msgspec's message,
     read only to tell which of two bounds was missed."""
@@ -201,16 +209,11 @@ def _rule(info: mi.Type | None, steps: list[str | int], raw: str) -> str:
         return f"{label} must be a whole number{_between(low, high)}."
     if isinstance(inner, mi.FloatType):
         return f"{label} must be a number{_between(inner.ge, inner.le)}."
-    if isinstance(inner, mi.BoolType):
-        return f"{label} must be true or false."
-    if isinstance(inner, mi.LiteralType):
-        return f"{label} must be one of: {_choices(inner.values)}."
-    if isinstance(inner, mi.EnumType):
-        return f"{label} must be one of: {_choices(m.value for m in inner.cls)}."
-    if isinstance(inner, mi.DateType):
-        return f"{label} must be a date written as YYYY-MM-DD, for example 2026-03-01."
-    if isinstance(inner, mi.DateTimeType):
-        return f"{label} must be a date and time, for example 2026-03-01T18:30:00Z."
+    if isinstance(inner, mi.LiteralType | mi.EnumType):
+        values = inner.values if isinstance(inner, mi.LiteralType) else [m.value for m in inner.cls]
+        return f"{label} must be one of: {_choices(values)}."
+    if type(inner) in _PLAIN_TYPES:
+        return f"{label} must be {_PLAIN_TYPES[type(inner)]}."
     if isinstance(inner, mi.ListType | mi.SetType | mi.FrozenSetType | mi.VarTupleType):
         if "length" in raw:
             return f"{label} needs{_between(inner.min_length, inner.max_length, 'choices')}."
