@@ -21,12 +21,14 @@ from urllib.parse import quote
 
 import msgspec
 import msgspec.inspect as mi
-from litestar import MediaType, Request, Response
+from litestar import Litestar, MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
     InternalServerException,
     ValidationException,
 )
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
@@ -36,6 +38,8 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
+
+from tandem.core.auth import PUBLIC_OPT_KEY
 
 log = logging.getLogger("tandem.errors")
 
@@ -436,14 +440,10 @@ _WHEN = {
 }
 
 
-def document_errors(app: Any, *, rate_limited: Any) -> None:
+def document_errors(app: Litestar, *, rate_limited: DefineMiddleware) -> None:
     """Say in the OpenAPI document which refusals each route can give, and which routes are
     public, from what the route declares: guards give 401 and 403, a path parameter 404,
     a change 403 (CSRF) and 409, the sign-in rate limit 429. Called once by `create_app`."""
-    from litestar.openapi.datastructures import ResponseSpec
-
-    from tandem.core.auth import PUBLIC_OPT_KEY
-
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
             public = bool(handler.opt.get(PUBLIC_OPT_KEY))
