@@ -55,6 +55,7 @@ def _environment(database_url: str) -> dict[str, str]:
         "TANDEM_OUTBOX_WORKER": "0",
         # The fuzzer signs up and in thousands of times; the limit itself has its own tests.
         "TANDEM_LOGIN_RATE_LIMIT": "100000",
+        "TANDEM_ADDRESS_RATE_LIMIT": "100000",
     }
 
 

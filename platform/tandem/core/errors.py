@@ -27,7 +27,6 @@ from litestar.exceptions import (
     InternalServerException,
     ValidationException,
 )
-from litestar.middleware import DefineMiddleware
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
@@ -440,10 +439,14 @@ _WHEN = {
 }
 
 
-def document_errors(app: Litestar, *, rate_limited: DefineMiddleware) -> None:
+# Route `opt` for the routes that count attempts and may answer 429 (sign-in and sign-up).
+RATE_LIMITED_OPT_KEY = "rate_limited"
+
+
+def document_errors(app: Litestar) -> None:
     """Say in the OpenAPI document which refusals each route can give, and which routes are
     public, from what the route declares: guards give 401 and 403, a path parameter 404,
-    a change 403 (CSRF) and 409, the sign-in rate limit 429. Called once by `create_app`."""
+    a change 403 (CSRF) and 409, `RATE_LIMITED_OPT_KEY` 429. Called once by `create_app`."""
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
             public = bool(handler.opt.get(PUBLIC_OPT_KEY))
@@ -452,8 +455,7 @@ def document_errors(app: Litestar, *, rate_limited: DefineMiddleware) -> None:
             codes |= set() if public else {401, 403}
             codes |= {404} if route.path_parameters else set()
             codes |= {403, 409} if changes else set()
-            kinds = {getattr(m, "middleware", m) for m in handler.middleware or ()}
-            codes |= {429} if rate_limited.middleware in kinds else set()
+            codes |= {429} if handler.opt.get(RATE_LIMITED_OPT_KEY) else set()
             specs = {
                 code: ResponseSpec(ErrorBody, generate_examples=False, description=_WHEN[code])
                 for code in sorted(codes)
