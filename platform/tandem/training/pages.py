@@ -129,7 +129,7 @@ def answers_from_form(form: dict[str, Any]) -> dict[str, int]:
         choice = str(value[-1] if isinstance(value, list) else value)
         if not OPTION_POSITION.fullmatch(choice):
             raise Invalid("Please choose one of the options.", field="answers")
-        answers[key.removeprefix(ANSWER_PREFIX)] = choice
+        answers[key.removeprefix(ANSWER_PREFIX)] = int(choice)
     return answers
 
 
