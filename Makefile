@@ -13,8 +13,10 @@ LITESTAR := $(BIN)/litestar --app tandem.app:create_app
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+FUZZ_PORT ?= 8160
+FUZZ_EXAMPLES ?= 5
 
-.PHONY: install serve migrate demo test test-postgres test-browser lint typecheck validate-content compose-check bench clean
+.PHONY: install serve migrate demo test test-postgres test-browser fuzz lint typecheck validate-content compose-check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +49,10 @@ test-postgres: install
 ## Pages in a real Chromium (needs `apt-get install chromium`).
 test-browser: install
 	$(BIN)/python -m pytest -m browser tests/browser
+
+## Schemathesis over the whole OpenAPI against a real server, anonymous and as every role.
+fuzz: install
+	$(BIN)/python tests/fuzz/fuzz_api.py --port $(FUZZ_PORT) --examples $(FUZZ_EXAMPLES)
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -27,7 +27,7 @@ from tandem.accounts.services import caller_for_membership
 from tandem.accounts.store import TandemSessionBackend, TandemSessionConfig
 from tandem.cli import TandemCLIPlugin
 from tandem.core.auth import PUBLIC_OPT_KEY, Caller
-from tandem.core.errors import exception_handlers
+from tandem.core.errors import document_errors, exception_handlers
 from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
 from tandem.core.pages import template_globals
@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=["^/schema", "^/static"],
         exclude_opt_key=PUBLIC_OPT_KEY,
     )
-    return Litestar(
+    app = Litestar(
         plugins=[TandemCLIPlugin()],
         route_handlers=[
             healthz,
@@ -156,12 +156,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[training.register_content_versions],
         logging_config=LoggingConfig(
             log_exceptions="debug",
+            # No handlers of their own: their records reach the root's handler once (with a
+            # handler here as well, every line, each 500 included, was written twice).
             loggers={
-                "tandem": {"level": "INFO", "handlers": ["queue_listener"]},
+                "tandem": {"level": "INFO"},
                 # httpx logs every URL at INFO; webhook URLs may carry a receiver's token.
-                "httpx": {"level": "WARNING", "handlers": ["queue_listener"]},
+                "httpx": {"level": "WARNING"},
             },
         ),
         state=State({"settings": settings}),
         debug=False,
     )
+    document_errors(app)
+    return app

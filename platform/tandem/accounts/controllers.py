@@ -6,19 +6,27 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 from msgspec import Meta, Struct
 
 from tandem.accounts import services
 from tandem.accounts.schemas import Login, Me, MemberSummary, SignUp
 from tandem.accounts.store import IDENTITY_KEY, sign_in
 from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow, public
+from tandem.core.edge import PathId
+from tandem.core.errors import RATE_LIMITED_OPT_KEY
 from tandem.core.ratelimit import sign_in_attempt, sign_up_attempt
 from tandem.core.statuses import MembershipStatus
 
 
 class MemberStatus(Struct, forbid_unknown_fields=True):
-    status: Annotated[str, Meta(pattern=r"^(active|inactive)$")]
+    status: Annotated[
+        str,
+        Meta(
+            pattern=r"^(active|inactive)$",
+            extra={"pattern_message": "Status must be active or inactive."},
+        ),
+    ]
 
 
 async def me_for(caller: Caller) -> Me:
@@ -36,7 +44,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["accounts"]
 
-    @post("/signup", opt=public(), status_code=201)
+    @post("/signup", opt={**public(), RATE_LIMITED_OPT_KEY: True}, status_code=201)
     async def sign_up(self, request: Request[Any, Any, Any], data: JSONBody[SignUp]) -> Me:
         """Create a newcomer or a mentor application and sign the person in (409 while someone
         is signed in: sign out first; 429 with Retry-After when this address made too many)."""
@@ -48,7 +56,7 @@ class AuthController(Controller):
         sign_in(request, membership_id)
         return await me_for(caller)
 
-    @post("/login", opt=public(), status_code=200)
+    @post("/login", opt={**public(), RATE_LIMITED_OPT_KEY: True}, status_code=200)
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[Login]) -> Me:
         """Sign in (a new session id each time; 429 with Retry-After after too many failures)."""
         caller = await services.authenticate(
@@ -88,7 +96,7 @@ class MemberController(Controller):
         return await services.list_members(request.user, role=role, status=status)
 
     @post("/{membership_id:int}/approve", status_code=204)
-    async def approve(self, request: CallerRequest, membership_id: FromPath[int]) -> None:
+    async def approve(self, request: CallerRequest, membership_id: PathId) -> None:
         """Approve a pending mentor application."""
         await services.approve_mentor(request.user, membership_id)
 
@@ -96,7 +104,7 @@ class MemberController(Controller):
     async def set_status(
         self,
         request: CallerRequest,
-        membership_id: FromPath[int],
+        membership_id: PathId,
         data: JSONBody[MemberStatus],
     ) -> None:
         await services.set_member_status(request.user, membership_id, MembershipStatus(data.status))

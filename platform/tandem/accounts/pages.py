@@ -13,8 +13,8 @@ from tandem.accounts import services
 from tandem.accounts.schemas import SignUp
 from tandem.accounts.store import IDENTITY_KEY, sign_in
 from tandem.core.auth import public
-from tandem.core.errors import DomainError
-from tandem.core.forms import Form, describe_validation_error
+from tandem.core.errors import DomainError, FieldError
+from tandem.core.forms import Form, form_errors
 from tandem.core.ratelimit import RateLimited, sign_in_attempt, sign_up_attempt
 from tandem.settings import DEMO_PROGRAM
 
@@ -88,7 +88,7 @@ def _signup_form(
     request: Request[Any, Any, Any],
     role: str,
     form: dict[str, str],
-    errors: list[str],
+    errors: list[FieldError],
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Template:
@@ -113,12 +113,17 @@ async def signup_submit(request: Request[Any, Any, Any], data: Form[str]) -> Tem
             sign_up, sign_up_attempt(request), signed_in=IDENTITY_KEY in request.session
         )
     except msgspec.ValidationError as error:
-        return _signup_form(request, role, fields, [describe_validation_error(error)], 400)
+        return _signup_form(request, role, fields, form_errors(error, SignUp), 400)
     except DomainError as error:
-        return _signup_form(request, role, fields, [error.message], error.status_code)
+        return _signup_form(request, role, fields, form_errors(error, SignUp), error.status_code)
     except RateLimited as limited:
         return _signup_form(
-            request, role, fields, [limited.detail], limited.status_code, limited.headers
+            request,
+            role,
+            fields,
+            [FieldError("", limited.detail)],
+            limited.status_code,
+            limited.headers,
         )
     sign_in(request, membership_id)
     return Redirect("/home")

@@ -8,6 +8,7 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from tandem.core.auth import Role
+from tandem.core.edge import NameText, NoNul
 from tandem.core.statuses import MembershipStatus
 
 Username = Annotated[
@@ -16,19 +17,31 @@ Username = Annotated[
         min_length=3,
         max_length=64,
         pattern=r"^[A-Za-z0-9_.@+-]+$",
+        extra={"pattern_message": "Usernames can use letters, numbers and . _ @ + - only."},
         description="Letters, numbers and . _ @ + - only; used to sign in, never shown to others.",
     ),
 ]
 DisplayName = Annotated[
     str,
+    NameText,
     Meta(
         min_length=1,
         max_length=80,
+        title="First name or alias",
         description="A first name or an alias. No real name is required.",
     ),
 ]
-Password = Annotated[str, Meta(min_length=10, max_length=200)]
-ProgramSlug = Annotated[str, Meta(min_length=2, max_length=64, pattern=r"^[a-z0-9-]+$")]
+Password = Annotated[str, NoNul, Meta(min_length=10, max_length=200)]
+ProgramSlug = Annotated[
+    str,
+    Meta(
+        min_length=2,
+        max_length=64,
+        pattern=r"^[a-z0-9-]+$",
+        title="Program code",
+        extra={"pattern_message": "Program codes use lowercase letters, numbers and - only."},
+    ),
+]
 
 
 class SignUp(Struct, forbid_unknown_fields=True):
@@ -36,12 +49,18 @@ class SignUp(Struct, forbid_unknown_fields=True):
     display_name: DisplayName
     password: Password
     program: ProgramSlug
-    role: Annotated[str, Meta(pattern=r"^(newcomer|mentor)$")] = "newcomer"
+    role: Annotated[
+        str,
+        Meta(
+            pattern=r"^(newcomer|mentor)$",
+            extra={"pattern_message": "Role must be newcomer or mentor."},
+        ),
+    ] = "newcomer"
 
 
 class Login(Struct, forbid_unknown_fields=True):
-    username: Annotated[str, Meta(min_length=1, max_length=64)]
-    password: Annotated[str, Meta(min_length=1, max_length=200)]
+    username: Annotated[str, NoNul, Meta(min_length=1, max_length=64)]
+    password: Annotated[str, NoNul, Meta(min_length=1, max_length=200)]
 
 
 class Me(Struct):

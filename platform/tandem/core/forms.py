@@ -1,12 +1,15 @@
-"""A page form's body, and turning validation errors into sentences a person can act on."""
+"""What page forms share: their body, reading their text as numbers, and their problems as
+field errors a person can act on."""
 
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 from litestar.params import URLEncodedBody
+
+from tandem.core.errors import DomainError, FieldError, field_errors
 
 Value = TypeVar("Value")
 
@@ -15,20 +18,21 @@ Value = TypeVar("Value")
 # field may repeat (checkboxes, multi-selects) and the page reads lists.
 Form = URLEncodedBody[dict[str, Value]]
 
-_FIELD_NAMES = {
-    "username": "Username",
-    "display_name": "First name or alias",
-    "password": "Password",
-    "program": "Program code",
-}
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
-def describe_validation_error(error: msgspec.ValidationError) -> str:
-    """msgspec says "Expected `str` of length >= 10 - at `$.password`"; people need the field."""
-    text = str(error)
-    match = re.search(r"at `\$\.?([A-Za-z_]+)", text)
-    rule = text.split(" - at ")[0]
-    if match:
-        field = match.group(1)
-        return f"{_FIELD_NAMES.get(field, field.replace('_', ' ').capitalize())}: {rule}."
-    return rule
+def whole_number(text: Any) -> int | None:
+    """`"3"` -> 3. Only ASCII digits count: `"²"` and `"①"` pass `str.isdigit()` but `int()`
+    refuses them, and a thousand digits would overflow the database, so both give None."""
+    value = str(text).strip()
+    return int(value) if _WHOLE_NUMBER.fullmatch(value) else None
+
+
+def form_errors(error: msgspec.ValidationError | DomainError, shape: Any) -> list[FieldError]:
+    """A refused form, field by field, for the page to show again with its answers kept.
+
+    Each `FieldError` prints as its message, so a template may list them as plain text.
+    """
+    if isinstance(error, msgspec.ValidationError):
+        return field_errors(error, shape)
+    return [FieldError(error.field or "", error.message)]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from matching.vocabulary import PATHWAY_LABELS
 from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow
 from tandem.core.clock import clock
+from tandem.core.edge import PathId
 from tandem.core.errors import NotFound
 from tandem.core.statuses import MembershipStatus
 from tandem.profiles import services as profiles
@@ -70,7 +71,7 @@ async def home(request: CallerRequest, saved: FromQuery[str | None] = None) -> T
 
 
 @post("/staff/members/{membership_id:int}/approve", guards=[allow(*STAFF)], include_in_schema=False)
-async def approve_mentor_page(request: CallerRequest, membership_id: FromPath[int]) -> Redirect:
+async def approve_mentor_page(request: CallerRequest, membership_id: PathId) -> Redirect:
     await accounts.approve_mentor(request.user, membership_id)
     return Redirect("/home?saved=approved")
 

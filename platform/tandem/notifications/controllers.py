@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
+from tandem.core.edge import PathId
 from tandem.notifications import services
 from tandem.notifications.schemas import (
     DeliveryStatus,
@@ -31,7 +32,7 @@ class NoticeController(Controller):
         return await services.list_notices(request.user, unread_only=unread)
 
     @post("/{notice_id:int}/read", status_code=204)
-    async def mark_read(self, request: CallerRequest, notice_id: FromPath[int]) -> None:
+    async def mark_read(self, request: CallerRequest, notice_id: PathId) -> None:
         await services.mark_read(request.user, notice_id)
 
     @post("/read-all", status_code=204)
@@ -52,7 +53,7 @@ class DeliveryController(Controller):
         return await services.delivery_view(request.user, status)
 
     @post("/events/{event_id:int}/retry", status_code=200)
-    async def retry(self, request: CallerRequest, event_id: FromPath[int]) -> RetryResult:
+    async def retry(self, request: CallerRequest, event_id: PathId) -> RetryResult:
         """Queue an event's failed and dead-lettered deliveries again."""
         return await services.retry_event(request.user, event_id)
 
@@ -74,7 +75,7 @@ class EndpointController(Controller):
         return await services.create_endpoint(request.user, data, request.app.state.settings)
 
     @post("/{endpoint_id:int}/disable", status_code=204)
-    async def disable_endpoint(self, request: CallerRequest, endpoint_id: FromPath[int]) -> None:
+    async def disable_endpoint(self, request: CallerRequest, endpoint_id: PathId) -> None:
         await services.disable_endpoint(request.user, endpoint_id)
 
 

@@ -10,12 +10,13 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
+from tandem.core.edge import PathId
 from tandem.core.errors import DomainError
-from tandem.core.forms import Form, describe_validation_error
+from tandem.core.forms import Form, form_errors
 from tandem.core.pages import caller_of
 from tandem.notifications import services
 from tandem.notifications.schemas import DeliveryStatus, EndpointCreate
@@ -35,7 +36,7 @@ async def notices_page(request: CallerRequest) -> Template:
 
 
 @post("/notifications/{notice_id:int}/read", guards=[allow(*Role)], include_in_schema=False)
-async def mark_read_page(request: CallerRequest, notice_id: FromPath[int]) -> Redirect:
+async def mark_read_page(request: CallerRequest, notice_id: PathId) -> Redirect:
     await services.mark_read(request.user, notice_id)
     return Redirect("/notifications")
 
@@ -66,7 +67,7 @@ async def deliveries_page(
 
 
 @post("/staff/deliveries/{event_id:int}/retry", guards=[allow(*STAFF)], include_in_schema=False)
-async def retry_page(request: CallerRequest, event_id: FromPath[int]) -> Redirect:
+async def retry_page(request: CallerRequest, event_id: PathId) -> Redirect:
     result = await services.retry_event(request.user, event_id)
     return Redirect(f"/staff/deliveries?retried={result.requeued}")
 
@@ -99,10 +100,8 @@ async def create_webhook_page(request: CallerRequest, data: Form[str]) -> Templa
     try:
         endpoint = msgspec.convert({**form, "on_call": data.get("on_call") == "on"}, EndpointCreate)
         created = await services.create_endpoint(request.user, endpoint, request.app.state.settings)
-    except msgspec.ValidationError as error:
-        message = describe_validation_error(error)
-    except DomainError as error:
-        message = error.message
+    except (msgspec.ValidationError, DomainError) as error:
+        message = " ".join(e.message for e in form_errors(error, EndpointCreate))
     else:
         return _webhooks_page(await services.list_endpoints(request.user), created=created)
     return _webhooks_page(
@@ -113,7 +112,7 @@ async def create_webhook_page(request: CallerRequest, data: Form[str]) -> Templa
 @post(
     "/admin/webhooks/{endpoint_id:int}/disable", guards=[allow(Role.ADMIN)], include_in_schema=False
 )
-async def disable_webhook_page(request: CallerRequest, endpoint_id: FromPath[int]) -> Redirect:
+async def disable_webhook_page(request: CallerRequest, endpoint_id: PathId) -> Redirect:
     await services.disable_endpoint(request.user, endpoint_id)
     return Redirect("/admin/webhooks")
 

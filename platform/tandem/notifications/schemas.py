@@ -8,6 +8,7 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
+from tandem.core.edge import NoNul
 from tandem.core.severity import Severity
 
 
@@ -30,9 +31,11 @@ class NoticeOut(Struct):
 
 class EndpointCreate(Struct, forbid_unknown_fields=True):
     label: Annotated[
-        str, Meta(min_length=1, max_length=80, description="What this is, e.g. 'SMS gateway'.")
+        str,
+        NoNul,
+        Meta(min_length=1, max_length=80, description="What this is, e.g. 'SMS gateway'."),
     ]
-    url: Annotated[str, Meta(min_length=8, max_length=500, description="https:// address.")]
+    url: Annotated[str, NoNul, Meta(min_length=8, max_length=500, description="https:// address.")]
     on_call: Annotated[
         bool, Meta(description="The on-call supervisor's channel: receives S1 escalations only.")
     ] = False

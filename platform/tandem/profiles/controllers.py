@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
+from tandem.core.edge import PathId
 from tandem.profiles import services
 from tandem.profiles.schemas import (
     MentorPause,
@@ -34,7 +35,7 @@ class ProfileController(Controller):
 
     @get("/newcomers/{membership_id:int}/intake", guards=[allow(*STAFF)])
     async def newcomer_intake(
-        self, request: CallerRequest, membership_id: FromPath[int]
+        self, request: CallerRequest, membership_id: PathId
     ) -> NewcomerIntakeOut:
         return await services.get_intake(request.user, membership_id)
 
@@ -50,7 +51,7 @@ class ProfileController(Controller):
 
     @get("/mentors/{membership_id:int}/profile", guards=[allow(*STAFF)])
     async def mentor_profile(
-        self, request: CallerRequest, membership_id: FromPath[int]
+        self, request: CallerRequest, membership_id: PathId
     ) -> MentorProfileOut:
         return await services.get_mentor_profile(request.user, membership_id)
 
@@ -65,7 +66,7 @@ class ProfileController(Controller):
 
     @get("/mentors/{membership_id:int}/pause", guards=[allow(*STAFF)])
     async def mentor_pause(
-        self, request: CallerRequest, membership_id: FromPath[int]
+        self, request: CallerRequest, membership_id: PathId
     ) -> MentorPauseStatus:
         return await services.pause_status(request.user, membership_id)
 

@@ -15,8 +15,8 @@ from matching.vocabulary import (
     PATHWAY_LABELS,
 )
 from tandem.core.auth import CallerRequest, Role, allow
-from tandem.core.errors import DomainError, NotFound
-from tandem.core.forms import Form, describe_validation_error
+from tandem.core.errors import DomainError, FieldError, NotFound
+from tandem.core.forms import Form, form_errors, whole_number
 from tandem.profiles import services
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake
 
@@ -104,15 +104,23 @@ def form_to_profile(form: dict[str, Any]) -> dict[str, Any]:
     ]
     slots = []
     for value in _as_list(form.get("slot")):
-        day, start, end = value.split("|")
-        slots.append({"day": int(day), "start": start, "end": end})
+        # "day|start|end" from the grid; anything else is left for validation to name.
+        day, _, times = value.partition("|")
+        start, _, end = times.partition("|")
+        slots.append({"day": _number_or_text(day), "start": start, "end": end})
     data["availability"] = slots
     for key in ("recovery_start", "recovery_stage"):
         if not data.get(key):
             data[key] = None
     if "capacity" in data:
-        data["capacity"] = int(data["capacity"]) if data["capacity"].isdigit() else data["capacity"]
+        data["capacity"] = _number_or_text(data["capacity"])
     return data
+
+
+def _number_or_text(text: str) -> int | str:
+    """A number typed into a form, or the text as it came for validation to refuse by name."""
+    number = whole_number(text)
+    return text if number is None else number
 
 
 def _slot_keys(availability: list[Any]) -> set[str]:
@@ -120,7 +128,7 @@ def _slot_keys(availability: list[Any]) -> set[str]:
 
 
 def _form_page(
-    template: str, values: dict[str, Any], errors: list[str], status: int = 200
+    template: str, values: dict[str, Any], errors: list[FieldError], status: int = 200
 ) -> Template:
     return Template(
         template,
@@ -155,7 +163,7 @@ async def _submit_form(
     try:
         await save(msgspec.convert(values, shape))
     except (msgspec.ValidationError, DomainError) as error:
-        return _redisplay(template, values, error)
+        return _redisplay(template, values, form_errors(error, shape))
     return Redirect(done)
 
 
@@ -206,15 +214,10 @@ async def mentor_pause_submit(request: CallerRequest, data: Form[Any]) -> Redire
     return Redirect("/home")
 
 
-def _redisplay(template: str, values: dict[str, Any], error: Exception) -> Template:
-    message = (
-        describe_validation_error(error)
-        if isinstance(error, msgspec.ValidationError)
-        else getattr(error, "message", str(error))
-    )
+def _redisplay(template: str, values: dict[str, Any], errors: list[FieldError]) -> Template:
     values["slots"] = {f"{s['day']}|{s['start']}|{s['end']}" for s in values["availability"]}
     values["languages"] = ", ".join(values["languages"])
-    return _form_page(template, values, [message], status=400)
+    return _form_page(template, values, errors, status=400)
 
 
 routes = [

@@ -15,16 +15,30 @@ from matching.vocabulary import (
     PathwayStrictness,
     WantedGender,
 )
+from tandem.core.edge import FreeText, NoNul
 
 RecoveryStage = Literal[
     "exploring", "under_30_days", "1_to_3_months", "3_to_12_months", "1_to_2_years", "over_2_years"
 ]
 Barrier = Literal["transport", "childcare", "language", "cost", "internet", "disability"]
 Shareable = Literal["recovery_stage", "pathways", "hopes", "barriers", "lived_experience"]
-Language = Annotated[str, Meta(pattern=r"^[a-z]{2,3}$", description="ISO 639 code, e.g. en, es")]
-TimeOfDay = Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
+Language = Annotated[
+    str,
+    Meta(
+        pattern=r"^[a-z]{2,3}$",
+        description="ISO 639 code, e.g. en, es",
+        extra={"pattern_message": "Languages are two- or three-letter codes, such as en or es."},
+    ),
+]
+TimeOfDay = Annotated[
+    str,
+    Meta(
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$",
+        extra={"pattern_message": "Times are written as HH:MM on a 24-hour clock, like 18:30."},
+    ),
+]
 TimeZoneName = Annotated[
-    str, Meta(min_length=1, max_length=64, description="IANA, e.g. America/New_York")
+    str, NoNul, Meta(min_length=1, max_length=64, description="IANA, e.g. America/New_York")
 ]
 
 
@@ -50,9 +64,9 @@ class NewcomerIntake(Struct, forbid_unknown_fields=True, kw_only=True):
     wanted_gender: WantedGender = "same"
     timezone: TimeZoneName
     availability: Availability
-    area: Annotated[str, Meta(max_length=80)] = ""
+    area: Annotated[FreeText, Meta(max_length=80)] = ""
     barriers: Annotated[list[Barrier], Meta(max_length=6)] = []
-    hopes: Annotated[str, Meta(max_length=1000)] = ""
+    hopes: Annotated[FreeText, Meta(max_length=1000)] = ""
     lived_experience: Annotated[list[LivedExperience], Meta(max_length=12)] = []
     share_with_mentor: Annotated[list[Shareable], Meta(max_length=5)] = []
 
@@ -70,9 +84,9 @@ class MentorProfileUpdate(Struct, forbid_unknown_fields=True, kw_only=True):
     gender: Gender
     timezone: TimeZoneName
     availability: Availability
-    area: Annotated[str, Meta(max_length=80)] = ""
+    area: Annotated[FreeText, Meta(max_length=80)] = ""
     capacity: Annotated[int, Meta(ge=1, le=6)] = 2
-    bio: Annotated[str, Meta(max_length=1000)] = ""
+    bio: Annotated[FreeText, Meta(max_length=1000)] = ""
     lived_experience: Annotated[list[LivedExperience], Meta(max_length=12)] = []
 
 
@@ -85,7 +99,7 @@ class MentorProfileOut(MentorProfileUpdate, kw_only=True, forbid_unknown_fields=
 class MentorPause(Struct, forbid_unknown_fields=True):
     """The note is optional and only the mentor's supervisor can read it."""
 
-    note: Annotated[str, Meta(max_length=500)] = ""
+    note: Annotated[FreeText, Meta(max_length=500)] = ""
 
 
 class MentorPauseStatus(Struct):

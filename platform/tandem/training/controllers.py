@@ -7,6 +7,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
+from tandem.core.edge import PathId
 from tandem.core.errors import Invalid
 from tandem.training import services
 from tandem.training.rules import ModuleState
@@ -49,12 +50,12 @@ class TrainingController(Controller):
         return await services.start_attempt(request.user, module_id)
 
     @get("/attempts/{attempt_id:int}")
-    async def attempt(self, request: CallerRequest, attempt_id: FromPath[int]) -> Attempt:
+    async def attempt(self, request: CallerRequest, attempt_id: PathId) -> Attempt:
         return await services.get_attempt(request.user, attempt_id)
 
     @post("/attempts/{attempt_id:int}/submit", status_code=200)
     async def submit(
-        self, request: CallerRequest, attempt_id: FromPath[int], data: JSONBody[AnswerSheet]
+        self, request: CallerRequest, attempt_id: PathId, data: JSONBody[AnswerSheet]
     ) -> Attempt:
         """Submit answers; the response carries the grading and every rationale.
 
@@ -88,14 +89,14 @@ class TrainingComplianceController(Controller):
         return await services.compliance(request.user)
 
     @get("/mentors/{membership_id:int}")
-    async def mentor(self, request: CallerRequest, membership_id: FromPath[int]) -> MentorProgress:
+    async def mentor(self, request: CallerRequest, membership_id: PathId) -> MentorProgress:
         return await services.mentor_progress(request.user, membership_id)
 
     @post("/mentors/{membership_id:int}/modules/{module_id:str}/unlock", status_code=200)
     async def unlock(
         self,
         request: CallerRequest,
-        membership_id: FromPath[int],
+        membership_id: PathId,
         module_id: FromPath[str],
         data: JSONBody[UnlockRequest],
     ) -> ModuleState:

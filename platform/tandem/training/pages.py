@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
+from tandem.core.edge import PathId
 from tandem.core.errors import Invalid
 from tandem.core.forms import Form
 from tandem.training import services
@@ -97,7 +98,7 @@ async def start_quiz(request: CallerRequest, module_id: FromPath[str]) -> Redire
     guards=[allow(Role.MENTOR)],
     include_in_schema=False,
 )
-async def attempt_page(request: CallerRequest, attempt_id: FromPath[int]) -> Template:
+async def attempt_page(request: CallerRequest, attempt_id: PathId) -> Template:
     attempt = await services.get_attempt(request.user, attempt_id)
     if attempt.result is None:
         return Template("training/quiz.html", context={"attempt": attempt})
@@ -137,9 +138,7 @@ def answers_from_form(form: dict[str, Any]) -> dict[str, int]:
     guards=[allow(Role.MENTOR)],
     include_in_schema=False,
 )
-async def submit_quiz(
-    request: CallerRequest, attempt_id: FromPath[int], data: Form[Any]
-) -> Redirect:
+async def submit_quiz(request: CallerRequest, attempt_id: PathId, data: Form[Any]) -> Redirect:
     await services.submit_attempt(request.user, attempt_id, answers_from_form(data))
     return Redirect(f"/mentor/training/attempts/{attempt_id}")
 
@@ -171,7 +170,7 @@ async def compliance_page(request: CallerRequest, saved: FromQuery[str | None] =
     include_in_schema=False,
 )
 async def unlock_page(
-    request: CallerRequest, membership_id: FromPath[int], module_id: FromPath[str], data: Form[Any]
+    request: CallerRequest, membership_id: PathId, module_id: FromPath[str], data: Form[Any]
 ) -> Redirect:
     remediation = data.get("remediation")
     if remediation not in REMEDIATION_LABELS:

@@ -14,7 +14,15 @@ from msgspec import Meta, Struct
 from tandem.training.rules import ComplianceState, ModuleState
 
 Remediation = Literal["supervision_conversation", "remediation_plan", "supervised_review"]
-QuestionId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
+QuestionId = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9-]+$",
+        extra={"pattern_message": "Question ids use lowercase letters, numbers and - only."},
+    ),
+]
 
 
 class TrackProgress(Struct, kw_only=True):
