@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +118,20 @@ def _connection_per_request(app_config: AppConfig) -> AppConfig:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the Tandem service. The CLI calls this with no arguments (settings from the env)."""
-    settings = settings or Settings.from_env()
+    """Build the Tandem service. The CLI calls this with no arguments (settings from the env).
+
+    `litestar run` builds the app to read its commands, then has uvicorn call this factory again
+    in the same process: without settings, both calls get the one app, built once per process.
+    """
+    return _build(settings) if settings is not None else _app_from_env()
+
+
+@cache
+def _app_from_env() -> Litestar:
+    return _build(Settings.from_env())
+
+
+def _build(settings: Settings) -> Litestar:
     session_config = ServerSideSessionConfig(
         store="sessions",
         max_age=settings.session_max_age_seconds,
