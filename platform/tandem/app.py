@@ -72,7 +72,7 @@ def _database_pool(settings: Settings) -> Any:
         if opened:
             if isinstance(DB, PostgresEngine):
                 size = settings.database_pool_size
-                await DB.start_connection_pool(min_size=min(2, size), max_size=size)
+                await DB.start_connection_pool(min_size=size, max_size=size)
             else:
                 await DB.start_connection_pool()
         try:
