@@ -45,6 +45,7 @@ from tandem.profiles import pages as profiles_pages
 from tandem.settings import Settings
 from tandem.training import controllers as training_api
 from tandem.training import pages as training_pages
+from tandem.training import services as training
 
 WEB = Path(__file__).parent / "web"
 
@@ -193,6 +194,8 @@ def _build(settings: Settings) -> Litestar:
         exception_handlers=exception_handlers(),
         # One lifespan per concern, started in this order and stopped in reverse.
         lifespan=[_database_pool(settings), _outbox_worker(settings)],
+        # After the lifespans have opened the database: the served content versions, once.
+        on_startup=[training.register_content_versions],
         logging_config=LoggingConfig(
             log_exceptions="debug",
             loggers={
