@@ -60,9 +60,9 @@ BUDGETS = [
     (None, "/healthz", 0),
     (None, "/login", 0),
     (Role.SUPERVISOR, "/home", 4),
-    (Role.MENTOR, "/home", 9),
+    (Role.MENTOR, "/home", 8),
     (Role.NEWCOMER, "/home", 3),
-    (Role.MENTOR, "/mentor/training", 8),
+    (Role.MENTOR, "/mentor/training", 7),
     (Role.NEWCOMER, "/notifications", 3),
 ]
 
