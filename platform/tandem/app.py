@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
+from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
@@ -18,6 +20,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from litestar.types import BeforeRequestHookHandler
 from piccolo.engine.postgres import PostgresEngine
 
 from tandem.accounts import controllers as accounts_api
@@ -27,6 +30,7 @@ from tandem.accounts.services import caller_for_membership
 from tandem.accounts.store import TandemSessionBackend, TandemSessionConfig
 from tandem.cli import TandemCLIPlugin
 from tandem.core.auth import PUBLIC_OPT_KEY, Caller
+from tandem.core.database import connection_per_request
 from tandem.core.errors import document_errors, exception_handlers
 from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
@@ -75,30 +79,79 @@ async def _retrieve_caller(
     return await caller_for_membership(membership_id) if isinstance(membership_id, int) else None
 
 
-def _lifespan(settings: Settings) -> Any:
+def _database_pool(settings: Settings) -> Any:
+    """Lifespan: the database connections of this process (PostgreSQL's pool, SQLite's kept
+    connections). The engine is process-wide: a second app in the same process (tests, a
+    restart check) shares the pool the first one opened, and only its opener closes it."""
+
     @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
         from tandem.piccolo_conf import DB
 
-        # The engine is process-wide: a second app in the same process (tests, a restart
-        # check) shares the pool that the first one opened, and only its opener closes it.
-        opened_pool = isinstance(DB, PostgresEngine) and DB.pool is None
-        if opened_pool:
-            await DB.start_connection_pool()
+        opened = not (isinstance(DB, PostgresEngine) and DB.pool is not None)
+        if opened:
+            if isinstance(DB, PostgresEngine):
+                size = settings.database_pool_size
+                await DB.start_connection_pool(min_size=size, max_size=size)
+            else:
+                await DB.start_connection_pool()
         try:
-            # The in-process webhook delivery worker (off in tests; see `notifications worker`).
-            async with running_worker(settings) if settings.run_outbox_worker else nullcontext():
-                yield
+            yield
         finally:
-            if opened_pool:
+            if opened:
                 await DB.close_connection_pool()
 
     return lifespan
 
 
+def _outbox_worker(settings: Settings) -> Any:
+    """Lifespan: the in-process webhook delivery worker (off in tests; see `notifications
+    worker` for running it as its own process)."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        async with running_worker(settings) if settings.run_outbox_worker else nullcontext():
+            yield
+
+    return lifespan
+
+
+def _before_request(*hooks: BeforeRequestHookHandler) -> BeforeRequestHookHandler:
+    """Litestar takes one `before_request` per layer: run each slice's hook in order. A hook
+    that returns a response (a redirect, a refusal) ends the request there."""
+
+    async def before_request(request: Request[Any, Any, Any]) -> Any:
+        for hook in hooks:
+            response = await hook(request)
+            if response is not None:
+                return response
+        return None
+
+    return before_request
+
+
+def _connection_per_request(app_config: AppConfig) -> AppConfig:
+    """Outermost middleware (inserted after the session middleware's own insert), so the
+    session store, the caller, the hooks and the handler all run on one database connection."""
+    app_config.middleware.insert(0, connection_per_request)
+    return app_config
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the Tandem service. The CLI calls this with no arguments (settings from the env)."""
-    settings = settings or Settings.from_env()
+    """Build the Tandem service. The CLI calls this with no arguments (settings from the env).
+
+    `litestar run` builds the app to read its commands, then has uvicorn call this factory again
+    in the same process: without settings, both calls get the one app, built once per process.
+    """
+    return _build(settings) if settings is not None else _app_from_env()
+
+
+@cache
+def _app_from_env() -> Litestar:
+    return _build(Settings.from_env())
+
+
+def _build(settings: Settings) -> Litestar:
     register_notice_texts(*NOTICE_TEXTS)
     session_config = TandemSessionConfig(
         max_age=settings.session_max_age_seconds,
@@ -126,8 +179,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 path="/static", directories=[WEB / "static"], opt={PUBLIC_OPT_KEY: True}
             ),
         ],
-        on_app_init=[session_auth.on_app_init],
-        before_request=notifications_pages.put_unread_count,
+        on_app_init=[session_auth.on_app_init, _connection_per_request],
+        before_request=_before_request(notifications_pages.put_unread_count),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
@@ -151,8 +204,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[SwaggerRenderPlugin()],
         ),
         exception_handlers=exception_handlers(),
-        lifespan=[_lifespan(settings)],
-        # After the lifespan has opened the database: the served content versions, once.
+        # One lifespan per concern, started in this order and stopped in reverse.
+        lifespan=[_database_pool(settings), _outbox_worker(settings)],
+        # After the lifespans have opened the database: the served content versions, once.
         on_startup=[training.register_content_versions],
         logging_config=LoggingConfig(
             log_exceptions="debug",

@@ -25,6 +25,10 @@ async def migrate() -> None:
     """Apply every pending migration of every slice, in dependency order."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
+    from tandem.core.database import PooledSQLiteEngine, engine
+
+    if isinstance(current := engine(), PooledSQLiteEngine):
+        await current.enable_wal()
     result = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not result.success:
         raise click.ClickException(f"Migrations failed: {result.message}")

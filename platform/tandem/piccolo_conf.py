@@ -8,8 +8,8 @@ from __future__ import annotations
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
+from tandem.core.database import PooledSQLiteEngine
 from tandem.settings import Settings
 
 
@@ -17,8 +17,13 @@ def engine_for(settings: Settings) -> Engine:
     """SQLite for the embedded default, PostgreSQL for anything `postgres://`-shaped."""
     if settings.is_sqlite:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        # A generous busy timeout lets concurrent writers queue instead of failing at once.
-        return SQLiteEngine(path=str(settings.sqlite_path), timeout=30)
+        # The busy timeout lets concurrent writers queue for the write lock instead of failing
+        # at once; a writer that waits this long means something is stuck, and says so.
+        return PooledSQLiteEngine(
+            path=str(settings.sqlite_path),
+            pool_size=settings.database_pool_size,
+            busy_timeout_seconds=settings.sqlite_busy_timeout_seconds,
+        )
     return PostgresEngine(config={"dsn": settings.database_url})
 
 

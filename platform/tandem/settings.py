@@ -61,6 +61,10 @@ class Settings:
 
     database_url: str = "sqlite:///var/tandem.sqlite"
     secret_key: str = DEVELOPMENT_SECRET
+    # Connections per app process: PostgreSQL's pool size; on SQLite, how many idle connections
+    # are kept open between requests (more open on demand, so nobody waits for one).
+    database_pool_size: int = 10
+    sqlite_busy_timeout_seconds: float = 10.0
     environment: str = "development"
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "testserver")
     crisis_resources: tuple[CrisisResource, ...] = DEFAULT_CRISIS_RESOURCES
@@ -107,6 +111,8 @@ class Settings:
             raise SettingsError(
                 "TANDEM_OUTBOX_LEASE_SECONDS must be longer than TANDEM_WEBHOOK_TIMEOUT_SECONDS"
             )
+        if self.database_pool_size < 1:
+            raise SettingsError("TANDEM_DATABASE_POOL_SIZE must be at least 1")
         try:
             parse_proxies(self.trusted_proxies)
         except ValueError as error:
@@ -151,6 +157,15 @@ class Settings:
         return cls(
             database_url=env.get("DATABASE_URL", defaults["database_url"].default),
             secret_key=env.get("SECRET_KEY", DEVELOPMENT_SECRET),
+            database_pool_size=int(
+                env.get("TANDEM_DATABASE_POOL_SIZE", defaults["database_pool_size"].default)
+            ),
+            sqlite_busy_timeout_seconds=float(
+                env.get(
+                    "TANDEM_SQLITE_BUSY_TIMEOUT_SECONDS",
+                    defaults["sqlite_busy_timeout_seconds"].default,
+                )
+            ),
             environment=environment,
             allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip())
             if hosts

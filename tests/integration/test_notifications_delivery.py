@@ -31,6 +31,7 @@ from tandem.core.database import transaction
 from tandem.core.errors import Conflict
 from tandem.notifications import services as notifications
 from tandem.notifications import webhooks
+from tandem.notifications.cli import READY
 from tandem.notifications.tables import Delivery
 from tandem.notifications.worker import OutboxWorker
 from tandem.settings import Settings
@@ -431,6 +432,10 @@ async def stop_worker(process: Process) -> int:
         return await process.wait()
 
 
+async def _workers_ready(log: Path, count: int) -> bool:
+    return (await anyio.Path(log).read_text()).count(READY) >= count
+
+
 async def wait_for(condition: Callable[[], Any], seconds: float, what: str, log: Path) -> None:
     """Poll the database or the receiver (both change outside this event loop)."""
     with anyio.move_on_after(seconds):
@@ -491,6 +496,8 @@ async def test_two_workers_never_deliver_the_same_event_at_once(
     processes = [await start_worker(env, log) for _ in range(2)]
     try:
         await wait_for(lambda: _all_delivered(30), 60, "every delivery", log)
+        # Under load the second worker may still be starting after the first delivered all.
+        await wait_for(lambda: _workers_ready(log, 2), 60, "both workers to start", log)
     finally:
         codes = [await stop_worker(process) for process in processes]
     assert codes == [0, 0], log.read_text()

@@ -202,7 +202,11 @@ async def authenticate(username: str, password: str, attempt: Attempt) -> Caller
 
 
 async def caller_for_membership(membership_id: int) -> Caller | None:
-    """Rebuild the caller on every request, so a deactivated person loses access at once."""
+    """Rebuild the caller on every request, so a deactivated person loses access at once.
+
+    One query loads the membership, the person, the program and the unread-notice count: it
+    runs on every signed-in request, so each part of it would otherwise be a query of its own.
+    """
     row = (
         await Membership.select(
             Membership.id,
@@ -214,6 +218,7 @@ async def caller_for_membership(membership_id: int) -> Caller | None:
             Membership.person.active,
             Membership.program.name,
             Membership.program.settings,
+            notifications.unread_count_column(Membership.id, Membership.program),
         )
         .where(Membership.id == membership_id)
         .first()
@@ -229,6 +234,7 @@ async def caller_for_membership(membership_id: int) -> Caller | None:
         status=MembershipStatus(row["status"]),
         program_name=row["program.name"],
         crisis_resources=_decode_settings(row["program.settings"]).crisis_resources,
+        unread_notices=row["unread_notices"],
     )
 
 

@@ -46,6 +46,8 @@ class Caller(Struct, frozen=True):
     program_name: str = ""
     # The program's own crisis resources, shown on every page; empty means the service default.
     crisis_resources: tuple[CrisisResource, ...] = ()
+    # Unread in-app notices when the request began (shown in the navigation).
+    unread_notices: int = 0
 
     @property
     def is_staff(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.abc
 import click
 
 from tandem.core.cli import run
@@ -11,6 +12,9 @@ from tandem.core.cli import run
 @click.group(name="notifications", help="Webhook delivery: the worker and retries.")
 def group() -> None:
     pass
+
+
+READY = "Delivering webhooks. Press Ctrl+C to stop."
 
 
 async def run_outbox_worker() -> None:
@@ -28,15 +32,19 @@ async def run_outbox_worker() -> None:
         await database.start_connection_pool()
     worker = OutboxWorker(Settings.from_env())
 
-    async def stop_on_signal() -> None:
+    async def stop_on_signal(*, task_status: anyio.abc.TaskStatus[None]) -> None:
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            task_status.started()
             async for _ in signals:
                 worker.stop()
                 return
 
     try:
         async with anyio.create_task_group() as group:
-            group.start_soon(stop_on_signal)
+            # Announce readiness only once a stop signal is handled: a SIGTERM before that
+            # would kill the process instead of letting in-flight deliveries finish.
+            await group.start(stop_on_signal)
+            click.echo(READY, err=True)
             await worker.run()
             group.cancel_scope.cancel()
     finally:
@@ -47,7 +55,6 @@ async def run_outbox_worker() -> None:
 
 @group.command(name="worker", help="Deliver webhooks until stopped (Ctrl+C).")
 def notifications_worker() -> None:
-    click.echo("Delivering webhooks. Press Ctrl+C to stop.", err=True)
     run(run_outbox_worker())
     click.echo("Stopped.", err=True)
 

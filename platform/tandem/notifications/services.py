@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from piccolo.columns import Column
 from piccolo.query.functions.aggregate import Count
+from piccolo.querystring import QueryString
 
 from tandem.core import audit
 from tandem.core.auth import Caller
@@ -187,8 +189,19 @@ async def list_notices(caller: Caller, *, unread_only: bool = False) -> list[Not
     ]
 
 
-async def unread_count(caller: Caller) -> int:
-    return await Notice.count().where(_mine(caller) & Notice.read_at.is_null())
+def unread_count_column(recipient: Column, program: Column) -> QueryString:
+    """A select column counting a membership's unread notices.
+
+    `accounts.services.caller_for_membership` adds it to the one query that loads the caller on
+    every request, so the count in the navigation costs no query of its own.
+    """
+    return QueryString(
+        # Only names from the schema go into the text; no value does.
+        f"(SELECT COUNT(*) FROM {Notice._meta.get_formatted_tablename()} AS unread"  # noqa: S608
+        f" WHERE unread.recipient = {recipient._meta.get_full_name(with_alias=False)}"
+        f" AND unread.program = {program._meta.get_full_name(with_alias=False)}"
+        " AND unread.read_at IS NULL)"
+    ).as_alias("unread_notices")
 
 
 async def mark_read(caller: Caller, notice_id: int) -> None:

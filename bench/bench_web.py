@@ -1,0 +1,313 @@
+"""Web throughput: Tandem on the demo data against a bare Litestar app, driven by wrk.
+
+    .venv/bin/python bench/bench_web.py                                  # SQLite (a temp file)
+    .venv/bin/python bench/bench_web.py --postgres-url postgresql://postgres@127.0.0.1:5432/NAME
+    .venv/bin/python bench/bench_web.py --sqlite --postgres-url ... --seconds 5 --rounds 2
+
+Both apps run under the same server (uvicorn, no access log) and the same Litestar, each in its
+own processes on loopback ports (default 8120 and 8121). The bare app serves a small JSON dict
+and a small Jinja page, the floor any Litestar app pays. Each row runs Tandem, then the bare
+app, for `--seconds` each, `--rounds` times (A/B interleaved, so a busy neighbour on the machine
+slows both sides alike); the table shows the median of the rounds. Signed-in rows use a real
+session (signed in once over HTTP before the run) and the CSRF header for the intake write.
+With a PostgreSQL URL the whole set runs again there, and once more with `--workers 2`.
+
+The PostgreSQL database is EMPTIED (schema dropped) before the demo loads: give a scratch one.
+Needs `wrk` (Debian: `apt-get install wrk`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from jinja2 import DictLoader, Environment
+from litestar import Litestar, get
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template import TemplateConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = Path(__file__).with_name("wrk_tandem.lua")
+DEMO_PASSWORD = "tandem-demo-2026"  # noqa: S105 - the demo's published password
+
+
+def bare_app() -> Litestar:
+    """The baseline: what Litestar and uvicorn cost with no application work at all."""
+    page = (
+        "<!doctype html><html lang='en'><head><title>{{ title }}</title></head>"
+        "<body><main><h1>{{ title }}</h1>{% for item in items %}<p>{{ item }}</p>{% endfor %}"
+        "</main></body></html>"
+    )
+
+    @get("/json")
+    async def json_dict() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @get("/page")
+    async def small_page() -> Template:
+        return Template("page.html", context={"title": "Hello", "items": ["a", "b", "c"]})
+
+    # Compiled once and cached, as Tandem's templates are (a `template_str` compiles per request).
+    environment = Environment(loader=DictLoader({"page.html": page}), autoescape=True)
+    engine = JinjaTemplateEngine.from_environment(environment)
+    return Litestar([json_dict, small_page], template_config=TemplateConfig(instance=engine))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a Tandem request, who makes it, and its bare counterpart."""
+
+    label: str
+    path: str
+    user: str | None  # demo username, None for a visitor
+    bare: str | None  # "/json" or "/page" on the bare app; None: no counterpart
+    concurrency: tuple[int, ...] = (1, 50)
+    method: str = "GET"
+    body: str = ""
+
+
+ROWS = [
+    Row("`/healthz`", "/healthz", None, "/json"),
+    Row("`/login` (page)", "/login", None, "/page"),
+    Row("supervisor `/home`", "/home", "supervisor1", "/page"),
+    Row("mentor `/mentor/training`", "/mentor/training", "mentor07", "/page"),
+    Row("`GET /api/v1/training/modules` (mentor)", "/api/v1/training/modules", "mentor07", "/json"),
+    Row("newcomer `/home`", "/home", "newcomer001", "/page"),
+    Row("`/notifications` (newcomer)", "/notifications", "newcomer001", "/page"),
+    Row("`PUT /api/v1/intake` (newcomer)", "/api/v1/intake", "newcomer001", None, (10,), "PUT"),
+]
+
+
+@dataclass(frozen=True)
+class Run:
+    rps: float
+    p99_ms: float
+    errors: int
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
+        "PICCOLO_CONF": "tandem.piccolo_conf",
+        "DATABASE_URL": database_url,
+        "TANDEM_ENV": "development",
+        "TANDEM_LOGIN_RATE_LIMIT": "1000",
+    }
+
+
+def prepare_database(database_url: str) -> None:
+    """A fresh schema with the demo program, through the same commands people use."""
+    if database_url.startswith("postgres"):
+        import asyncio
+
+        import asyncpg
+
+        async def reset() -> None:
+            connection = await asyncpg.connect(database_url)
+            try:
+                await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            finally:
+                await connection.close()
+
+        asyncio.run(reset())
+    litestar = [sys.executable, "-m", "litestar", "--app", "tandem.app:create_app"]
+    env = server_env(database_url)
+    for command in (["db", "migrate"], ["demo", "load"]):
+        subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            [*litestar, *command], env=env, check=True, capture_output=True, cwd=ROOT
+        )
+
+
+@contextmanager
+def serving(app: str, port: int, env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """uvicorn serving `app` (a factory) on loopback until the block ends."""
+    command = [
+        *(sys.executable, "-m", "uvicorn", app, "--factory"),
+        *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+        *("--no-access-log", "--log-level", "warning"),
+    ]
+    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)  # noqa: S603
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + ("/healthz" if "tandem" in app else "/json")).is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{app} did not start on port {port}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+def sign_in(base: str, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=base)
+    client.get("/login")
+    response = client.post(
+        "/api/v1/auth/login",
+        json={"username": username, "password": DEMO_PASSWORD},
+        headers={"x-csrftoken": client.cookies.get("csrftoken", "")},
+    )
+    response.raise_for_status()
+    return client
+
+
+def intake_body(client: httpx.Client) -> str:
+    """The newcomer's own intake as it stands, ready to save again (checked once here)."""
+    current = client.get("/api/v1/intake")
+    current.raise_for_status()
+    body = {k: v for k, v in current.json().items() if k not in {"membership_id", "updated_at"}}
+    text = json.dumps(body)
+    saved = client.put(
+        "/api/v1/intake",
+        content=text,
+        headers={"x-csrftoken": client.cookies["csrftoken"], "content-type": "application/json"},
+    )
+    if not saved.is_success:
+        raise SystemExit(f"the intake write is refused ({saved.status_code}): {saved.text}")
+    return text
+
+
+def wrk(url: str, concurrency: int, seconds: int, extra_env: dict[str, str]) -> Run:
+    threads = min(2, concurrency)
+    output = subprocess.run(  # noqa: S603
+        [
+            *("wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s"),
+            *("-s", str(LUA), url),
+        ],
+        env={**os.environ, **extra_env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"WRK_RESULT (.*)", output)
+    if match is None:
+        raise SystemExit(f"wrk printed no result:\n{output}")
+    fields = {k: int(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
+    errors = sum(v for k, v in fields.items() if k.endswith(("errors", "timeouts")))
+    return Run(
+        rps=fields["requests"] / (fields["duration_us"] / 1e6),
+        p99_ms=fields["p99_us"] / 1000,
+        errors=errors,
+    )
+
+
+def bench(
+    database_url: str,
+    label: str,
+    *,
+    workers: int,
+    seconds: int,
+    rounds: int,
+    ports: tuple[int, int],
+) -> list[dict[str, Any]]:
+    env = server_env(database_url)
+    results = []
+    with (
+        serving("tandem.app:create_app", ports[0], env, workers) as tandem,
+        serving("bench.bench_web:bare_app", ports[1], env, workers) as bare,
+    ):
+        sessions: dict[str, httpx.Client] = {}
+        for row in ROWS:
+            wrk_env = {"WRK_METHOD": row.method}
+            if row.user is not None:
+                client = sessions.get(row.user) or sign_in(tandem, row.user)
+                sessions[row.user] = client
+                wrk_env["WRK_COOKIE"] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+                if row.method != "GET":
+                    wrk_env["WRK_CSRF"] = client.cookies["csrftoken"]
+                    wrk_env["WRK_BODY"] = intake_body(client)
+            for concurrency in row.concurrency:
+                if workers > 1 and concurrency == 1:
+                    continue  # a second process only matters when requests overlap
+                ours, theirs = [], []
+                for _ in range(rounds):
+                    ours.append(wrk(tandem + row.path, concurrency, seconds, wrk_env))
+                    if row.bare:
+                        theirs.append(wrk(bare + row.bare, concurrency, seconds, {}))
+                results.append(
+                    {
+                        "database": label,
+                        "workers": workers,
+                        "row": row.label,
+                        "concurrency": concurrency,
+                        "rps": statistics.median(r.rps for r in ours),
+                        "bare_rps": statistics.median(r.rps for r in theirs) if theirs else None,
+                        "p99_ms": statistics.median(r.p99_ms for r in ours),
+                        "errors": sum(r.errors for r in ours),
+                    }
+                )
+                print_row(results[-1], flush=True)
+        for client in sessions.values():
+            client.close()
+    return results
+
+
+HEADER = (
+    "| database | workers | endpoint | concurrency | Tandem req/s | bare req/s | ratio "
+    "| Tandem p99 | errors |\n|---|---:|---|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def print_row(result: dict[str, Any], *, flush: bool = False) -> None:
+    bare = result["bare_rps"]
+    bare_text, ratio = (f"{bare:,.0f}", f"{result['rps'] / bare:.3f}") if bare else ("", "")
+    print(
+        f"| {result['database']} | {result['workers']} | {result['row']} "
+        f"| {result['concurrency']} | {result['rps']:,.0f} | {bare_text} | {ratio} "
+        f"| {result['p99_ms']:,.1f} ms | {result['errors']} |",
+        flush=flush,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sqlite", action="store_true", help="run on SQLite (the default)")
+    parser.add_argument("--postgres-url", help="a scratch PostgreSQL database (it is emptied)")
+    parser.add_argument("--seconds", type=int, default=4, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=2, help="A/B rounds per row (median)")
+    parser.add_argument("--port", type=int, default=8120, help="Tandem's port; bare gets +1")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    ports = (args.port, args.port + 1)
+    common = {"seconds": args.seconds, "rounds": args.rounds, "ports": ports}
+    results = []
+    print(HEADER, flush=True)
+    if args.sqlite or not args.postgres_url:
+        with tempfile.TemporaryDirectory(prefix="tandem-bench-") as tmp:
+            url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+            prepare_database(url)
+            results += bench(url, "SQLite", workers=1, **common)
+    if args.postgres_url:
+        prepare_database(args.postgres_url)
+        results += bench(args.postgres_url, "PostgreSQL", workers=1, **common)
+        results += bench(args.postgres_url, "PostgreSQL", workers=2, **common)
+    print(f"\n{len(results)} rows; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
