@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             accounts_api.MemberController,
             *accounts_pages.routes,
             profiles_api.ProfileController,
+            profiles_api.ApplicationController,
             *profiles_pages.routes,
             *home_pages.routes,
             *privacy.routes,

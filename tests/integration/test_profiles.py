@@ -8,33 +8,11 @@ import pytest
 from tandem.core.auth import Role
 from tandem.core.tables import AuditEvent
 from tandem.profiles.tables import NewcomerProfile
+from tests.support.answers import INTAKE, MENTOR_PROFILE
 
 pytestmark = pytest.mark.anyio
 
-INTAKE = {
-    "recovery_stage": "1_to_3_months",
-    "pathways": ["smart_recovery"],
-    "pathway_strictness": "strict",
-    "languages": ["en", "es"],
-    "formats": ["video", "phone"],
-    "gender": "woman",
-    "wanted_gender": "same",
-    "timezone": "America/Chicago",
-    "availability": [{"day": 0, "start": "17:00", "end": "21:00"}],
-    "hopes": "Someone to talk to after work, when it gets hard.",
-    "share_with_mentor": ["pathways"],
-}
-MENTOR = {
-    "recovery_start": "2019-04-01",
-    "pathways": ["smart_recovery", "secular"],
-    "languages": ["en"],
-    "formats": ["video"],
-    "gender": "woman",
-    "timezone": "America/New_York",
-    "availability": [{"day": 0, "start": "18:00", "end": "22:00"}],
-    "capacity": 3,
-    "bio": "Eight years in recovery.",
-}
+MENTOR = MENTOR_PROFILE
 
 
 async def test_newcomer_saves_and_reads_their_intake(client, people) -> None:

@@ -266,6 +266,29 @@ async def approve_mentor(caller: Caller, membership_id: int) -> None:
         )
 
 
+async def decline_mentor(caller: Caller, membership_id: int) -> None:
+    """A supervisor declines a mentor application. The person can still sign in and read why
+    (the profiles slice keeps the reason); they are never matched."""
+    async with transaction():
+        row = await membership_in_program(caller, membership_id)
+        if row["role"] != Role.MENTOR.value:
+            raise Invalid("Only mentor applications can be declined.")
+        if row["status"] != "pending":
+            raise Conflict("This application has already been decided.")
+        await Membership.update({Membership.status: "declined"}).where(
+            Membership.id == membership_id
+        )
+        await audit.record(caller, "mentor.declined", "membership", membership_id)
+        await notifications.emit(
+            caller,
+            caller.program_id,
+            "mentor.declined",
+            subject=("membership", membership_id),
+            recipients=[membership_id],
+            link="/home",
+        )
+
+
 async def set_member_status(caller: Caller, membership_id: int, status: str) -> None:
     """Staff deactivate or reactivate a member; inactive people cannot sign in."""
     if status not in {"active", "inactive"}:

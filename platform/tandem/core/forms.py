@@ -14,12 +14,19 @@ _FIELD_NAMES = {
 }
 
 
+def field_of(error: msgspec.ValidationError) -> str | None:
+    """The top-level field an error is about, so a form can show it next to that field."""
+    text = str(error)
+    match = re.search(r"at `\$\.([A-Za-z_]+)", text) or re.search(
+        r"missing required field `([A-Za-z_]+)`", text
+    )
+    return match.group(1) if match else None
+
+
 def describe_validation_error(error: msgspec.ValidationError) -> str:
     """msgspec says "Expected `str` of length >= 10 - at `$.password`"; people need the field."""
-    text = str(error)
-    match = re.search(r"at `\$\.?([A-Za-z_]+)", text)
-    rule = text.split(" - at ")[0]
-    if match:
-        field = match.group(1)
+    rule = str(error).split(" - at ")[0]
+    field = field_of(error)
+    if field:
         return f"{_FIELD_NAMES.get(field, field.replace('_', ' ').capitalize())}: {rule}."
     return rule

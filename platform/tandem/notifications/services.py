@@ -50,6 +50,7 @@ OUTSTANDING = (DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value)
 NOTICE_TEXT: dict[str, str] = {
     "mentor.applied": "A new mentor application is waiting for your review.",
     "mentor.approved": "Your mentor application was approved. Your next step is the training.",
+    "mentor.declined": "Your mentor application has an answer; please see your home page.",
     "mentor.paused": "A mentor has paused for their own wellbeing and will get no new matches.",
     "mentor.resumed": "A mentor who had paused is available for new matches again.",
     "training.module_passed": "A training module was passed.",
