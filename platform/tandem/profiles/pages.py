@@ -145,12 +145,18 @@ def _slot_keys(availability: list[Any]) -> set[str]:
 
 
 def _form_page(
-    template: str, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    template: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    typed_languages: list[str] | None = None,
 ) -> Template:
+    """The form with `values`; `typed_languages` (as typed) stand in for the saved codes."""
+    names = typed_languages or [language_label(code) for code in values.get("languages", [])]
     values = {
         **values,
         "slots": _slot_keys(values.get("availability", [])),
-        "language_names": [language_label(code) for code in values.get("languages", [])],
+        "language_names": names,
     }
     return Template(
         template,
@@ -197,7 +203,8 @@ async def _submit_form(
             errors[error.field or "form"] = error.message
         else:
             return Redirect(done)
-    return _form_page(template, values, errors, status=400)
+    typed = [name.strip() for name in _as_list(data.get("languages")) if name.strip()]
+    return _form_page(template, values, errors, status=400, typed_languages=typed)
 
 
 @get("/intake", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
