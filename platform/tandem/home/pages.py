@@ -49,7 +49,9 @@ async def _staff_context(caller: Caller) -> dict[str, Any]:
         "today": clock.today(),
         "pathway_labels": PATHWAY_LABELS,
         "counts": {
-            role.value: sum(1 for m in members if m.role is role and m.status != "inactive")
+            role.value: sum(
+                1 for m in members if m.role is role and m.status not in ("inactive", "declined")
+            )
             for role in Role
         },
     }

@@ -260,7 +260,14 @@ async def export_profiles(caller: Caller) -> dict[str, Any]:
         .output(load_json=True)
         .first()
     )
-    return {"intake": intake, "mentor_profile": mentor}
+    declined = (
+        await DeclinedApplication.select(
+            DeclinedApplication.reason, DeclinedApplication.declined_at
+        )
+        .where(DeclinedApplication.membership == caller.membership_id)
+        .first()
+    )
+    return {"intake": intake, "mentor_profile": mentor, "declined_application": declined}
 
 
 def _engine_slots(availability: list[Slot]) -> tuple[tuple[int, int, int], ...]:
