@@ -96,7 +96,7 @@ async def test_prefer_not_to_say_is_an_answer_and_the_page_says_what_it_means(
     page = (await client.get("/intake", headers=HTML)).text
     assert '<option value="prefer_not_to_say"' in page.split('id="gender"')[1].split("</select>")[0]
     assert "prefer_not_to_say" not in page.split('id="wanted_gender"')[1].split("</select>")[0]
-    assert "we look for a mentor of any gender for you" in page
+    assert '"same gender as me" means we look for a mentor of any gender' in page
     form = {**INTAKE_FORM, "gender": "prefer_not_to_say", "wanted_gender": "same"}
     response = await client.post("/intake", data=form, headers=HTML)
     assert response.status_code in (302, 303), response.text

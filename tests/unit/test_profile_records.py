@@ -101,12 +101,14 @@ def _gender_allowed(newcomer: matching.Newcomer, mentor: matching.Mentor) -> boo
 
 @pytest.mark.parametrize("wanted", vocabulary.WANTED_GENDERS)
 def test_a_newcomer_who_prefers_not_to_say_is_matched_as_any_gender(wanted: str) -> None:
+    """ "Same as me" reads as any gender; a mentor gender asked for by name is kept."""
     newcomer = newcomer_record(
         intake(gender="prefer_not_to_say", wanted_gender=wanted), today=TODAY
     )
-    assert newcomer.wanted_gender == "any"
+    assert newcomer.wanted_gender == ("any" if wanted == "same" else wanted)
     for gender in vocabulary.GENDERS:
-        assert _gender_allowed(newcomer, mentor_record(profile(gender=gender), today=TODAY))
+        mentor = mentor_record(profile(gender=gender), today=TODAY)
+        assert _gender_allowed(newcomer, mentor) == (wanted in ("same", "any", gender))
 
 
 def test_a_mentor_who_prefers_not_to_say_matches_only_newcomers_open_to_any() -> None:

@@ -270,12 +270,28 @@ async def export_profiles(caller: Caller) -> dict[str, Any]:
     return {"intake": intake, "mentor_profile": mentor, "declined_application": declined}
 
 
-def _engine_slots(availability: list[Slot]) -> tuple[tuple[int, int, int], ...]:
-    return tuple((slot.day, minutes(slot.start), minutes(slot.end)) for slot in availability)
-
-
-def _days_since(start: date | None, today: date) -> int | None:
-    return None if start is None else max((today - start).days, 0)
+def _shared_record_fields(
+    profile: NewcomerIntakeOut | MentorProfileOut, today: date
+) -> dict[str, Any]:
+    """What a newcomer's and a mentor's engine records take alike from a saved profile."""
+    return {
+        "id": str(profile.membership_id),
+        "gender": profile.gender,
+        "time_zone": profile.timezone,
+        "languages": frozenset(profile.languages),
+        "formats": frozenset(profile.formats),
+        "availability": tuple(
+            (slot.day, minutes(slot.start), minutes(slot.end)) for slot in profile.availability
+        ),
+        "pathways": frozenset(profile.pathways),
+        "recovery_days": (
+            None
+            if profile.recovery_start is None
+            else max((today - profile.recovery_start).days, 0)
+        ),
+        "area": profile.area or None,
+        "lived_experience": frozenset(profile.lived_experience),
+    }
 
 
 def newcomer_record(
@@ -287,25 +303,20 @@ def newcomer_record(
 ) -> Newcomer:
     """The engine's view of a saved intake (the `matches` slice calls this; ids are strings).
 
-    A newcomer who preferred not to say their gender is matched as open to any gender: asking
-    for "the same gender as me" cannot mean anything for them, and nothing else is assumed.
+    A newcomer who preferred not to say their gender is matched as "any gender": "the same
+    gender as me" cannot mean anything for them, so it reads as any; a mentor gender they asked
+    for by name is kept.
     """
-    wanted = "any" if intake.gender == "prefer_not_to_say" else intake.wanted_gender
     return Newcomer(
-        id=str(intake.membership_id),
-        gender=intake.gender,
-        time_zone=intake.timezone,
-        languages=frozenset(intake.languages),
-        formats=frozenset(intake.formats),
-        availability=_engine_slots(intake.availability),
-        pathways=frozenset(intake.pathways),
+        **_shared_record_fields(intake, today),
         pathway_strictness=intake.pathway_strictness,
-        wanted_gender=wanted,
-        recovery_days=_days_since(intake.recovery_start, today),
+        wanted_gender=(
+            "any"
+            if intake.gender == "prefer_not_to_say" and intake.wanted_gender == "same"
+            else intake.wanted_gender
+        ),
         recovery_stage=intake.recovery_stage,
-        area=intake.area or None,
         hopes=intake.hopes,
-        lived_experience=frozenset(intake.lived_experience),
         excluded_mentor_ids=excluded_mentor_ids,
         waiting_since=waiting_since or today,
     )
@@ -318,18 +329,9 @@ def mentor_record(profile: MentorProfileOut, *, today: date, current_load: int =
     them only with newcomers open to any gender (no newcomer can ask for that "gender").
     """
     return Mentor(
-        id=str(profile.membership_id),
-        gender=profile.gender,
-        time_zone=profile.timezone,
-        languages=frozenset(profile.languages),
-        formats=frozenset(profile.formats),
+        **_shared_record_fields(profile, today),
         remaining_capacity=max(profile.capacity - current_load, 0),
-        recovery_days=_days_since(profile.recovery_start, today),
-        availability=_engine_slots(profile.availability),
-        pathways=frozenset(profile.pathways),
-        area=profile.area or None,
         bio=profile.bio,
-        lived_experience=frozenset(profile.lived_experience),
         current_load=current_load,
     )
 
