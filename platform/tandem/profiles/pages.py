@@ -103,7 +103,7 @@ def _languages(names: list[str]) -> tuple[list[str], str | None]:
     for name in (n.strip() for n in names):
         if not name:
             continue
-        code = LANGUAGE_BY_NAME.get(name) or (name if name in LANGUAGES else None)
+        code = LANGUAGE_BY_NAME.get(name)
         if code is None:
             return codes, f"Please choose each language from the list; we do not know {name!r}."
         if code not in codes:
@@ -129,7 +129,11 @@ def form_to_profile(form: dict[str, Any], shape: Shape) -> tuple[dict[str, Any],
         errors["languages"] = problem
     slots = []
     for value in _as_list(form.get("slot")):
-        day, start, end = value.split("|")
+        day, _, times = value.partition("|")
+        start, _, end = times.partition("|")
+        if not day.isdigit():
+            errors["availability"] = "Please tick the times you are free in the grid."
+            continue
         slots.append({"day": int(day), "start": start, "end": end})
     data["availability"] = slots
     for key in ("recovery_start", "recovery_stage", "gender", "wanted_gender"):
