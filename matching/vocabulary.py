@@ -20,7 +20,9 @@ Pathway = Literal[
     "other",
 ]
 MeetingFormat = Literal["in_person", "video", "phone", "text"]
-Gender = Literal["woman", "man", "nonbinary", "another"]
+# "prefer_not_to_say" is a real answer, not a gap: such a mentor matches only newcomers open to
+# any gender, and the service reads such a newcomer as open to any (see profiles.services).
+Gender = Literal["woman", "man", "nonbinary", "another", "prefer_not_to_say"]
 # What a newcomer asks for: "same" (the default) and "any", or one specific gender.
 WantedGender = Literal["same", "any", "woman", "man", "nonbinary", "another"]
 PathwayStrictness = Literal["strict", "preferred", "open"]
@@ -52,6 +54,7 @@ GENDER_LABELS: Final[dict[Gender, str]] = {
     "man": "Man",
     "nonbinary": "Non-binary",
     "another": "Another gender",
+    "prefer_not_to_say": "I prefer not to say",
 }
 
 # Lived experience a person may choose to share, so mentees can find someone who has been there.
@@ -72,7 +75,8 @@ LivedExperience = Literal[
 LIVED_EXPERIENCES: Final[tuple[LivedExperience, ...]] = get_args(LivedExperience)
 
 # A newcomer may give a stage instead of a date; the engine reads each stage as the middle of its
-# range in days, so a stage and a date compare on one scale.
+# range in days, so a stage and a date compare on one scale. This is the one list of stages: the
+# intake's schema, its form and the demo all take it from here.
 RecoveryStage = Literal[
     "under_1_month", "1_to_3_months", "3_to_12_months", "1_to_2_years", "over_2_years"
 ]
@@ -85,7 +89,7 @@ RECOVERY_STAGE_DAYS: Final[dict[RecoveryStage, int]] = {
     "over_2_years": 1095,
 }
 RECOVERY_STAGE_LABELS: Final[dict[RecoveryStage, str]] = {
-    "under_1_month": "Less than a month",
+    "under_1_month": "Just starting, or less than a month",
     "1_to_3_months": "1 to 3 months",
     "3_to_12_months": "3 to 12 months",
     "1_to_2_years": "1 to 2 years",

@@ -83,7 +83,7 @@ def demo_load(seed: int) -> None:
     if logins is None:
         click.echo("The demo program is already loaded.")
         return
-    click.echo("Demo program 'riverside' loaded. Sign in at http://127.0.0.1:8000/login with:")
+    click.echo("Demo program 'riverside' loaded. Sign in on the site's /login page with:")
     for role, username, password in logins:
         click.echo(f"  {role:<24} {username:<22} {password}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from matching.vocabulary import RECOVERY_STAGES, Gender
 from tandem.accounts import services as accounts
 from tandem.accounts.passwords import hash_password
 from tandem.core.auth import Caller, Role
@@ -38,6 +39,8 @@ TIMEZONES = {
     "America/New_York": 40, "America/Chicago": 25, "America/Denver": 10,
     "America/Los_Angeles": 20, "Europe/London": 5,
 }  # fmt: skip
+# Genders as the demo spreads them; "prefer_not_to_say" is an answer people give, so it is seen.
+GENDERS_SEEN: tuple[Gender, ...] = ("woman", "man", "nonbinary", "prefer_not_to_say")
 AREAS = ("Riverside", "Eastgate", "Millbrook", "North Hills", "Harbor")
 BLOCKS = (("08:00", "12:00"), ("12:00", "17:00"), ("17:00", "21:00"), ("21:00", "23:00"))
 HOPES = (
@@ -76,7 +79,7 @@ def _shared_traits(rng: random.Random) -> dict[str, object]:
         "pathways": pathways,
         "languages": languages,
         "formats": formats,
-        "gender": rng.choices(("woman", "man", "nonbinary"), weights=(48, 48, 4))[0],
+        "gender": rng.choices(GENDERS_SEEN, weights=(47, 47, 4, 2))[0],
         "timezone": _weighted(rng, TIMEZONES),
         "availability": _availability(rng),
         "area": rng.choice(AREAS),
@@ -216,9 +219,8 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
         await profiles.save_intake(
             await _caller(membership_id),
             NewcomerIntake(
-                recovery_stage=rng.choice(
-                    ("exploring", "under_30_days", "1_to_3_months", "3_to_12_months")
-                ),  # type: ignore[arg-type]
+                # The four earliest stages, named as the engine names them.
+                recovery_stage=rng.choice(RECOVERY_STAGES[:4]),
                 pathway_strictness=rng.choices(("preferred", "strict", "open"), weights=(6, 2, 2))[
                     0
                 ],  # type: ignore[arg-type]

@@ -50,6 +50,9 @@ def base_url() -> Iterator[str]:
         "PYTHONPATH": f"{ROOT / 'platform'}{os.pathsep}{ROOT}",
         "TANDEM_ENV": "development",
         "TANDEM_OUTBOX_WORKER": "0",
+        # The browser tests sign in a dozen times a minute from one address; rate limits have
+        # their own tests over HTTP.
+        "TANDEM_LOGIN_RATE_LIMIT": "1000",
     }
     litestar = [sys.executable, "-m", "litestar", "--app", "tandem.app:create_app"]
     for command in (["db", "migrate"], ["demo", "load"]):

@@ -25,6 +25,10 @@ def test_newcomer_signs_up_fills_intake_and_sees_home(page) -> None:
 
     page.get_by_role("link", name="Start my intake").click()
     page.get_by_label("Where are you in your recovery?").select_option("1_to_3_months")
+    page.get_by_label("Your gender").select_option("nonbinary")
+    page.get_by_label("Mentor gender").select_option("any")
+    page.get_by_label("Main language").fill("English")
+    page.get_by_label("Time zone").fill("America/New_York")
     page.get_by_label("SMART Recovery").check()
     page.get_by_label("Video call").check()
     page.get_by_label("Mon Evening").check()

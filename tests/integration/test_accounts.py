@@ -7,6 +7,7 @@ import pytest
 from tandem.accounts.tables import Person
 from tandem.core.auth import Role
 from tandem.core.tables import AuditEvent
+from tests.support.builders import MENTOR_PROFILE
 from tests.support.people import PASSWORD
 
 pytestmark = pytest.mark.anyio
@@ -59,6 +60,11 @@ async def test_mentor_application_stays_pending_until_approved(make_client, peop
 
     supervisor = await make_client()
     await supervisor.login(people.a[Role.SUPERVISOR].username)
+    # Nothing to judge yet: an application without a profile is not approved.
+    empty = await supervisor.post(f"/api/v1/members/{membership_id}/approve")
+    assert empty.status_code == 409
+    assert "not filled in their mentor profile" in empty.json()["detail"]
+    assert (await applicant.put("/api/v1/mentor-profile", json=MENTOR_PROFILE)).status_code == 200
     assert (await supervisor.post(f"/api/v1/members/{membership_id}/approve")).status_code == 204
     assert (await applicant.get("/api/v1/me")).json()["status"] == "active"
     again = await supervisor.post(f"/api/v1/members/{membership_id}/approve")

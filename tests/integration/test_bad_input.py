@@ -35,7 +35,7 @@ INTAKE = {
 MENTOR_FORM = {
     "recovery_start": "2020-01-01",
     "gender": "woman",
-    "languages": "en",
+    "languages": "English",
     "pathways": "twelve_step",
     "formats": "phone",
     "timezone": "America/Denver",
@@ -168,11 +168,13 @@ async def test_signup_page_shows_each_message_beside_its_field(client, people) -
 
 async def test_profile_page_names_the_field_in_plain_words(client, people) -> None:
     await client.login(people.a[Role.NEWCOMER].username)
-    form = {"gender": "man", "languages": "english", "pathways": "twelve_step", "formats": "phone",
+    form = {"gender": "man", "languages": "Klingon", "pathways": "twelve_step", "formats": "phone",
             "timezone": "America/Denver", "slot": "0|17:00|21:00"}  # fmt: skip
     page = await client.post("/intake", data=form, headers=HTML)
     assert page.status_code == 400
-    assert "Languages are two- or three-letter codes, such as en or es." in page.text
+    assert "Please choose each language from the list; we do not know &#39;Klingon&#39;." in (
+        page.text
+    )
     assert not DEVELOPER_WORDS.search(page.text)
 
 
@@ -221,9 +223,13 @@ async def test_the_largest_id_is_a_404_not_a_500(client, people) -> None:
 
 async def test_malformed_slot_on_the_intake_page_is_a_400(client, people) -> None:
     await client.login(people.a[Role.NEWCOMER].username)
-    form = {"gender": "man", "languages": "en", "pathways": "twelve_step", "formats": "phone",
+    form = {"gender": "man", "languages": "English", "pathways": "twelve_step", "formats": "phone",
             "timezone": "America/Denver"}  # fmt: skip
-    for slot in ("garbage", "x|y|z", "0|17:00", "9|17:00|21:00", "²|17:00|21:00"):
+    for slot in ("garbage", "x|y|z", "²|17:00|21:00"):
+        page = await client.post("/intake", data={**form, "slot": slot}, headers=HTML)
+        assert page.status_code == 400, slot
+        assert "Please tick the times you are free in the grid." in page.text
+    for slot in ("0|17:00", "9|17:00|21:00"):
         page = await client.post("/intake", data={**form, "slot": slot}, headers=HTML)
         assert page.status_code == 400, slot
         assert "Day must be a whole number from 0 to 6." in page.text or "HH:MM" in page.text

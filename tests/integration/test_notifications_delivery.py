@@ -208,9 +208,9 @@ async def test_events_of_the_existing_slices_reach_the_receiver_signed_and_minim
     membership_id = signed_up.json()["membership_id"]
     supervisor = await make_client()
     await supervisor.login(people.a[Role.SUPERVISOR].username)
+    assert (await applicant.put("/api/v1/mentor-profile", json=MENTOR_PROFILE)).status_code == 200
     approved = await supervisor.post(f"/api/v1/members/{membership_id}/approve")
     assert approved.status_code == 204
-    assert (await applicant.put("/api/v1/mentor-profile", json=MENTOR_PROFILE)).status_code == 200
     paused = await applicant.post(
         "/api/v1/mentor-profile/pause", json={"note": "my-private-reason-xyz"}
     )

@@ -43,9 +43,9 @@ async def test_signup_form_keeps_answers_and_names_the_problem(client, people) -
 async def test_intake_form_saves_checkboxes_and_slots(client, people) -> None:
     await client.login(people.a[Role.NEWCOMER].username)
     form = {
-        "recovery_stage": "under_30_days",
+        "recovery_stage": "under_1_month",
         "gender": "man",
-        "languages": "en, es",
+        "languages": ["English", "Spanish", ""],
         "pathways": ["twelve_step", "medication_supported"],
         "formats": "phone",
         "timezone": "America/Denver",

@@ -92,6 +92,9 @@ def _body(method: str, path: str, records: dict[str, Any]) -> dict[str, Any]:
     answers = records["answers"]
     if path.endswith("/status"):
         return {"json": {"status": "active"}}
+    if path.endswith("/decline"):
+        key = "json" if path.startswith("/api/") else "data"
+        return {key: {"reason": "Our mentor places are full this season."}}
     if path.endswith("/unlock"):
         key = "json" if path.startswith("/api/") else "data"
         return {key: {"remediation": "supervision_conversation"}}

@@ -95,11 +95,6 @@ class MemberController(Controller):
     ) -> list[MemberSummary]:
         return await services.list_members(request.user, role=role, status=status)
 
-    @post("/{membership_id:int}/approve", status_code=204)
-    async def approve(self, request: CallerRequest, membership_id: PathId) -> None:
-        """Approve a pending mentor application."""
-        await services.approve_mentor(request.user, membership_id)
-
     @post("/{membership_id:int}/status", status_code=204)
     async def set_status(
         self,

@@ -273,26 +273,49 @@ async def membership_in_program(caller: Caller, membership_id: int) -> dict[str,
     return row
 
 
-async def approve_mentor(caller: Caller, membership_id: int) -> None:
-    """A supervisor accepts a mentor's application. Training still gates matching."""
+async def _decide_application(
+    caller: Caller, membership_id: int, approve: bool, values: dict[Any, Any]
+) -> None:
+    """Approve or decline a pending mentor application, audited, and tell the applicant; a
+    decided application stays decided."""
+    verb = "approved" if approve else "declined"
     async with transaction():
         row = await membership_in_program(caller, membership_id)
         if row["role"] != Role.MENTOR.value:
-            raise Invalid("Only mentor applications can be approved.")
+            raise Invalid(f"Only mentor applications can be {verb}.")
         if row["status"] != MembershipStatus.PENDING:
             raise Conflict("This application has already been decided.")
-        await Membership.update(
-            {Membership.status: MembershipStatus.ACTIVE.value, Membership.approved_at: clock.now()}
-        ).where(Membership.id == membership_id)
-        await audit.record(caller, "mentor.approved", "membership", membership_id)
+        await Membership.update(values).where(Membership.id == membership_id)
+        await audit.record(caller, f"mentor.{verb}", "membership", membership_id)
         await notifications.emit(
             caller,
             caller.program_id,
-            AccountEvent.MENTOR_APPROVED,
+            AccountEvent.MENTOR_APPROVED if approve else AccountEvent.MENTOR_DECLINED,
             subject=("membership", membership_id),
             recipients=[membership_id],
             link="/home",
         )
+
+
+async def approve_mentor(caller: Caller, membership_id: int) -> None:
+    """A supervisor accepts a mentor's application. Training still gates matching."""
+    await _decide_application(
+        caller,
+        membership_id,
+        True,
+        {Membership.status: MembershipStatus.ACTIVE.value, Membership.approved_at: clock.now()},
+    )
+
+
+async def decline_mentor(caller: Caller, membership_id: int) -> None:
+    """A supervisor declines a mentor application. The person can still sign in and read why
+    (the profiles slice keeps the reason); they are never matched."""
+    await _decide_application(
+        caller,
+        membership_id,
+        False,
+        {Membership.status: MembershipStatus.DECLINED.value},
+    )
 
 
 async def set_member_status(caller: Caller, membership_id: int, status: MembershipStatus) -> None:

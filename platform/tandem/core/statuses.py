@@ -8,9 +8,11 @@ from enum import StrEnum
 
 class MembershipStatus(StrEnum):
     """Where a person stands in a program. Mentors start `pending` until a supervisor approves
-    their application; `inactive` people cannot sign in. (A mentor's pause is on their profile,
-    not here: a paused mentor is still an active member.)"""
+    (`active`) or declines (`declined`: they may still sign in to read why, and are never
+    matched) their application; `inactive` people cannot sign in. (A mentor's pause is on their
+    profile, not here: a paused mentor is still an active member.)"""
 
     PENDING = "pending"
     ACTIVE = "active"
     INACTIVE = "inactive"
+    DECLINED = "declined"

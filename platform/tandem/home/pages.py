@@ -13,7 +13,8 @@ from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow
 from tandem.core.clock import clock
 from tandem.core.edge import PathId
-from tandem.core.errors import NotFound
+from tandem.core.errors import DomainError, NotFound
+from tandem.core.forms import Form
 from tandem.core.statuses import MembershipStatus
 from tandem.profiles import services as profiles
 from tandem.training import services as training
@@ -30,12 +31,17 @@ async def _newcomer_context(caller: Caller) -> dict[str, Any]:
 
 async def _mentor_context(caller: Caller) -> dict[str, Any]:
     progress = await training.track_progress(caller)
+    declined = (
+        await profiles.decline_reason(caller)
+        if caller.status == MembershipStatus.DECLINED
+        else None
+    )
     try:
         await profiles.get_mentor_profile(caller)
         pause = await profiles.pause_status(caller, caller.membership_id)
     except NotFound:
-        return {"has_profile": False, "pause": None, "training": progress}
-    return {"has_profile": True, "pause": pause, "training": progress}
+        return {"has_profile": False, "pause": None, "training": progress, "declined": declined}
+    return {"has_profile": True, "pause": pause, "training": progress, "declined": declined}
 
 
 async def _staff_context(caller: Caller) -> dict[str, Any]:
@@ -49,11 +55,26 @@ async def _staff_context(caller: Caller) -> dict[str, Any]:
         "pathway_labels": PATHWAY_LABELS,
         "counts": {
             role.value: sum(
-                1 for m in members if m.role is role and m.status is not MembershipStatus.INACTIVE
+                1
+                for m in members
+                if m.role is role
+                and m.status not in (MembershipStatus.INACTIVE, MembershipStatus.DECLINED)
             )
             for role in Role
         },
     }
+
+
+async def _staff_home(
+    caller: Caller, *, problem: str | None = None, errors: dict[int, str] | None = None, status: int
+) -> Template:
+    """The staff home, shown again with what went wrong when a decision was refused."""
+    context = await _staff_context(caller)
+    return Template(
+        "home/staff.html",
+        context={**context, "saved": None, "problem": problem, "errors": errors or {}},
+        status_code=status,
+    )
 
 
 @get("/home", guards=[allow(*Role)], include_in_schema=False)
@@ -67,13 +88,34 @@ async def home(request: CallerRequest, saved: FromQuery[str | None] = None) -> T
     }
     context = await builders[caller.role](caller)
     template = "staff" if caller.is_staff else caller.role.value
-    return Template(f"home/{template}.html", context={**context, "saved": saved})
+    return Template(
+        f"home/{template}.html", context={**context, "saved": saved, "problem": None, "errors": {}}
+    )
 
 
 @post("/staff/members/{membership_id:int}/approve", guards=[allow(*STAFF)], include_in_schema=False)
-async def approve_mentor_page(request: CallerRequest, membership_id: PathId) -> Redirect:
-    await accounts.approve_mentor(request.user, membership_id)
+async def approve_mentor_page(request: CallerRequest, membership_id: PathId) -> Redirect | Template:
+    try:
+        await profiles.approve_application(request.user, membership_id)
+    except DomainError as error:
+        return await _staff_home(request.user, problem=error.message, status=error.status_code)
     return Redirect("/home?saved=approved")
 
 
-routes = [home, approve_mentor_page]
+@post("/staff/members/{membership_id:int}/decline", guards=[allow(*STAFF)], include_in_schema=False)
+async def decline_mentor_page(
+    request: CallerRequest, membership_id: PathId, data: Form[str]
+) -> Redirect | Template:
+    try:
+        await profiles.decline_application(
+            request.user, membership_id, str(data.get("reason", ""))[:1000]
+        )
+    except DomainError as error:
+        if error.field == "reason":
+            errors = {membership_id: error.message}
+            return await _staff_home(request.user, errors=errors, status=error.status_code)
+        return await _staff_home(request.user, problem=error.message, status=error.status_code)
+    return Redirect("/home?saved=declined")
+
+
+routes = [home, approve_mentor_page, decline_mentor_page]

@@ -9,12 +9,14 @@ from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.edge import PathId
 from tandem.profiles import services
 from tandem.profiles.schemas import (
+    ApplicationDecline,
     MentorPause,
     MentorPauseStatus,
     MentorProfileOut,
     MentorProfileUpdate,
     NewcomerIntake,
     NewcomerIntakeOut,
+    PausedMentor,
 )
 
 
@@ -70,5 +72,33 @@ class ProfileController(Controller):
     ) -> MentorPauseStatus:
         return await services.pause_status(request.user, membership_id)
 
+    @get("/mentors/paused", guards=[allow(*STAFF)])
+    async def paused_mentors(self, request: CallerRequest) -> list[PausedMentor]:
+        """Mentors who paused, with their notes (each read is audited)."""
+        return await services.paused_mentors(request.user)
 
-controllers = [ProfileController]
+
+class ApplicationController(Controller):
+    """Mentor applications are decided here, beside the profile they are judged by."""
+
+    path = "/api/v1/members"
+    tags = ["profiles"]
+    guards = [allow(*STAFF)]
+
+    @post("/{membership_id:int}/approve", status_code=204)
+    async def approve(self, request: CallerRequest, membership_id: PathId) -> None:
+        """Approve a pending mentor application; refused while the profile is empty."""
+        await services.approve_application(request.user, membership_id)
+
+    @post("/{membership_id:int}/decline", status_code=204)
+    async def decline(
+        self,
+        request: CallerRequest,
+        membership_id: PathId,
+        data: JSONBody[ApplicationDecline],
+    ) -> None:
+        """Decline a pending mentor application; the applicant reads the reason."""
+        await services.decline_application(request.user, membership_id, data.reason)
+
+
+controllers = [ProfileController, ApplicationController]

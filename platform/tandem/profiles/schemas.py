@@ -13,13 +13,11 @@ from matching.vocabulary import (
     MeetingFormat,
     Pathway,
     PathwayStrictness,
+    RecoveryStage,
     WantedGender,
 )
 from tandem.core.edge import FreeText, NoNul
 
-RecoveryStage = Literal[
-    "exploring", "under_30_days", "1_to_3_months", "3_to_12_months", "1_to_2_years", "over_2_years"
-]
 Barrier = Literal["transport", "childcare", "language", "cost", "internet", "disability"]
 Shareable = Literal["recovery_stage", "pathways", "hopes", "barriers", "lived_experience"]
 Language = Annotated[
@@ -56,12 +54,14 @@ Availability = Annotated[list[Slot], Meta(min_length=1, max_length=42)]
 class NewcomerIntake(Struct, forbid_unknown_fields=True, kw_only=True):
     recovery_start: date | None = None
     recovery_stage: RecoveryStage | None = None
-    pathways: Annotated[list[Pathway], Meta(min_length=1, max_length=8)]
+    # May be empty (someone still finding their way), except when the pathway is to be strict.
+    pathways: Annotated[list[Pathway], Meta(max_length=8)] = []
     pathway_strictness: PathwayStrictness = "preferred"
     languages: Annotated[list[Language], Meta(min_length=1, max_length=8)]
     formats: Annotated[list[MeetingFormat], Meta(min_length=1, max_length=4)]
     gender: Gender
-    wanted_gender: WantedGender = "same"
+    # No default: a newcomer says what they want (or "any"); nothing is recorded unasked.
+    wanted_gender: WantedGender
     timezone: TimeZoneName
     availability: Availability
     area: Annotated[FreeText, Meta(max_length=80)] = ""
@@ -106,3 +106,18 @@ class MentorPauseStatus(Struct):
     paused: bool
     paused_at: datetime | None
     note: str | None = None
+
+
+class PausedMentor(Struct):
+    """A paused mentor as staff see them, note included (reading it is audited)."""
+
+    membership_id: int
+    display_name: str
+    paused_at: datetime | None
+    note: str
+
+
+class ApplicationDecline(Struct, forbid_unknown_fields=True):
+    """Why an application was declined, in words the applicant will read."""
+
+    reason: Annotated[str, NoNul, Meta(min_length=1, max_length=1000)]

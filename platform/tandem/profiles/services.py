@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from tandem.accounts.services import membership_in_program, supervisor_ids
+from matching.records import Mentor, Newcomer
+from tandem.accounts.services import (
+    approve_mentor,
+    decline_mentor,
+    membership_in_program,
+    supervisor_ids,
+)
 from tandem.core import audit
 from tandem.core.auth import Caller, Role
 from tandem.core.clock import clock
 from tandem.core.database import transaction
-from tandem.core.errors import Invalid, NotFound
+from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.notifications import services as notifications
+from tandem.profiles.choices import is_time_zone
 from tandem.profiles.events import ProfileEvent
 from tandem.profiles.schemas import (
     MentorPauseStatus,
@@ -21,9 +28,10 @@ from tandem.profiles.schemas import (
     MentorProfileUpdate,
     NewcomerIntake,
     NewcomerIntakeOut,
+    PausedMentor,
     Slot,
 )
-from tandem.profiles.tables import MentorProfile, NewcomerProfile
+from tandem.profiles.tables import DeclinedApplication, MentorProfile, NewcomerProfile
 
 
 def minutes(time_of_day: str) -> int:
@@ -33,13 +41,11 @@ def minutes(time_of_day: str) -> int:
 
 def _check_common(timezone: str, availability: list[Slot], formats: list[str], area: str) -> None:
     """Rules a msgspec constraint cannot express; each error names its field."""
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_time_zone(timezone):
         raise Invalid(
-            f"{timezone!r} is not a known time zone (use a name like America/Chicago).",
+            "Please choose your time zone from the list (a place near you, like America/Chicago).",
             field="timezone",
-        ) from None
+        )
     for slot in availability:
         if minutes(slot.end) <= minutes(slot.start):
             raise Invalid(
@@ -127,7 +133,17 @@ async def get_intake(caller: Caller, membership_id: int | None = None) -> Newcom
 
 
 async def save_intake(caller: Caller, intake: NewcomerIntake) -> NewcomerIntakeOut:
-    """Create or replace the newcomer's intake."""
+    """Create or replace the newcomer's intake.
+
+    A strict pathway with no pathway named could never be matched (the engine would find no
+    mentor on "their" pathway), so it is refused here, in words the newcomer can act on.
+    """
+    if intake.pathway_strictness == "strict" and not intake.pathways:
+        raise Invalid(
+            "You asked for a mentor on your own pathway, but did not tick one. Please tick your "
+            "pathway, or choose that another pathway is fine.",
+            field="pathways",
+        )
     await _save_profile(caller, NewcomerProfile, intake)
     return await get_intake(caller)
 
@@ -192,7 +208,7 @@ async def set_paused(caller: Caller, paused: bool, note: str = "") -> MentorPaus
             ProfileEvent.MENTOR_PAUSED if paused else ProfileEvent.MENTOR_RESUMED,
             subject=("membership", caller.membership_id),
             recipients=await supervisor_ids(caller.program_id),
-            link="/home",
+            link="/staff/mentors/paused" if paused else "/home",
         )
     return await pause_status(caller, caller.membership_id)
 
@@ -245,4 +261,158 @@ async def export_profiles(caller: Caller) -> dict[str, Any]:
         .output(load_json=True)
         .first()
     )
-    return {"intake": intake, "mentor_profile": mentor}
+    declined = (
+        await DeclinedApplication.select(
+            DeclinedApplication.reason, DeclinedApplication.declined_at
+        )
+        .where(DeclinedApplication.membership == caller.membership_id)
+        .first()
+    )
+    return {"intake": intake, "mentor_profile": mentor, "declined_application": declined}
+
+
+def _shared_record_fields(
+    profile: NewcomerIntakeOut | MentorProfileOut, today: date
+) -> dict[str, Any]:
+    """What a newcomer's and a mentor's engine records take alike from a saved profile."""
+    return {
+        "id": str(profile.membership_id),
+        "gender": profile.gender,
+        "time_zone": profile.timezone,
+        "languages": frozenset(profile.languages),
+        "formats": frozenset(profile.formats),
+        "availability": tuple(
+            (slot.day, minutes(slot.start), minutes(slot.end)) for slot in profile.availability
+        ),
+        "pathways": frozenset(profile.pathways),
+        "recovery_days": (
+            None
+            if profile.recovery_start is None
+            else max((today - profile.recovery_start).days, 0)
+        ),
+        "area": profile.area or None,
+        "lived_experience": frozenset(profile.lived_experience),
+    }
+
+
+def newcomer_record(
+    intake: NewcomerIntakeOut,
+    *,
+    today: date,
+    excluded_mentor_ids: frozenset[str] = frozenset(),
+    waiting_since: date | None = None,
+) -> Newcomer:
+    """The engine's view of a saved intake (the `matches` slice calls this; ids are strings).
+
+    A newcomer who preferred not to say their gender is matched as "any gender": "the same
+    gender as me" cannot mean anything for them, so it reads as any; a mentor gender they asked
+    for by name is kept.
+    """
+    return Newcomer(
+        **_shared_record_fields(intake, today),
+        pathway_strictness=intake.pathway_strictness,
+        wanted_gender=(
+            "any"
+            if intake.gender == "prefer_not_to_say" and intake.wanted_gender == "same"
+            else intake.wanted_gender
+        ),
+        recovery_stage=intake.recovery_stage,
+        hopes=intake.hopes,
+        excluded_mentor_ids=excluded_mentor_ids,
+        waiting_since=waiting_since or today,
+    )
+
+
+def mentor_record(profile: MentorProfileOut, *, today: date, current_load: int = 0) -> Mentor:
+    """The engine's view of a saved mentor profile, with the places left after `current_load`.
+
+    A mentor who preferred not to say their gender keeps that answer: the engine then pairs
+    them only with newcomers open to any gender (no newcomer can ask for that "gender").
+    """
+    return Mentor(
+        **_shared_record_fields(profile, today),
+        remaining_capacity=max(profile.capacity - current_load, 0),
+        bio=profile.bio,
+        current_load=current_load,
+    )
+
+
+async def approve_application(caller: Caller, membership_id: int) -> None:
+    """Approve a mentor application, but only one with a profile to judge it by."""
+    async with transaction():
+        await membership_in_program(caller, membership_id)
+        has_profile = await MentorProfile.exists().where(
+            (MentorProfile.membership == membership_id)
+            & (MentorProfile.program == caller.program_id)
+        )
+        if not has_profile:
+            raise Conflict(
+                "This applicant has not filled in their mentor profile yet, so there is nothing "
+                "to review. You can approve them once they have, or decline with a reason."
+            )
+        await approve_mentor(caller, membership_id)
+
+
+async def decline_application(caller: Caller, membership_id: int, reason: str) -> None:
+    """Decline a mentor application; the applicant reads `reason` on their home page."""
+    reason = reason.strip()
+    if not reason:
+        raise Invalid(
+            "Please write a short reason; the applicant will read it, so be kind and specific.",
+            field="reason",
+        )
+    async with transaction():
+        await decline_mentor(caller, membership_id)
+        await DeclinedApplication.delete().where(DeclinedApplication.membership == membership_id)
+        await DeclinedApplication.insert(
+            DeclinedApplication(
+                membership=membership_id,
+                program=caller.program_id,
+                reason=reason,
+                declined_at=clock.now(),
+            )
+        )
+
+
+async def decline_reason(caller: Caller) -> str | None:
+    """What the supervisor wrote when they declined the caller's own application, if they did."""
+    row = (
+        await DeclinedApplication.select(DeclinedApplication.reason)
+        .where(DeclinedApplication.membership == caller.membership_id)
+        .first()
+    )
+    return row["reason"] if row else None
+
+
+async def paused_mentors(caller: Caller) -> list[PausedMentor]:
+    """Staff see who paused, since when and the note they left; each read is audited."""
+    rows = (
+        await MentorProfile.select(
+            MentorProfile.membership,
+            MentorProfile.membership.person.display_name.as_alias("display_name"),
+            MentorProfile.paused_at,
+            MentorProfile.pause_note,
+        )
+        .where(
+            (MentorProfile.program == caller.program_id) & (MentorProfile.paused == True)  # noqa: E712
+        )
+        .order_by(MentorProfile.paused_at)
+    )
+    async with transaction():
+        # Pause notes are sensitive: the trail records who read whose, never the text.
+        await audit.record(
+            caller,
+            "mentor.pause_notes_read",
+            "mentor_profile",
+            "paused",
+            mentors=[str(row["membership"]) for row in rows],
+        )
+    return [
+        PausedMentor(
+            membership_id=row["membership"],
+            display_name=row["display_name"],
+            paused_at=row["paused_at"],
+            note=row["pause_note"],
+        )
+        for row in rows
+    ]

@@ -31,7 +31,7 @@ class NewcomerProfile(Table, tablename="newcomer_profile"):
     pathway_strictness = Varchar(length=16, default="preferred")
     languages = JSON(default="[]")
     formats = JSON(default="[]")
-    gender = Varchar(length=16)
+    gender = Varchar(length=32)
     wanted_gender = Varchar(length=16, default="same")
     timezone = Varchar(length=64)
     availability = JSON(default="[]")
@@ -51,7 +51,7 @@ class MentorProfile(Table, tablename="mentor_profile"):
     pathways = JSON(default="[]")
     languages = JSON(default="[]")
     formats = JSON(default="[]")
-    gender = Varchar(length=16)
+    gender = Varchar(length=32)
     timezone = Varchar(length=64)
     availability = JSON(default="[]")
     area = Varchar(length=80, default="")
@@ -63,3 +63,16 @@ class MentorProfile(Table, tablename="mentor_profile"):
     pause_note = Text(default="", secret=True)
     paused_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz()
+
+
+class DeclinedApplication(Table, tablename="declined_application"):
+    """Why a supervisor declined a mentor application; the applicant reads it on their home page.
+
+    Kept beside the profile (not on the membership) because it is the applicant's to read and
+    goes with their account when it is deleted.
+    """
+
+    membership = ForeignKey(references=Membership, on_delete=OnDelete.cascade, unique=True)
+    program = ForeignKey(references=Program, on_delete=OnDelete.restrict, index=True)
+    reason = Text()
+    declined_at = Timestamptz()
