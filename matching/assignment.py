@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -355,7 +356,7 @@ def assign(
     ties are broken by id, and matches and unmatched come in newcomer id order.
     """
     ordered = sorted(newcomers, key=lambda n: n.id)
-    if any(a.id == b.id for a, b in zip(ordered, ordered[1:], strict=False)):
+    if any(a.id == b.id for a, b in pairwise(ordered)):
         raise ValueError("newcomer ids must be unique")
     index = mentors if isinstance(mentors, MentorIndex) else MentorIndex.build(mentors, policy)
     batch = NewcomerBatch.build(ordered, index)

@@ -329,6 +329,8 @@ class Blocked:
         `pairs`, positions i where rows[i] blocks cols[i] (j is then i)."""
         counts = self.starts[rows + 1] - self.starts[rows]
         hit = np.flatnonzero(counts)
+        if len(hit) == 0:  # the usual case: most newcomers block nobody
+            return hit, hit
         owner = np.repeat(hit, counts[hit])
         targets = self.cols[_ranges(self.starts[rows[hit]], self.starts[rows[hit] + 1])]
         if pairs:

@@ -11,7 +11,7 @@ import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import Final, Literal
+from typing import Final, Literal, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from matching.vocabulary import (
@@ -98,14 +98,14 @@ class _Checker:
             raise ValueError(f"{kind} id must be a non-empty string, got {record_id!r}")
         self.where = f"{kind} {record_id!r}"
 
-    def fail(self, name: str, problem: str, value: object) -> None:
+    def fail(self, name: str, problem: str, value: object) -> NoReturn:
         raise ValueError(f"{self.where}: {name} {problem}, got {value!r}")
 
     def one_of(self, name: str, value: object, allowed: Collection[object]) -> None:
         if value not in allowed:
             self.fail(name, f"must be one of {', '.join(map(str, allowed))}", value)
 
-    def words(self, name: str, value: object, allowed: Collection[object] | None = None) -> None:
+    def words(self, name: str, value: object, allowed: frozenset[str] | None = None) -> None:
         """A frozenset of non-empty strings, each in `allowed` when given."""
         if not isinstance(value, frozenset) or not all(
             isinstance(word, str) and word.strip() for word in value
@@ -123,7 +123,7 @@ class _Checker:
 
     def time_zone(self, value: object) -> None:
         if not _known_time_zone(value):
-            self.fail("time_zone", "must be a known IANA time zone such as 'America/Chicago'", value)
+            self.fail("time_zone", "must be a known IANA time zone, such as America/Chicago", value)
 
     def slots(self, value: object) -> None:
         """Weekly slots (weekday 0-6, start minute, end minute), 0 <= start < end <= 1440."""
@@ -144,7 +144,7 @@ def _good_slot(slot: object) -> bool:
     if not all(isinstance(part, int) and not isinstance(part, bool) for part in slot):
         return False
     weekday, start, end = slot
-    return 0 <= weekday <= 6 and 0 <= start < end <= 1440
+    return bool(0 <= weekday <= 6 and 0 <= start < end <= 1440)
 
 
 def _check_person(check: _Checker, person: Newcomer | Mentor) -> None:

@@ -24,8 +24,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from matching.factors import GAP_BY_WEEK, GAP_FROM_MINUS_ONE_WEEK, IN_PERSON_BIT, PATHWAY_MASK_FIT
 from matching.availability import Bitmaps
+from matching.factors import GAP_BY_WEEK, GAP_FROM_MINUS_ONE_WEEK, IN_PERSON_BIT, PATHWAY_MASK_FIT
 from matching.index import Blocked, Bools, Ints, MentorIndex, NewcomerBatch, conflicted
 from matching.records import Policy
 
@@ -232,9 +232,7 @@ def shortlist_map(
         by_count=np.concatenate([by_count, np.full(1 << INFEASIBLE_SHIFT, -np.inf)]).astype(
             np.float32
         ),
-        newcomer_words=batch.availability
-        if quarters
-        else np.ascontiguousarray(batch.hours.T),
+        newcomer_words=batch.availability if quarters else np.ascontiguousarray(batch.hours.T),
         blocked=(batch.excluded, conflicted(batch, index, policy.conflicts)),
         by_gap=_gap_by_uint16(w.recovery_gap),
         tag_type=next(

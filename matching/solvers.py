@@ -82,7 +82,7 @@ def solve_flow(rows: Ints, cols: Ints, value: Floats, capacity: Ints) -> Ints:
         return np.zeros(0, dtype=np.int64)
     from ortools.graph.python import min_cost_flow  # imported here: 45 ms of native code
 
-    n_rows, n_mentors = int(rows.max()) + 1, len(capacity)
+    n_rows = int(rows.max()) + 1
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
         rows.astype(np.int32),

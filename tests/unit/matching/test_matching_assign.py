@@ -218,9 +218,7 @@ def test_the_order_of_the_input_never_changes_the_output(
 def test_a_tie_between_equal_mentors_is_broken_by_id_not_by_position() -> None:
     twins = [mentor(id=f"m-{i}", remaining_capacity=1) for i in range(6)]
     people = [newcomer(id=f"n-{i}") for i in range(3)]
-    chosen = {
-        tuple(assign(people[::step], twins[::step], POLICY).matches) for step in (1, -1)
-    }
+    chosen = {tuple(assign(people[::step], twins[::step], POLICY).matches) for step in (1, -1)}
     assert len(chosen) == 1
 
 

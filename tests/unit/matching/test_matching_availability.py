@@ -109,7 +109,8 @@ def test_every_utc_quarter_maps_to_exactly_one_local_quarter() -> None:
 def test_slots_off_the_quarter_hour_are_rounded_inwards(slot: Slot, hours: float) -> None:
     # 7:10-7:20 covers no whole quarter; 7:10-8:05 covers 7:15-8:00, three quarters, of which
     # 7:30-8:00 is shared with the other person's 7:20-8:30 (itself read as 7:30-8:30).
-    assert shared_hours([slot], "UTC", [(0, 19 * 60 + 20, 20 * 60 + 30)], "UTC", WINTER_WEEK) == hours
+    other = [(0, 19 * 60 + 20, 20 * 60 + 30)]
+    assert shared_hours([slot], "UTC", other, "UTC", WINTER_WEEK) == hours
 
 
 def test_windows_that_share_no_minute_share_no_time() -> None:
