@@ -153,7 +153,7 @@ def main() -> None:
     solve_flow(one, one, np.ones(1), one + 1)  # OR-Tools' native library
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}, seed: {args.seed}")
     header = (
-        f"| {'size':>22} | {'method':<7} | {'seconds':>8} | {'peak MB':>8} | "
+        f"| {'size':>28} | {'method':<7} | {'seconds':>8} | {'peak MB':>8} | "
         f"{'total score':>12} | {'% of exact':>10} | {'matched':>8} | {'max':>8} |"
     )
     print(header)
@@ -173,19 +173,19 @@ def main() -> None:
         reference = None
         most = "n/a"
         size = f"{newcomers:,}/{mentors:,}" + (
-            f" {hours:g} h, {excluding:.0%} ex." if hours else ""
+            f" {hours:g} h, {excluding:.0%} excl." if hours else ""
         )
         for name, work in methods:
             result = run_in_child(work)
             if "error" in result:
-                print(f"| {size:>22} | {name:<7} | {result['error']} |", flush=True)
+                print(f"| {size:>28} | {name:<7} | {result['error']} |", flush=True)
                 continue
             if name == "exact":
                 reference = result["objective"]
                 most = f"{result['matched']:,}"
             share = "n/a" if reference is None else f"{100 * result['objective'] / reference:.3f}"
             print(
-                f"| {size:>22} | {name:<7} | {result['seconds']:>8.2f} | "
+                f"| {size:>28} | {name:<7} | {result['seconds']:>8.2f} | "
                 f"{result['peak_mb']:>8.0f} | {result['total']:>12.1f} | {share:>10} | "
                 f"{result['matched']:>8,} | {most:>8} |",
                 flush=True,

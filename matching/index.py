@@ -319,11 +319,6 @@ class Blocked:
         cols = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(starts[-1]))
         return cls(starts=starts, cols=cols)
 
-    def rows_with_any(self) -> Bools:
-        """Which newcomers block at least one mentor."""
-        rows: Bools = np.diff(self.starts) > 0
-        return rows
-
     def hits(self, rows: Ints, cols: Ints, *, pairs: bool = False) -> tuple[Ints, Ints]:
         """Positions (i, j) in the rows x cols block (`cols` ascending) of blocked pairs; with
         `pairs`, positions i where rows[i] blocks cols[i] (j is then i)."""
