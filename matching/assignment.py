@@ -1,36 +1,46 @@
-"""`assign`: the whole waiting queue at once, best total fit under mentor capacities.
+"""`assign`: the whole waiting queue at once, the most people served, then the best fit.
+
+The objective is lexicographic: first the largest number of newcomers matched over every
+feasible pair (under mentor capacities), then, among assignments that match that many, the
+highest total of pair score plus waiting priority. No gain in fit ever costs a person a mentor.
 
 Scoring every pair of a national queue is the expensive part, so `assign` shortlists candidates
-with a cheap estimate (see `shortlist`): each newcomer's best mentors plus the best newcomers of
-mentors few people rank highly. It scores those pairs exactly, then solves the capacitated
-matching on them exactly as a min-cost flow (OR-Tools); the benchmark measures the result
-against the exact optimum over all pairs. A final greedy pass over every feasible pair seats
-anyone left waiting while a suitable mentor still has a place, which is what makes "capacity
-exhausted" a true statement.
+with a cheap estimate that applies every hard rule exactly (see `shortlist`): each newcomer's
+best feasible mentors plus the best newcomers of mentors few people rank highly. It scores those
+pairs exactly and solves the lexicographic problem on them exactly as a maximum flow of minimum
+cost (OR-Tools). Then it proves the count is the maximum over all pairs, not just the shortlisted
+ones: a search for augmenting paths over every feasible pair (`augmenting_edges`); any path it
+finds joins the candidates and the flow is solved again. The total is the exact optimum on the
+candidate pairs, which are every feasible pair on small queues (`EXACT_PAIRS`); the benchmark
+measures it against the exact optimum over all pairs on large ones.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
-from matching.index import Bools, Floats, Ints, MentorIndex, NewcomerBatch, conflict_rows, evaluate
+from matching.index import Bools, Floats, Ints, MentorIndex, NewcomerBatch, evaluate
 from matching.records import Assignment, Match, Mentor, Newcomer, Policy, Unmatched
 from matching.shortlist import Float32s as Floats32
 from matching.shortlist import ShortlistBlock, blocking_groups, shortlist_map
-from matching.solvers import solve_flow, solve_greedy
+from matching.solvers import solve_flow
 
 PAIRS_PER_BLOCK = 1 << 20  # bounds memory: a block's arrays are a few MB each
 SAMPLE_STRIDE = 8  # every how many scores a newcomer's floor is first estimated from
+EXACT_PAIRS = 1 << 16  # up to this many newcomers x mentors, every feasible pair is a candidate
 
 
 @dataclass(frozen=True, eq=False)
 class CandidateGraph:
     """Feasible (newcomer, mentor) edges worth considering, with everything a solver needs.
 
-    `value` is the pair score plus the newcomer's waiting bonus: what the solvers maximise.
+    `value` is the pair score plus the newcomer's waiting priority: what the solvers maximise
+    once the number matched is the largest.
     """
 
     rows: Ints
@@ -42,12 +52,13 @@ class CandidateGraph:
 
 
 def waiting_bonus(newcomers: Sequence[Newcomer], policy: Policy) -> Floats:
-    """Each newcomer's bonus for being matched, growing with waiting relative to the newest."""
+    """Each newcomer's waiting priority: up to `policy.waiting_bonus`, growing with waiting
+    relative to the newest request."""
     if not newcomers:
         return np.zeros(0)
     since = np.array([n.waiting_since.toordinal() for n in newcomers], dtype=np.float64)
-    waited = (since.max() - since) / max(policy.waiting_full_days, 1)
-    bonus: Floats = policy.bonus_base() + policy.waiting_bonus * np.minimum(waited, 1.0)
+    waited = (since.max() - since) / policy.waiting_full_days
+    bonus: Floats = policy.waiting_bonus * np.minimum(waited, 1.0)
     return bonus
 
 
@@ -204,6 +215,23 @@ def _best_newcomers(
     return rows[best], cols[best]
 
 
+def _exact_edges(
+    batch: NewcomerBatch, index: MentorIndex, policy: Policy, rows: Ints, cols: Ints
+) -> tuple[Ints, Ints, Floats]:
+    """The distinct pairs among (rows, cols), scored exactly; any a rule fails are dropped
+    (none, as the shortlist applies every rule, but the exact rules have the last word)."""
+    _, first = np.unique(rows * max(len(index), 1) + cols, return_index=True)
+    rows, cols = rows[first], cols[first]
+    exact = np.empty(len(rows))
+    feasible = np.empty(len(rows), dtype=bool)
+    for start in range(0, len(rows), PAIRS_PER_BLOCK):
+        part = slice(start, start + PAIRS_PER_BLOCK)
+        evaluation = evaluate(batch, rows[part], index, cols[part], policy, pairs=True)
+        exact[part] = evaluation.score(policy)
+        feasible[part] = evaluation.feasible()
+    return rows[feasible], cols[feasible], exact[feasible]
+
+
 def candidate_graph(
     batch: NewcomerBatch,
     index: MentorIndex,
@@ -216,12 +244,15 @@ def candidate_graph(
 ) -> CandidateGraph:
     """Each newcomer's best mentors, plus newcomers for mentors few rank highly; scored exactly.
 
-    By the shortlist's estimate, each newcomer keeps its `per_newcomer` best mentors, and a
-    reserve of its `reserve` best. A mentor with fewer than `per_mentor` candidates takes its
-    best from the reserve, and one still short gets a pass of its own over every newcomer:
+    By the shortlist's estimate, each newcomer keeps its `per_newcomer` best feasible mentors,
+    and a reserve of its `reserve` best. A mentor with fewer than `per_mentor` candidates takes
+    its best from the reserve, and one still short gets a pass of its own over every newcomer:
     without this, a mentor nobody ranks near the top has no candidates although the optimum
-    gives it the newcomers who cannot have their favourites.
+    gives it the newcomers who cannot have their favourites. Up to `EXACT_PAIRS` newcomers x
+    mentors, every feasible pair is kept.
     """
+    if len(batch) * len(index) <= EXACT_PAIRS:
+        per_newcomer = reserve = max(len(index), 1)
     r, c, estimate, place, feasible_count = _best_mentors(batch, index, policy, reserve)
     main = np.flatnonzero(place < per_newcomer)
     few = np.bincount(c[main], minlength=len(index)) < per_mentor
@@ -232,100 +263,133 @@ def candidate_graph(
     if len(short):
         more_r, more_c = _best_newcomers(batch, index, policy, short, per_mentor)
         r, c = np.concatenate([r, more_r]), np.concatenate([c, more_c])
-    _, first = np.unique(r * max(len(index), 1) + c, return_index=True)
-    r, c = r[first], c[first]
-    exact = np.empty(len(r))
-    feasible = np.empty(len(r), dtype=bool)
-    for start in range(0, len(r), PAIRS_PER_BLOCK):
-        part = slice(start, start + PAIRS_PER_BLOCK)
-        evaluation = evaluate(batch, r[part], index, c[part], policy, pairs=True)
-        exact[part] = evaluation.score(policy)
-        feasible[part] = evaluation.feasible()
-    r, c, exact = r[feasible], c[feasible], exact[feasible]
+    r, c, exact = _exact_edges(batch, index, policy, r, c)
     return CandidateGraph(
         rows=r,
         cols=c,
         score=exact,
         value=exact + bonus[r],
-        capacity=np.maximum(index.remaining, 0),
+        capacity=index.remaining,
         feasible_count=feasible_count,
     )
 
 
-def fill_spare_places(
-    batch: NewcomerBatch,
-    index: MentorIndex,
-    policy: Policy,
-    bonus: Floats,
-    matched_col: Ints,
-    score: Floats,
-) -> None:
-    """Greedily seat every unmatched newcomer who has a feasible mentor with a place left.
+def augmenting_edges(
+    batch: NewcomerBatch, index: MentorIndex, policy: Policy, matched_col: Ints
+) -> tuple[Ints, Ints]:
+    """Pairs that make the matching larger, searched over every feasible pair; none when no
+    assignment over all pairs matches more people (`matched_col`: -1 = unmatched).
 
-    Updates `matched_col` (-1 = unmatched) and `score` in place.
+    A matching is the largest possible exactly when no augmenting path exists: a chain from a
+    mentor with a place left, through a newcomer who could move to that mentor, to the mentor
+    that newcomer leaves, who could take another, and so on to an unmatched newcomer. The search
+    runs breadth first from the mentors with places left, since after the flow they are few:
+    each layer scores (with every hard rule, `points=False` for availability points only) just
+    the newcomers not reached yet against the mentors reached last, keeps for each newcomer the
+    mentor with the most availability points (ties: the lowest position, in id order), and
+    reaches the mentors the reached newcomers are matched to. Returns the pairs on one path to
+    each unmatched newcomer reached, for the caller to add to the candidates and solve again.
     """
     used = np.bincount(matched_col[matched_col >= 0], minlength=len(index))
-    spare = np.maximum(index.remaining, 0) - used
-    cols = np.intersect1d(index.usable(policy), np.flatnonzero(spare > 0))
-    rows = np.flatnonzero(matched_col < 0)
-    if len(cols) == 0 or len(rows) == 0:
-        return
-    none = np.zeros(0, dtype=np.int64)
-    edge_rows, edge_cols, edge_scores = [none], [none], [np.zeros(0)]
-    for block_rows, block_cols, scores in scored_blocks(batch, rows, index, cols, policy):
-        r, c = np.nonzero(np.isfinite(scores))
-        edge_rows.append(block_rows[r])
-        edge_cols.append(block_cols[c])
-        edge_scores.append(scores[r, c])
-    r = np.concatenate(edge_rows)
-    c = np.concatenate(edge_cols)
-    s = np.concatenate(edge_scores)
-    chosen = solve_greedy(r, c, s + bonus[r], spare)
-    matched_col[r[chosen]] = c[chosen]
-    score[r[chosen]] = s[chosen]
+    usable = index.usable(policy)
+    frontier = usable[used[usable] < index.remaining[usable]]
+    is_root = np.zeros(len(index), dtype=bool)
+    is_root[frontier] = True
+    reached_mentor = is_root.copy()
+    through = np.full(len(index), -1, dtype=np.int64)  # the matched newcomer who reached a mentor
+    via = np.full(len(batch), -1, dtype=np.int64)  # the mentor a newcomer could move to
+    left = np.arange(len(batch), dtype=np.int64)
+    ends: list[Ints] = [np.zeros(0, dtype=np.int64)]
+
+    def closest(block: ShortlistBlock) -> tuple[Ints, Ints]:
+        best = np.argmax(block.scores, axis=1)
+        found = np.isfinite(block.scores[np.arange(len(block.rows)), best])
+        return block.rows[found], block.cols[best[found]]
+
+    while len(frontier) and len(left):
+        found = shortlist_map(
+            batch,
+            index,
+            policy,
+            closest,
+            pairs_per_block=PAIRS_PER_BLOCK,
+            only_mentors=frontier,
+            only_rows=left,
+            points=False,
+        )
+        rows = np.concatenate([np.zeros(0, dtype=np.int64), *(f[0] for f in found)])
+        via[rows] = np.concatenate([np.zeros(0, dtype=np.int64), *(f[1] for f in found)])
+        left = left[via[left] < 0]
+        ends.append(rows[matched_col[rows] < 0])
+        matched = rows[matched_col[rows] >= 0]
+        mentors, first = np.unique(matched_col[matched], return_index=True)
+        new = ~reached_mentor[mentors]
+        frontier = mentors[new]
+        through[frontier] = matched[first[new]]
+        reached_mentor[frontier] = True
+    # Walk back from every unmatched newcomer reached to a mentor with a place left.
+    edge_rows: list[Ints] = []
+    edge_cols: list[Ints] = []
+    walking = np.concatenate(ends)
+    while len(walking):
+        mentors = via[walking]
+        edge_rows.append(walking)
+        edge_cols.append(mentors)
+        walking = through[mentors[~is_root[mentors]]]
+    if not edge_rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(edge_rows), np.concatenate(edge_cols)
 
 
 def assign(
     newcomers: Sequence[Newcomer], mentors: Sequence[Mentor] | MentorIndex, policy: Policy
 ) -> Assignment:
-    """Match the whole queue: maximise total score plus waiting priority under capacities.
+    """Match the whole queue: the most newcomers matched, then the best fit and waiting.
 
-    Never breaks a hard rule or a capacity. Every newcomer left unmatched gets a reason:
-    "no_feasible_mentor" (no eligible mentor passes the hard rules) or "capacity_exhausted"
-    (suitable mentors exist but their places went to others). Same input, same output.
+    Exactly: no assignment over all feasible pairs matches more newcomers; among those that
+    match this many, the total of pair scores plus waiting priority (`Policy.waiting_bonus`) is
+    the highest on the candidate pairs (every feasible pair up to `EXACT_PAIRS` newcomers x
+    mentors). Never breaks a hard rule or a capacity. Every newcomer left unmatched gets a
+    reason: "no_feasible_mentor" (no eligible mentor passes the hard rules) or
+    "capacity_exhausted" (suitable mentors exist, every one of them full, and no reshuffle of
+    the others could free a place). The answer does not depend on the order of either list:
+    ties are broken by id, and matches and unmatched come in newcomer id order.
     """
-    if len({n.id for n in newcomers}) != len(newcomers):
+    ordered = sorted(newcomers, key=lambda n: n.id)
+    if any(a.id == b.id for a, b in pairwise(ordered)):
         raise ValueError("newcomer ids must be unique")
     index = mentors if isinstance(mentors, MentorIndex) else MentorIndex.build(mentors, policy)
-    batch = NewcomerBatch.build(newcomers, index)
-    bonus = waiting_bonus(newcomers, policy)
+    batch = NewcomerBatch.build(ordered, index)
+    bonus = waiting_bonus(ordered, policy)
     graph = candidate_graph(batch, index, policy, bonus)
-    chosen = solve_flow(graph.rows, graph.cols, graph.value, graph.capacity)
+    rows, cols, score = graph.rows, graph.cols, graph.score
     matched_col = np.full(len(batch), -1, dtype=np.int64)
-    score = np.zeros(len(batch))
-    matched_col[graph.rows[chosen]] = graph.cols[chosen]
-    score[graph.rows[chosen]] = graph.score[chosen]
-    fill_spare_places(batch, index, policy, bonus, matched_col, score)
-    can_be_served = graph.feasible_count > 0
-    # The shortlist's count is exact except for the rules it leaves to the exact pass.
-    unsure = np.flatnonzero(
-        (matched_col < 0)
-        & can_be_served
-        & ((policy.min_shared_hours > 0) | batch.excludes | conflict_rows(batch, policy.conflicts))
-    )
-    can_be_served[unsure] = False
-    for rows, _, scores in scored_blocks(batch, unsure, index, index.usable(policy), policy):
-        can_be_served[rows] |= np.isfinite(scores).any(axis=1)
+    while True:
+        chosen = solve_flow(rows, cols, score + bonus[rows], graph.capacity)
+        matched_col[:] = -1
+        matched_col[rows[chosen]] = cols[chosen]
+        more_rows, more_cols = augmenting_edges(batch, index, policy, matched_col)
+        if len(more_rows) == 0:
+            break
+        rows, cols, score = _exact_edges(
+            batch,
+            index,
+            policy,
+            np.concatenate([rows, more_rows]),
+            np.concatenate([cols, more_cols]),
+        )
+    pair_score = np.zeros(len(batch))
+    pair_score[rows[chosen]] = score[chosen]
     matches = tuple(
-        Match(n.id, index.mentors[c].id, float(s))
-        for n, c, s in zip(newcomers, matched_col.tolist(), score.tolist(), strict=True)
+        Match(n.id, index.mentors[c].id, s)
+        for n, c, s in zip(ordered, matched_col.tolist(), pair_score.tolist(), strict=True)
         if c >= 0
     )
     unmatched = tuple(
-        Unmatched(n.id, "capacity_exhausted" if served else "no_feasible_mentor")
-        for n, c, served in zip(
-            newcomers, matched_col.tolist(), can_be_served.tolist(), strict=True
+        Unmatched(n.id, "capacity_exhausted" if count > 0 else "no_feasible_mentor")
+        for n, c, count in zip(
+            ordered, matched_col.tolist(), graph.feasible_count.tolist(), strict=True
         )
         if c < 0
     )
-    return Assignment(matches, unmatched, sum(m.score for m in matches))
+    return Assignment(matches, unmatched, math.fsum(m.score for m in matches))

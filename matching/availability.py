@@ -47,28 +47,20 @@ def local_quarter_of_utc(time_zone: str, reference_week: dt.date) -> npt.NDArray
 def local_masks(slot_lists: Sequence[Sequence[Slot]]) -> npt.NDArray[np.bool_]:
     """One row per person: which local quarters of the week they are available.
 
-    Refuses a slot the engine would silently misread: a weekday outside 0-6, or minutes not
-    within 0 <= start < end <= 1440. Slots are read and checked as one array, not one by one,
-    since a national queue has hundreds of thousands.
+    A quarter counts only when the slot covers all of it: a slot's edges off the quarter hour
+    are rounded inwards, so two slots that share no minute never share a quarter (7:10-7:20
+    covers none). Slots are checked when the records are built (`records._good_slot`) and
+    read here as one array, not one by one, since a national queue has hundreds of thousands.
     """
     counts = np.fromiter(map(len, slot_lists), dtype=np.int64, count=len(slot_lists))
     slots = np.array([slot for slots in slot_lists for slot in slots], dtype=np.int64)
-    slots = slots.reshape(len(slots), 3)
-    weekday, start, end = slots.T
-    bad = np.flatnonzero(
-        (weekday < 0) | (weekday > 6) | (start < 0) | (start >= end) | (end > 1440)
-    )
-    if len(bad):
-        raise ValueError(
-            f"availability slot {tuple(slots[bad[0]].tolist())!r}: "
-            "need weekday 0-6 and 0 <= start < end <= 1440"
-        )
+    weekday, start, end = slots.reshape(len(slots), 3).T
     day = (
         np.repeat(np.arange(len(slot_lists)) * QUARTERS_PER_WEEK, counts)
         + weekday * QUARTERS_PER_DAY
     )
-    first = day + start // 15
-    length = day - (-end // 15) - first
+    first = day - (-start // 15)
+    length = np.maximum(day + end // 15 - first, 0)
     covered = np.repeat(first - np.cumsum(length) + length, length) + np.arange(int(length.sum()))
     mask = np.zeros(len(slot_lists) * QUARTERS_PER_WEEK, dtype=np.bool_)
     mask[covered] = True

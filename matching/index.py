@@ -10,7 +10,7 @@ through `evaluate`, so a rule or factor is defined exactly once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import chain
@@ -125,12 +125,16 @@ class TextModel:
 
 @dataclass(frozen=True, eq=False)
 class MentorIndex:
-    """The mentors, encoded once for a policy's reference week; reused by `rank` and `assign`."""
+    """The mentors, encoded once for a policy's reference week; reused by `rank` and `assign`.
+
+    Mentors are kept in id order, whatever order they came in: every tie the engine breaks by
+    position (the shortlist's cut, the flow's choice among equal totals, `rank`'s equal scores)
+    is then broken by id, so the same mentors in any order give the same answer.
+    """
 
     mentors: tuple[Mentor, ...]
     reference_week: dt.date
     position: dict[str, int]
-    id_order: Ints  # rank of each mentor's id, for deterministic tie-breaks
     gender: npt.NDArray[np.int8]
     languages: npt.NDArray[np.uint64]
     formats: npt.NDArray[np.int64]
@@ -157,7 +161,7 @@ class MentorIndex:
         `text=False` skips TF-IDF (the hopes/bio factor is then 0), for callers that only need
         the hard rules and should not pay scikit-learn's import time.
         """
-        mentors = tuple(mentors)
+        mentors = tuple(sorted(mentors, key=lambda m: m.id))
         position = {m.id: i for i, m in enumerate(mentors)}
         if len(position) != len(mentors):
             raise ValueError("mentor ids must be unique")
@@ -169,12 +173,10 @@ class MentorIndex:
         total = load + np.maximum(remaining, 0)
         fitted = TextModel.fit([m.bio for m in mentors] if text else [])
         bios = None if fitted is None else fitted[1]
-        ids = [m.id for m in mentors]
         return cls(
             mentors=mentors,
             reference_week=policy.reference_week,
             position=position,
-            id_order=np.argsort(np.argsort(np.array(ids, dtype=object), kind="stable")),
             gender=np.array([GENDERS.index(m.gender) for m in mentors], dtype=np.int8),
             languages=_masks([m.languages for m in mentors], language_bits),
             formats=np.array([mask_of(m.formats, MEETING_FORMATS) for m in mentors], np.int64),
@@ -296,6 +298,55 @@ def _any_of(rows: Bools, mask: int) -> Bools:
 
 
 @dataclass(frozen=True, eq=False)
+class Blocked:
+    """The mentors each newcomer may never have under one sparse rule (an exclusion, a recorded
+    conflict), as compressed rows: row r's mentor columns are `cols[starts[r]:starts[r + 1]]`.
+
+    The exact rules (`evaluate`) and the shortlist both read it, so such a pair is ruled out
+    before it can take a candidate's place.
+    """
+
+    starts: Ints
+    cols: Ints
+
+    @classmethod
+    def build(cls, mentor_ids: Iterable[Iterable[str]], index: MentorIndex) -> Blocked:
+        """From each newcomer's set of mentor ids; ids of mentors not in the index are ignored."""
+        position = index.position
+        found = [sorted(position[m] for m in ids if m in position) for ids in mentor_ids]
+        counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        starts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(counts)])
+        cols = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(starts[-1]))
+        return cls(starts=starts, cols=cols)
+
+    def hits(self, rows: Ints, cols: Ints, *, pairs: bool = False) -> tuple[Ints, Ints]:
+        """Positions (i, j) in the rows x cols block (`cols` ascending) of blocked pairs; with
+        `pairs`, positions i where rows[i] blocks cols[i] (j is then i)."""
+        counts = self.starts[rows + 1] - self.starts[rows]
+        hit = np.flatnonzero(counts)
+        if len(hit) == 0:  # the usual case: most newcomers block nobody
+            return hit, hit
+        owner = np.repeat(hit, counts[hit])
+        targets = self.cols[_ranges(self.starts[rows[hit]], self.starts[rows[hit] + 1])]
+        if pairs:
+            same: Ints = owner[targets == cols[owner]]
+            return same, same
+        local = np.minimum(np.searchsorted(cols, targets), max(len(cols) - 1, 0))
+        keep = cols[local] == targets if len(cols) else np.zeros(len(targets), dtype=bool)
+        return owner[keep], local[keep]
+
+    def mask(self, rows: Ints, cols: Ints, *, pairs: bool = False) -> Bools:
+        """True where a row's newcomer blocks the column's mentor (see `hits`)."""
+        out = np.zeros((len(rows),) if pairs else (len(rows), len(cols)), dtype=bool)
+        i, j = self.hits(rows, cols, pairs=pairs)
+        if pairs:
+            out[i] = True
+        else:
+            out[i, j] = True
+        return out
+
+
+@dataclass(frozen=True, eq=False)
 class NewcomerBatch:
     """Newcomers encoded against one `MentorIndex` (same bit assignments and TF-IDF vocabulary)."""
 
@@ -306,7 +357,7 @@ class NewcomerBatch:
     wants_in_person: Bools
     pathways: npt.NDArray[np.int64]
     strict: Bools
-    excludes: Bools  # has excluded mentors
+    excluded: Blocked  # the mentors each newcomer left, blocked or reported
     pathway_base: Floats  # pathway factor = base + scale * table value
     pathway_scale: Floats
     area: Ints  # -2 never equals a mentor's code
@@ -346,7 +397,7 @@ class NewcomerBatch:
             wants_in_person=(formats & IN_PERSON_BIT) != 0,
             pathways=pathways,
             strict=np.array([n.pathway_strictness == "strict" for n in newcomers], dtype=bool),
-            excludes=np.array([bool(n.excluded_mentor_ids) for n in newcomers], dtype=bool),
+            excluded=Blocked.build((n.excluded_mentor_ids for n in newcomers), index),
             pathway_base=base,
             pathway_scale=scale,
             area=np.array([index.area_codes.get(n.area or "", -2) for n in newcomers], np.int64),
@@ -404,33 +455,13 @@ def _conflicts_by_newcomer(conflicts: frozenset[tuple[str, str]]) -> dict[str, f
     return {k: frozenset(v) for k, v in grouped.items()}
 
 
-def _blocked(
-    blocked: dict[int, frozenset[str]], shape: tuple[int, ...], index: MentorIndex, cols: Ints
-) -> Bools:
-    """True where a row's newcomer blocks the column's mentor.
-
-    `blocked` maps positions in the block's rows to mentor ids, for the few rows that block any.
-    """
-    out = np.zeros(shape, dtype=bool)
-    if not blocked:
-        return out
-    if len(shape) == 1:
-        for i, mentor_ids in blocked.items():
-            out[i] = index.mentors[cols[i]].id in mentor_ids
-        return out
-    where = np.full(len(index), -1, dtype=np.int64)
-    where[cols] = np.arange(len(cols))
-    for i, mentor_ids in blocked.items():
-        found = where[[index.position[m] for m in mentor_ids if m in index.position]]
-        out[i, found[found >= 0]] = True
-    return out
-
-
-@lru_cache(maxsize=1)
-def conflict_rows(batch: NewcomerBatch, conflicts: frozenset[tuple[str, str]]) -> Bools:
-    """Which newcomers of the batch have a recorded conflict (cached: assign asks per block)."""
-    ids = _conflicts_by_newcomer(conflicts)
-    return np.array([n.id in ids for n in batch.newcomers], dtype=bool).reshape(len(batch))
+@lru_cache(maxsize=2)
+def conflicted(
+    batch: NewcomerBatch, index: MentorIndex, conflicts: frozenset[tuple[str, str]]
+) -> Blocked:
+    """The recorded conflicts of interest of the batch's newcomers (cached: asked per block)."""
+    by_newcomer = _conflicts_by_newcomer(conflicts)
+    return Blocked.build((by_newcomer.get(n.id, ()) for n in batch.newcomers), index)
 
 
 def _ranges(first: Ints, last: Ints) -> Ints:
@@ -499,9 +530,10 @@ def evaluate(
 ) -> Evaluation:
     """Every hard rule and factor for newcomers `rows` against mentors `cols`.
 
-    By default the result is rows x cols; with `pairs=True`, rows[i] is paired with cols[i] only
-    (how `assign` re-scores its candidate edges exactly). With `text=False` the hopes/bio
-    similarity is left at 0, for `rank` to fill in with `with_text` where it still matters.
+    By default the result is rows x cols (`cols` ascending); with `pairs=True`, rows[i] is paired
+    with cols[i] only (how `assign` re-scores its candidate edges exactly). With `text=False` the
+    hopes/bio similarity is left at 0, for `rank` to fill in with `with_text` where it still
+    matters.
     """
     index.require_week(policy)
     row_at = rows if pairs else rows[:, None]
@@ -514,9 +546,6 @@ def evaluate(
     quarters = shared_quarters(batch.availability, row_at, index.availability, col_at)
     hours = quarters / 4.0
     shared_tags = np.bitwise_count(n["tags"] & m["tags"]).astype(np.float64)
-    conflicts = _conflicts_by_newcomer(policy.conflicts)
-    excluding = np.flatnonzero(batch.excludes[rows]).tolist()
-    conflicted = np.flatnonzero(conflict_rows(batch, policy.conflicts)[rows]).tolist()
     failures: dict[HardRule, Bools] = {
         "mentor_recovery_below_minimum": m["recovery"] < policy.min_mentor_recovery_days,
         "no_remaining_capacity": m["remaining"] <= 0,
@@ -524,11 +553,9 @@ def evaluate(
         "no_shared_format": usable_formats == 0,
         "gender_choice": (n["wanted_gender"] >= 0) & (n["wanted_gender"] != m["gender"]),
         "strict_pathway": n["strict"] & ((n["pathways"] & m["pathways"]) == 0),
-        "excluded_by_newcomer": _blocked(
-            {i: batch.newcomers[rows[i]].excluded_mentor_ids for i in excluding}, shape, index, cols
-        ),
-        "conflict_of_interest": _blocked(
-            {i: conflicts[batch.newcomers[rows[i]].id] for i in conflicted}, shape, index, cols
+        "excluded_by_newcomer": batch.excluded.mask(rows, cols, pairs=pairs),
+        "conflict_of_interest": conflicted(batch, index, policy.conflicts).mask(
+            rows, cols, pairs=pairs
         ),
         "too_few_shared_hours": hours < policy.min_shared_hours,
     }

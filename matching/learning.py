@@ -31,7 +31,8 @@ def factor_matrix(history: Sequence[PastMatch], policy: Policy) -> Floats:
     index = MentorIndex.build(mentors, policy)
     batch = NewcomerBatch.build([match.newcomer for match in history], index)
     rows = np.arange(len(history), dtype=np.int64)
-    evaluation = evaluate(batch, rows, index, rows, policy, pairs=True)
+    cols = np.array([index.position[m.id] for m in mentors], dtype=np.int64).reshape(len(rows))
+    evaluation = evaluate(batch, rows, index, cols, policy, pairs=True)
     return np.stack([evaluation.values[f] for f in FACTORS], axis=1)
 
 

@@ -195,5 +195,5 @@ def rank(
         # Keep every mentor tied with the k-th score so the id tie-break sees them all.
         keep = scores >= _kth_largest(scores, k)
         feasible, scores = feasible[keep], scores[keep]
-    order = np.lexsort((index.id_order[cols[feasible]], -scores))[:k]
+    order = np.lexsort((cols[feasible], -scores))[:k]  # the index is in id order
     return explain(newcomer, index, batch, evaluation, cols, feasible[order].tolist(), policy)

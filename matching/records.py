@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, fields
-from typing import Final, Literal
+from functools import lru_cache
+from typing import Final, Literal, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from matching.vocabulary import (
+    GENDERS,
+    MEETING_FORMATS,
+    PATHWAY_STRICTNESS,
+    PATHWAYS,
     RECOVERY_STAGE_DAYS,
+    RECOVERY_STAGES,
+    WANTED_GENDERS,
     Gender,
     MeetingFormat,
     Pathway,
@@ -63,6 +72,99 @@ Outcome = Literal["active_at_90_days", "ended_early", "concern_raised"]
 UnmatchedReason = Literal["no_feasible_mentor", "capacity_exhausted"]
 
 
+@lru_cache(maxsize=1024)
+def _known_time_zone(name: object) -> bool:
+    """Whether zoneinfo has the zone (cached: a queue has a handful of zones, people by the
+    hundred thousand)."""
+    if not isinstance(name, str) or not name.strip():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+class _Checker:
+    """Collects the first bad field of a record and refuses it by field name and record id.
+
+    Records are checked when built, so a bad value surfaces where it came from (the service's
+    edge turns the ValueError into a 400) rather than as a KeyError deep inside the engine or,
+    worse, as a silently wrong score.
+    """
+
+    def __init__(self, kind: str, record_id: object) -> None:
+        if not isinstance(record_id, str) or not record_id.strip():
+            raise ValueError(f"{kind} id must be a non-empty string, got {record_id!r}")
+        self.where = f"{kind} {record_id!r}"
+
+    def fail(self, name: str, problem: str, value: object) -> NoReturn:
+        raise ValueError(f"{self.where}: {name} {problem}, got {value!r}")
+
+    def one_of(self, name: str, value: object, allowed: Collection[object]) -> None:
+        if value not in allowed:
+            self.fail(name, f"must be one of {', '.join(map(str, allowed))}", value)
+
+    def words(self, name: str, value: object, allowed: frozenset[str] | None = None) -> None:
+        """A frozenset of non-empty strings, each in `allowed` when given."""
+        if not isinstance(value, frozenset) or not all(
+            isinstance(word, str) and word.strip() for word in value
+        ):
+            self.fail(name, "must be a frozenset of non-empty strings", value)
+        if allowed is not None and not value <= allowed:
+            self.fail(name, f"may only hold {', '.join(map(str, allowed))}", value)
+
+    def count(self, name: str, value: object, *, optional: bool = False) -> None:
+        """A whole number >= 0 (None too when optional)."""
+        if optional and value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.fail(name, "must be a whole number >= 0", value)
+
+    def time_zone(self, value: object) -> None:
+        if not _known_time_zone(value):
+            self.fail("time_zone", "must be a known IANA time zone, such as America/Chicago", value)
+
+    def slots(self, value: object) -> None:
+        """Weekly slots (weekday 0-6, start minute, end minute), 0 <= start < end <= 1440."""
+        if not isinstance(value, tuple):
+            self.fail("availability", "must be a tuple of (weekday, start, end) slots", value)
+        for slot in value:
+            if not _good_slot(slot):
+                self.fail(
+                    "availability",
+                    "slots need weekday 0-6 and whole minutes 0 <= start < end <= 1440",
+                    slot,
+                )
+
+
+def _good_slot(slot: object) -> bool:
+    if not isinstance(slot, tuple) or len(slot) != 3:
+        return False
+    if not all(isinstance(part, int) and not isinstance(part, bool) for part in slot):
+        return False
+    weekday, start, end = slot
+    return bool(0 <= weekday <= 6 and 0 <= start < end <= 1440)
+
+
+def _check_person(check: _Checker, person: Newcomer | Mentor) -> None:
+    """The fields newcomers and mentors share."""
+    check.one_of("gender", person.gender, GENDERS)
+    check.time_zone(person.time_zone)
+    check.words("languages", person.languages)
+    check.words("formats", person.formats, frozenset(MEETING_FORMATS))
+    check.words("pathways", person.pathways, frozenset(PATHWAYS))
+    check.words("lived_experience", person.lived_experience)
+    check.slots(person.availability)
+    check.count("recovery_days", person.recovery_days, optional=True)
+
+
+def _texts(check: _Checker, items: Iterable[tuple[str, object]]) -> None:
+    for name, value in items:
+        if not isinstance(value, str):
+            check.fail(name, "must be a string", value)
+
+
 @dataclass(frozen=True, slots=True)
 class Newcomer:
     """A person asking for a mentor, as the intake recorded them.
@@ -87,6 +189,21 @@ class Newcomer:
     lived_experience: frozenset[str] = frozenset()
     excluded_mentor_ids: frozenset[str] = frozenset()
     waiting_since: dt.date = dt.date(2026, 1, 1)
+
+    def __post_init__(self) -> None:
+        """Refuse a bad value by field name and id (see `_Checker`)."""
+        check = _Checker("newcomer", self.id)
+        _check_person(check, self)
+        check.one_of("wanted_gender", self.wanted_gender, WANTED_GENDERS)
+        check.one_of("pathway_strictness", self.pathway_strictness, PATHWAY_STRICTNESS)
+        if self.recovery_stage is not None:
+            check.one_of("recovery_stage", self.recovery_stage, RECOVERY_STAGES)
+        check.words("excluded_mentor_ids", self.excluded_mentor_ids)
+        if self.area is not None:
+            _texts(check, [("area", self.area)])
+        _texts(check, [("hopes", self.hopes)])
+        if not isinstance(self.waiting_since, dt.date):
+            check.fail("waiting_since", "must be a date", self.waiting_since)
 
     @property
     def recovery_days_or_stage(self) -> int:
@@ -119,6 +236,17 @@ class Mentor:
     bio: str = ""
     lived_experience: frozenset[str] = frozenset()
     current_load: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse a bad value by field name and id (see `_Checker`): a negative capacity or load
+        would otherwise put the load-balance factor outside [0, 1]."""
+        check = _Checker("mentor", self.id)
+        _check_person(check, self)
+        check.count("remaining_capacity", self.remaining_capacity)
+        check.count("current_load", self.current_load)
+        if self.area is not None:
+            _texts(check, [("area", self.area)])
+        _texts(check, [("bio", self.bio)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +289,10 @@ class Policy:
     `reference_week` is the Monday of the week whose calendar (daylight-saving state) is used to
     line up everyone's local availability in UTC; the service passes the current week.
     `conflicts` holds (newcomer id, mentor id) pairs the program says must never be matched.
-    In `assign`, each matched newcomer adds `match_bonus` plus up to `waiting_bonus` (reached after
-    `waiting_full_days` of waiting relative to the newest request), so the queue is served in
-    order of waiting when places are scarce; the bonus defaults to the largest possible score so
-    that matching one more person outweighs any gain in fit.
+    In `assign`, serving the most people comes first; among assignments that serve that many,
+    each matched newcomer adds their pair score plus up to `waiting_bonus` (reached after
+    `waiting_full_days` of waiting relative to the newest request), so the longest-waiting are
+    served first when places are scarce.
     `fit_weights` adopts learned weights only with at least `min_history` past matches, a
     held-out AUC at least `min_auc_gain` above the current weights', and each weight in
     [0, `max_weight`].
@@ -176,18 +304,32 @@ class Policy:
     full_shared_hours: float = 6.0
     reference_week: dt.date = dt.date(2026, 1, 5)
     conflicts: frozenset[tuple[str, str]] = frozenset()
-    match_bonus: float | None = None
     waiting_bonus: float = 2.0
     waiting_full_days: int = 90
     max_weight: float = 5.0
     min_history: int = 200
     min_auc_gain: float = 0.01
 
-    def bonus_base(self) -> float:
-        """The per-match bonus: explicit, or the largest total a pair can score."""
-        if self.match_bonus is not None:
-            return self.match_bonus
-        return sum(self.weights.as_tuple())
+    def __post_init__(self) -> None:
+        """Refuse settings the engine would misread, by field name."""
+        for name, low, strict in (
+            ("min_shared_hours", 0.0, False),
+            ("full_shared_hours", 0.0, True),
+            ("waiting_bonus", 0.0, False),
+            ("max_weight", 0.0, False),
+        ):
+            value = getattr(self, name)
+            if not (
+                isinstance(value, int | float)
+                and math.isfinite(value)
+                and (value > low if strict else value >= low)
+            ):
+                bound = f"> {low:g}" if strict else f">= {low:g}"
+                raise ValueError(f"policy: {name} must be a finite number {bound}, got {value!r}")
+        for name, least in (("min_mentor_recovery_days", 0), ("waiting_full_days", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"policy: {name} must be a whole number >= {least}, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +376,8 @@ class Unmatched:
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
-    """The result of `assign`: pairs, the people left waiting, and the summed pair scores."""
+    """The result of `assign`: pairs and the people left waiting (each in newcomer id order),
+    and the summed pair scores (a float, 0.0 when nobody is matched)."""
 
     matches: tuple[Match, ...]
     unmatched: tuple[Unmatched, ...]

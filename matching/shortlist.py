@@ -4,10 +4,12 @@ Scoring every pair exactly is what makes a national queue slow (100,000 x 25,000
 shortlist scores newcomers in groups that share the blocking keys (the gender they ask for and
 their languages) against only the mentors those keys allow, in float32 and narrow integers, on a
 thread per core, with two shortcuts: availability counted in whole hours (never lower than the
-true overlap) and the recovery gap in whole weeks of each person's time. Its feasibility is the
-exact hard rules except the three checked later on each candidate pair (minimum shared hours,
-exclusions, conflicts of interest), so it never drops a feasible pair; `assign` then re-scores
-the shortlisted pairs exactly with `index.evaluate`.
+true overlap; in quarter hours, exactly, when the program sets a minimum of shared hours, which
+is a hard rule) and the recovery gap in whole weeks of each person's time. Its feasibility is
+every hard rule, exactly, including the newcomer's exclusions and recorded conflicts: a pair that
+fails one never takes a place on a shortlist, so a newcomer's shortlist is never filled with
+mentors they cannot have. `assign` then re-scores the shortlisted pairs exactly with
+`index.evaluate`.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from matching.availability import Bitmaps
 from matching.factors import GAP_BY_WEEK, GAP_FROM_MINUS_ONE_WEEK, IN_PERSON_BIT, PATHWAY_MASK_FIT
-from matching.index import Bools, Ints, MentorIndex, NewcomerBatch
+from matching.index import Blocked, Bools, Ints, MentorIndex, NewcomerBatch, conflicted
 from matching.records import Policy
 
 Float32s = npt.NDArray[np.float32]
 T = TypeVar("T")
-INFEASIBLE_SHIFT = 8  # bit set in a pair's whole-hour count (at most 168) when a rule fails
+INFEASIBLE_SHIFT = 10  # bit set in a pair's shared count (at most 672 quarters) when a rule fails
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +59,11 @@ class _Tables:
     """Per-call lookups shared by every block."""
 
     batch: NewcomerBatch
-    by_hours: Float32s  # availability points by shared whole hours; -inf from INFEASIBLE_SHIFT
+    # Availability points by shared count (whole hours, or quarters under a minimum of shared
+    # hours): -inf below the minimum and from 1 << INFEASIBLE_SHIFT, where a failed rule puts it.
+    by_count: Float32s
+    newcomer_words: Bitmaps  # word-major availability in the counted unit, newcomers
+    blocked: tuple[Blocked, ...]  # exclusions and recorded conflicts
     # Recovery-gap points indexed by the week gap's int16 bits read as uint16: 0..32767 are
     # gaps (capped at the table's end), 32768..65535 negative gaps (0 points). One gather, no clip.
     by_gap: Float32s
@@ -80,7 +87,7 @@ class _Group:
     pathways: npt.NDArray[np.uint8]
     tags: npt.NDArray[np.unsignedinteger[Any]]
     weeks: npt.NDArray[np.int16]
-    hours: npt.NDArray[np.uint64]  # words x mentors, each word contiguous
+    words: npt.NDArray[np.uint64]  # availability words x mentors, each word contiguous
     base: Float32s  # pathway + load points, one row per style
     bios: sparse.csr_array | None  # terms x these mentors, sliced once for every block
     style_of: Ints  # each row's style
@@ -110,17 +117,21 @@ def _group(rows: Ints, cols: Ints, tables: _Tables, index: MentorIndex, policy: 
         pathways=m_pathways.astype(np.uint8),
         tags=index.tags[cols].astype(tables.tag_type),
         weeks=(index.recovery[cols] // 7).astype(np.int16),
-        hours=np.ascontiguousarray(index.hours[cols].T),
+        words=np.ascontiguousarray(
+            index.availability[:, cols] if policy.min_shared_hours > 0 else index.hours[cols].T
+        ),
         base=base,
         style_of=style_of.reshape(-1),
         bios=None if tables.bios_by_term is None else tables.bios_by_term[:, cols],
     )
 
 
-def _score(tables: _Tables, group: _Group, part: slice) -> ShortlistBlock:
+def _score(tables: _Tables, group: _Group, part: slice, *, points: bool = True) -> ShortlistBlock:
+    """Estimated scores of a block, -inf where a hard rule fails; with `points=False` only the
+    availability points (finite exactly where every rule holds), for searches that need no more.
+    """
     batch = tables.batch
     rows = group.rows[part]
-    scores = group.base[group.style_of[part]]
     remote = batch.formats[rows].astype(np.uint8)[:, None] & group.remote
     in_person = (
         (batch.area[rows].astype(np.int32)[:, None] == group.area)
@@ -132,19 +143,24 @@ def _score(tables: _Tables, group: _Group, part: slice) -> ShortlistBlock:
     if strict.any():
         shares = (batch.pathways[rows].astype(np.uint8)[:, None] & group.pathways) != 0
         feasible &= ~strict[:, None] | shares
+    for blocked in tables.blocked:
+        i, j = blocked.hits(rows, group.cols)
+        feasible[i, j] = False
+    # An infeasible pair's count starts past the table's end, where it reads -inf: this marks
+    # it for the price of the gather already paid, not a masked write of its own.
+    count = (~feasible).view(np.uint8).astype(np.uint16) << INFEASIBLE_SHIFT
+    for word, mentor_word in enumerate(group.words):
+        count += np.bitwise_count(tables.newcomer_words[word][rows][:, None] & mentor_word)
+    scores = tables.by_count.take(count)
+    if not points:
+        return ShortlistBlock(rows=rows, cols=group.cols, scores=scores)
+    scores += group.base[group.style_of[part]]
     share = tables.format_share[rows][:, None]
     scores += np.bitwise_count(remote) * share
     scores += in_person * (share + tables.area_points)
     newcomer_weeks = (batch.recovery[rows] // 7 - 1).astype(np.int16)[:, None]
     # `take`, not `[]`: fancy indexing first copies a narrow index to intp, twice the cost.
     scores += tables.by_gap.take((group.weeks - newcomer_weeks).view(np.uint16))
-    # An infeasible pair's count starts past the table's hours, where it reads -inf: this marks
-    # it for the price of the gather already paid, not a masked write of its own.
-    hours = (~feasible).view(np.uint8).astype(np.uint16) << INFEASIBLE_SHIFT
-    for word, mentor_word in enumerate(group.hours):
-        newcomer_word = batch.hours[rows, word][:, None]
-        hours += np.bitwise_count(newcomer_word & mentor_word)
-    scores += tables.by_hours.take(hours)
     if (batch.tag_count[rows] > 0).any():
         shared = np.bitwise_count(batch.tags[rows].astype(tables.tag_type)[:, None] & group.tags)
         scores += shared * tables.tag_share[rows][:, None]
@@ -154,10 +170,10 @@ def _score(tables: _Tables, group: _Group, part: slice) -> ShortlistBlock:
 
 
 def _select_scored(
-    select: Callable[[ShortlistBlock], T], tables: _Tables, group: _Group, part: slice
+    select: Callable[[ShortlistBlock], T], tables: _Tables, group: _Group, part: slice, points: bool
 ) -> T:
     """One worker's job: score a block and keep what `select` keeps, so its scores die here."""
-    return select(_score(tables, group, part))
+    return select(_score(tables, group, part, points=points))
 
 
 def _text_points(hopes: sparse.csr_array, bios: sparse.csr_array, rows: Ints) -> Float32s:
@@ -192,27 +208,32 @@ def shortlist_map(
     *,
     pairs_per_block: int,
     only_mentors: Ints | None = None,
+    only_rows: Ints | None = None,
+    points: bool = True,
 ) -> list[T]:
     """Estimate scores block by block and return `select` of each block, in a fixed order.
 
     Blocks run on a thread per core (numpy releases the GIL in its loops); `select` keeps only
-    what the caller needs, so a block's scores never outlive it. `only_mentors` restricts the
-    columns.
+    what the caller needs, so a block's scores never outlive it. `only_mentors` and `only_rows`
+    restrict the columns and rows (ascending); `points=False` scores availability only (see
+    `_score`).
     """
     index.require_week(policy)
     w = policy.weights
     usable = index.usable(policy)
     if only_mentors is not None:
         usable = np.intersect1d(usable, only_mentors)
+    quarters = policy.min_shared_hours > 0
+    hours = np.arange(1 << INFEASIBLE_SHIFT) / (4.0 if quarters else 1.0)
+    by_count = np.minimum(hours / policy.full_shared_hours, 1.0) * w.availability
+    by_count[hours < policy.min_shared_hours] = -np.inf  # the exact rule: quarters / 4 < minimum
     tables = _Tables(
         batch=batch,
-        by_hours=np.concatenate(
-            [
-                np.minimum(np.arange(1 << INFEASIBLE_SHIFT) / policy.full_shared_hours, 1.0)
-                * w.availability,
-                np.full(1 << INFEASIBLE_SHIFT, -np.inf),
-            ]
-        ).astype(np.float32),
+        by_count=np.concatenate([by_count, np.full(1 << INFEASIBLE_SHIFT, -np.inf)]).astype(
+            np.float32
+        ),
+        newcomer_words=batch.availability if quarters else np.ascontiguousarray(batch.hours.T),
+        blocked=(batch.excluded, conflicted(batch, index, policy.conflicts)),
         by_gap=_gap_by_uint16(w.recovery_gap),
         tag_type=next(
             t
@@ -239,7 +260,8 @@ def shortlist_map(
     # this thread prepares the next, and small groups never leave a core idle.
     futures: list[Future[T]] = []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for rows in blocking_groups(batch, np.arange(len(batch))):
+        everyone = np.arange(len(batch)) if only_rows is None else only_rows
+        for rows in blocking_groups(batch, everyone):
             first = rows[0]
             cols = index.allowed(usable, batch.wanted_gender[first], batch.languages[first])
             if len(cols) == 0:
@@ -247,7 +269,7 @@ def shortlist_map(
             group = _group(rows, cols, tables, index, policy)
             step = max(1, pairs_per_block // len(cols))
             futures.extend(
-                pool.submit(_select_scored, select, tables, group, slice(s, s + step))
+                pool.submit(_select_scored, select, tables, group, slice(s, s + step), points)
                 for s in range(0, len(rows), step)
             )
         return [future.result() for future in futures]

@@ -2,9 +2,10 @@
 
 Edges are parallel arrays: `rows` (newcomer), `cols` (mentor), `value` (what to maximise, > 0).
 Each solver returns the indices of the chosen edges; a newcomer gets at most one edge and a
-mentor at most `capacity[mentor]`. `solve_flow` is optimal on the edges it is given (what
-`assign` uses); greedy and stable matching are the baselines the benchmark compares against, and
-`solve_exact` is the dense reference over all pairs.
+mentor at most `capacity[mentor]`. `solve_flow` is optimal on the edges it is given for
+`assign`'s lexicographic objective (the most edges, then the highest total value); greedy and
+stable matching are the baselines the benchmark compares against, and `solve_exact` is the dense
+reference for the same objective over all pairs.
 """
 
 from __future__ import annotations
@@ -69,59 +70,53 @@ def solve_stable(rows: Ints, cols: Ints, value: Floats, capacity: Ints) -> Ints:
 
 
 def solve_flow(rows: Ints, cols: Ints, value: Floats, capacity: Ints) -> Ints:
-    """Maximum-value capacitated matching on the given edges: OR-Tools' min-cost flow.
+    """The most edges a capacitated matching can take, and among those the highest total value.
 
-    The network is source -> newcomer (one place) -> mentor (the edge, cost -value) -> sink (the
-    mentor's places), plus a free arc from source to sink so that leaving someone unmatched costs
-    nothing: the flow then maximises value, not the number matched. Costs are whole millionths
-    of a point, so the result is optimal on these edges to within a millionth per match; the
-    tests hold it to the dense reference.
+    OR-Tools' `solve_max_flow_with_min_cost` on the network newcomer (supply 1) -> mentor (the
+    edge, cost -value) with each mentor's demand its places: it finds the maximum flow first,
+    then the minimum cost at that flow, so the objective is lexicographic by construction (no
+    bonus per match to tune). Costs are whole millionths of a point, so the total is optimal
+    on these edges to within a millionth per match; the count is exact.
     """
     if len(rows) == 0:
         return np.zeros(0, dtype=np.int64)
     from ortools.graph.python import min_cost_flow  # imported here: 45 ms of native code
 
-    n_rows, n_mentors = int(rows.max()) + 1, len(capacity)
-    source, sink = n_rows + n_mentors, n_rows + n_mentors + 1
-    everyone = np.arange(n_rows)
-    mentors = np.arange(n_mentors)
+    n_rows = int(rows.max()) + 1
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate([rows, np.full(n_rows, source), n_rows + mentors, [source]]).astype(
-            np.int32
-        ),
-        np.concatenate([n_rows + cols, everyone, np.full(n_mentors, sink), [sink]]).astype(
-            np.int32
-        ),
-        np.concatenate(
-            [np.ones(len(rows) + n_rows, np.int64), np.maximum(capacity, 0), [n_rows]]
-        ).astype(np.int64),
-        np.concatenate([-np.round(value * COST_SCALE), np.zeros(n_rows + n_mentors + 1)]).astype(
-            np.int64
-        ),
+        rows.astype(np.int32),
+        (n_rows + cols).astype(np.int32),
+        np.ones(len(rows), dtype=np.int64),
+        -np.round(value * COST_SCALE).astype(np.int64),
     )
-    supplies = np.zeros(n_rows + n_mentors + 2, dtype=np.int64)
-    supplies[source], supplies[sink] = n_rows, -n_rows
-    flow.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
-    status = flow.solve()
+    supplies = np.concatenate([np.ones(n_rows, np.int64), -np.maximum(capacity, 0)])
+    flow.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies.astype(np.int64))
+    status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:
         raise ValueError(f"min-cost flow failed: {status.name}")
-    used = np.asarray(flow.flows(np.asarray(arcs)[: len(rows)]))
+    used = np.asarray(flow.flows(np.asarray(arcs)))
     chosen: Ints = np.flatnonzero(used > 0)
     return chosen
 
 
 def solve_exact(values: Floats, capacity: Ints) -> tuple[Ints, Ints]:
-    """Exact optimum over a dense newcomers x mentors matrix (-inf = infeasible).
+    """Exact optimum of `assign`'s objective over a dense newcomers x mentors matrix (-inf =
+    infeasible): the most pairs matched, then the highest total value.
 
-    The reference the benchmark measures against: scipy's linear_sum_assignment on the matrix
-    with each mentor repeated once per place. The cost matrix (8 bytes a cell) is built in blocks
-    with the shorter side as rows, so scipy neither copies nor transposes it.
+    The reference the benchmark and the tests measure against: scipy's linear_sum_assignment on
+    the matrix with each mentor repeated once per place, every feasible cell worth its value
+    plus a premium larger than any total of values (so one more pair always outweighs any gain
+    in value: lexicographic), every infeasible cell worth nothing. The cost matrix (8 bytes a
+    cell) is built in blocks with the shorter side as rows, so scipy neither copies nor
+    transposes it.
     """
     from scipy import optimize  # imported here: only the reference needs it, and it is slow
 
     places = np.maximum(capacity, 0)
     owner = np.repeat(np.arange(len(places)), places)
+    finite = values[np.isfinite(values)]
+    premium = 1.0 + min(len(values), len(owner)) * float(np.abs(finite).max(initial=0.0)) * 2
     by_slot = len(owner) <= len(values)
     cost = np.empty((len(owner), len(values)) if by_slot else (len(values), len(owner)))
     for start in range(0, len(cost), 1024):
@@ -129,7 +124,7 @@ def solve_exact(values: Floats, capacity: Ints) -> tuple[Ints, Ints]:
             block = values[:, owner[start : start + 1024]].T
         else:
             block = values[start : start + 1024][:, owner]
-        cost[start : start + 1024] = np.where(np.isfinite(block), -block, 0.0)
+        cost[start : start + 1024] = np.where(np.isfinite(block), -(block + premium), 0.0)
     first, second = optimize.linear_sum_assignment(cost)
     del cost
     row_ind, slot_ind = (second, first) if by_slot else (first, second)

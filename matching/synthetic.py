@@ -191,8 +191,14 @@ def _people_common(rng: np.random.Generator, size: int, areas: int) -> _Traits:
     )
 
 
-def synthetic_program(newcomers: int, mentors: int, seed: int = 0) -> SyntheticProgram:
-    """Generate a program of the given size; deterministic for a seed."""
+def synthetic_program(
+    newcomers: int, mentors: int, seed: int = 0, *, excluding_share: float = 0.02
+) -> SyntheticProgram:
+    """Generate a program of the given size; deterministic for a seed.
+
+    `excluding_share` of newcomers exclude one or two mentors drawn at random (the draws are the
+    same whatever the share, so only who excludes changes).
+    """
     rng = np.random.default_rng(seed)
     areas = max(10, mentors // 50)
     nc = _people_common(rng, newcomers, areas)
@@ -203,7 +209,7 @@ def synthetic_program(newcomers: int, mentors: int, seed: int = 0) -> SyntheticP
     stages = rng.choice(len(RECOVERY_STAGES) - 1, size=newcomers).tolist()
     waited = rng.integers(0, 180, size=newcomers).tolist()
     mentor_ids = [f"m{i:06d}" for i in range(mentors)]
-    excluded_draw = rng.random(newcomers) < 0.02
+    excluded_draw = rng.random(newcomers) < excluding_share
     excluded_pick = rng.integers(0, max(mentors, 1), size=(newcomers, 2)).tolist()
     people: list[Newcomer] = []
     for i in range(newcomers):

@@ -102,10 +102,20 @@ def test_every_utc_quarter_maps_to_exactly_one_local_quarter() -> None:
     assert sorted(mapping.tolist()) == list(range(QUARTERS_PER_WEEK))
 
 
-@pytest.mark.parametrize("slot", [(7, 0, 60), (0, 60, 60), (0, -15, 60), (0, 0, 1441)])
-def test_malformed_slots_are_refused(slot: Slot) -> None:
-    with pytest.raises(ValueError, match="availability slot"):
-        utc_bitmaps([[slot]], ["UTC"], WINTER_WEEK)
+@pytest.mark.parametrize(
+    ("slot", "hours"),
+    [((0, 19 * 60 + 10, 19 * 60 + 20), 0.0), ((0, 19 * 60 + 10, 20 * 60 + 5), 0.5)],
+)
+def test_slots_off_the_quarter_hour_are_rounded_inwards(slot: Slot, hours: float) -> None:
+    # 7:10-7:20 covers no whole quarter; 7:10-8:05 covers 7:15-8:00, three quarters, of which
+    # 7:30-8:00 is shared with the other person's 7:20-8:30 (itself read as 7:30-8:30).
+    other = [(0, 19 * 60 + 20, 20 * 60 + 30)]
+    assert shared_hours([slot], "UTC", other, "UTC", WINTER_WEEK) == hours
+
+
+def test_windows_that_share_no_minute_share_no_time() -> None:
+    first, second = [(0, 19 * 60, 19 * 60 + 20)], [(0, 19 * 60 + 25, 19 * 60 + 45)]
+    assert shared_hours(first, "UTC", second, "UTC", WINTER_WEEK) == 0
 
 
 def test_the_reference_week_must_start_on_monday() -> None:
