@@ -35,6 +35,8 @@ from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
 from tandem.core.pages import template_globals
 from tandem.home import pages as home_pages
+from tandem.matches import controllers as matches_api
+from tandem.matches import pages as matches_pages
 from tandem.notifications import controllers as notifications_api
 from tandem.notifications import pages as notifications_pages
 from tandem.notifications.worker import running_worker
@@ -110,6 +112,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *training_pages.routes,
             *notifications_api.controllers,
             *notifications_pages.routes,
+            *matches_api.controllers,
+            *matches_pages.routes,
             create_static_files_router(
                 path="/static", directories=[WEB / "static"], opt={PUBLIC_OPT_KEY: True}
             ),

@@ -60,3 +60,4 @@ class MemberSummary(Struct):
     role: Role
     status: str
     created_at: datetime
+    approved_at: datetime | None = None

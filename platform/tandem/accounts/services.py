@@ -29,6 +29,10 @@ class ProgramSettings(msgspec.Struct, frozen=True, kw_only=True):
     safety_module_renewal_months: int = 12
     expiry_grace_days: int = 30
     auto_approve_matches: bool = False
+    # Matches: proposals scoring at least this are approved without review (when auto-approval
+    # is on and nothing is flagged); an offer unanswered this long lapses to the next mentor.
+    auto_approve_min_score: float = 8.0
+    offer_hours: int = 72
     # Empty means the service-wide defaults from settings.
     crisis_resources: tuple[CrisisResource, ...] = ()
 
@@ -223,6 +227,7 @@ async def list_members(
         Membership.role,
         Membership.status,
         Membership.created_at,
+        Membership.approved_at,
     ).where(Membership.program == caller.program_id)
     if role is not None:
         query = query.where(Membership.role == role.value)

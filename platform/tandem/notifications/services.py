@@ -55,6 +55,12 @@ NOTICE_TEXT: dict[str, str] = {
     "training.module_passed": "A training module was passed.",
     "training.track_completed": "A mentor completed the training track and can now be matched.",
     "safety.escalation": "An urgent safety escalation needs a supervisor now.",
+    "matches.requested": "A newcomer asked for a mentor.",
+    "matches.proposal_waiting": "A proposed match is waiting for your review.",
+    "matches.offer_made": "You have a new mentee offer. Please answer it on your mentees page.",
+    "matches.offer_accepted": "A mentor accepted an offer; the match is now active.",
+    "matches.match_active": "You have a mentor! See how to meet on your mentor page.",
+    "matches.match_ended": "A match has ended. Thank you for the time you gave each other.",
 }
 DEFAULT_NOTICE_TEXT = "Something in your program needs your attention."
 

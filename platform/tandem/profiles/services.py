@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -156,6 +157,15 @@ async def mentor_profiles(caller: Caller, membership_ids: list[int]) -> dict[int
         )
         for row in rows
     }
+
+
+async def mentor_capacities(program_id: int) -> dict[int, tuple[int, datetime]]:
+    """Each mentor's offered capacity and when their profile last changed, in one small query:
+    matching keeps its mentor index until one of these changes."""
+    rows = await MentorProfile.select(
+        MentorProfile.membership, MentorProfile.capacity, MentorProfile.updated_at
+    ).where(MentorProfile.program == program_id)
+    return {row["membership"]: (row["capacity"], row["updated_at"]) for row in rows}
 
 
 async def save_mentor_profile(caller: Caller, profile: MentorProfileUpdate) -> MentorProfileOut:

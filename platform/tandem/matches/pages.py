@@ -1,0 +1,204 @@
+"""Pages of the match journey: plain forms, no JavaScript needed. A refused step (a full
+caseload, a stale proposal) shows the friendly error page with the reason in plain words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from tandem.core.auth import STAFF, CallerRequest, Role, allow
+from tandem.core.errors import Invalid, NotFound
+from tandem.matches import services
+from tandem.matches.lifecycle import EndReason
+
+Form = URLEncodedBody[dict[str, Any]]
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+END_REASON_LABELS = {
+    EndReason.COMPLETED: "We have finished working together",
+    EndReason.REMATCH_REQUESTED: "The newcomer asked for another mentor",
+    EndReason.MENTOR_UNAVAILABLE: "I can no longer be a mentor for now",
+    EndReason.SAFETY: "Safety",
+}
+SHARED_LABELS = {
+    "recovery_stage": "Where they are in recovery",
+    "pathways": "Recovery pathway(s)",
+    "hopes": "What they hope for",
+    "barriers": "Practical barriers",
+    "lived_experience": "Lived experience",
+}
+PAGE_CONTEXT = {
+    "day_names": DAY_NAMES,
+    "end_reasons": END_REASON_LABELS,
+    "shared_labels": SHARED_LABELS,
+}
+
+
+def _page(template: str, **context: Any) -> Template:
+    return Template(f"matches/{template}", context={**PAGE_CONTEXT, **context})
+
+
+def _text(form: dict[str, Any], key: str, limit: int) -> str:
+    value = form.get(key, "")
+    value = value[-1] if isinstance(value, list) else value
+    text = str(value).strip()
+    if len(text) > limit:
+        raise Invalid(f"Please keep the note under {limit} characters.", field=key)
+    return text
+
+
+def _reason(form: dict[str, Any]) -> EndReason:
+    try:
+        return EndReason(_text(form, "reason", 32))
+    except ValueError:
+        raise Invalid("Please choose why the match ends.", field="reason") from None
+
+
+# --- newcomer -------------------------------------------------------------------------------
+
+
+@get("/match", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
+async def newcomer_page(request: CallerRequest, done: FromQuery[str | None] = None) -> Template:
+    try:
+        state = await services.my_request(request.user)
+    except NotFound:
+        state = None
+    return _page("newcomer.html", state=state, done=done)
+
+
+@post("/match/request", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
+async def ask_page(request: CallerRequest) -> Redirect:
+    await services.request_mentor(request.user)
+    return Redirect("/match?done=asked")
+
+
+@post("/match/withdraw", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
+async def withdraw_page(request: CallerRequest) -> Redirect:
+    await services.withdraw_request(request.user)
+    return Redirect("/match?done=withdrawn")
+
+
+@post("/match/rematch", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
+async def rematch_page(request: CallerRequest) -> Redirect:
+    await services.ask_for_another_mentor(request.user)
+    return Redirect("/match?done=rematch")
+
+
+@post("/match/{match_id:int}/end", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
+async def newcomer_end_page(request: CallerRequest, match_id: FromPath[int]) -> Redirect:
+    await services.end_match(request.user, match_id, EndReason.COMPLETED)
+    return Redirect("/match?done=ended")
+
+
+# --- mentor ---------------------------------------------------------------------------------
+
+
+@get("/mentor/matches", guards=[allow(Role.MENTOR)], include_in_schema=False)
+async def mentor_page(request: CallerRequest, done: FromQuery[str | None] = None) -> Template:
+    return _page(
+        "mentor.html",
+        offers=await services.my_offers(request.user),
+        matches=await services.my_matches(request.user),
+        done=done,
+    )
+
+
+@post("/mentor/offers/{offer_id:int}/accept", guards=[allow(Role.MENTOR)], include_in_schema=False)
+async def accept_page(request: CallerRequest, offer_id: FromPath[int]) -> Redirect:
+    await services.accept_offer(request.user, offer_id)
+    return Redirect("/mentor/matches?done=accepted")
+
+
+@post("/mentor/offers/{offer_id:int}/decline", guards=[allow(Role.MENTOR)], include_in_schema=False)
+async def decline_offer_page(
+    request: CallerRequest, offer_id: FromPath[int], data: Form
+) -> Redirect:
+    await services.decline_offer(request.user, offer_id, _text(data, "reason", 500))
+    return Redirect("/mentor/matches?done=declined")
+
+
+@post("/mentor/matches/{match_id:int}/end", guards=[allow(Role.MENTOR)], include_in_schema=False)
+async def mentor_end_page(request: CallerRequest, match_id: FromPath[int], data: Form) -> Redirect:
+    await services.end_match(request.user, match_id, _reason(data))
+    return Redirect("/mentor/matches?done=ended")
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+
+@get("/staff/matches", guards=[allow(*STAFF)], include_in_schema=False)
+async def queue_page(request: CallerRequest, done: FromQuery[str | None] = None) -> Template:
+    return _page(
+        "queue.html",
+        proposals=await services.review_queue(request.user),
+        waiting=await services.waiting_requests(request.user),
+        matches=await services.my_matches(request.user),
+        done=done,
+    )
+
+
+@get("/staff/matches/proposals/{proposal_id:int}", guards=[allow(*STAFF)], include_in_schema=False)
+async def proposal_page(request: CallerRequest, proposal_id: FromPath[int]) -> Template:
+    return _page("proposal.html", proposal=await services.get_proposal(request.user, proposal_id))
+
+
+@post(
+    "/staff/matches/proposals/{proposal_id:int}/approve",
+    guards=[allow(*STAFF)],
+    include_in_schema=False,
+)
+async def approve_page(request: CallerRequest, proposal_id: FromPath[int], data: Form) -> Redirect:
+    chosen = _text(data, "mentor_id", 12)
+    if chosen and not chosen.isdigit():
+        raise Invalid("Please choose a mentor from the list.", field="mentor_id")
+    await services.approve_proposal(request.user, proposal_id, int(chosen) if chosen else None)
+    return Redirect("/staff/matches?done=approved")
+
+
+@post(
+    "/staff/matches/proposals/{proposal_id:int}/decline",
+    guards=[allow(*STAFF)],
+    include_in_schema=False,
+)
+async def decline_proposal_page(
+    request: CallerRequest, proposal_id: FromPath[int], data: Form
+) -> Redirect:
+    await services.decline_proposal(request.user, proposal_id, _text(data, "note", 1000))
+    return Redirect("/staff/matches?done=declined")
+
+
+@post(
+    "/staff/matches/requests/{request_id:int}/retry",
+    guards=[allow(*STAFF)],
+    include_in_schema=False,
+)
+async def retry_page(request: CallerRequest, request_id: FromPath[int]) -> Redirect:
+    await services.retry_request(request.user, request.user.program_id, request_id)
+    return Redirect("/staff/matches?done=retried")
+
+
+@post("/staff/matches/{match_id:int}/end", guards=[allow(*STAFF)], include_in_schema=False)
+async def staff_end_page(request: CallerRequest, match_id: FromPath[int], data: Form) -> Redirect:
+    await services.end_match(request.user, match_id, _reason(data))
+    return Redirect("/staff/matches?done=ended")
+
+
+routes = [
+    newcomer_page,
+    ask_page,
+    withdraw_page,
+    rematch_page,
+    newcomer_end_page,
+    mentor_page,
+    accept_page,
+    decline_offer_page,
+    mentor_end_page,
+    queue_page,
+    proposal_page,
+    approve_page,
+    decline_proposal_page,
+    retry_page,
+    staff_end_page,
+]
