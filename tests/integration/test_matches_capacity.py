@@ -18,7 +18,9 @@ pytestmark = pytest.mark.anyio
 CONCURRENT = 20
 
 
-async def test_twenty_approvals_for_the_last_place_give_one_offer(make_client, people, frozen) -> None:
+async def test_twenty_approvals_for_the_last_place_give_one_offer(
+    make_client, people, frozen
+) -> None:
     a = people.a
     mentor = a[Role.MENTOR].membership_id
     await ready_mentor(mentor, capacity=1)
@@ -115,7 +117,9 @@ async def test_wait_estimate_reads_the_programs_own_history(people, frozen) -> N
     newcomer = a[Role.NEWCOMER].membership_id
     now = clock.now()
 
-    async def past(days_ago: int, waited_days: float, languages: list[str], formats: list[str]) -> None:
+    async def past(
+        days_ago: int, waited_days: float, languages: list[str], formats: list[str]
+    ) -> None:
         asked = now - timedelta(days=days_ago)
         await MentorRequest.insert(
             MentorRequest(

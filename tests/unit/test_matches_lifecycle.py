@@ -87,6 +87,8 @@ def test_wait_estimate_with_too_little_history_says_so() -> None:
 
 
 def test_wait_estimate_of_quick_matches() -> None:
-    assert wait_estimate([timedelta(hours=h) for h in (2, 3, 5, 8, 20)]).sentence().startswith(
-        "Usually within a day"
+    assert (
+        wait_estimate([timedelta(hours=h) for h in (2, 3, 5, 8, 20)])
+        .sentence()
+        .startswith("Usually within a day")
     )

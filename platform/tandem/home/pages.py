@@ -13,6 +13,7 @@ from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow
 from tandem.core.clock import clock
 from tandem.core.errors import NotFound
+from tandem.matches import services as matches
 from tandem.profiles import services as profiles
 from tandem.training import services as training
 
@@ -63,7 +64,7 @@ async def home(request: CallerRequest, saved: FromQuery[str | None] = None) -> T
         Role.SUPERVISOR: _staff_context,
         Role.ADMIN: _staff_context,
     }
-    context = await builders[caller.role](caller)
+    context = {**await builders[caller.role](caller), **await matches.home_summary(caller)}
     template = "staff" if caller.is_staff else caller.role.value
     return Template(f"home/{template}.html", context={**context, "saved": saved})
 

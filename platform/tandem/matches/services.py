@@ -1047,3 +1047,19 @@ async def ask_for_another_mentor(caller: Caller) -> RequestOut:
         raise NotFound("You have no active match.")
     await end_match(caller, active["id"], EndReason.REMATCH_REQUESTED)
     return await my_request(caller)
+
+
+async def home_summary(caller: Caller) -> dict[str, Any]:
+    """What each role's home page shows of the journey: active matches, offers, the queue."""
+    summary: dict[str, Any] = {"matches": await my_matches(caller)}
+    if caller.role is Role.MENTOR:
+        summary["open_offers"] = await MentorOffer.count().where(
+            (MentorOffer.mentor == caller.membership_id)
+            & (MentorOffer.status == OfferStatus.OPEN.value)
+        )
+    elif caller.is_staff:
+        summary["review_count"] = await MatchProposal.count().where(
+            (MatchProposal.program == caller.program_id)
+            & (MatchProposal.status == ProposalStatus.PENDING.value)
+        )
+    return summary
