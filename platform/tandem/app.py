@@ -37,6 +37,7 @@ from tandem.core.pages import template_globals
 from tandem.home import pages as home_pages
 from tandem.matches import controllers as matches_api
 from tandem.matches import pages as matches_pages
+from tandem.matches.jobs import running_loop
 from tandem.notifications import controllers as notifications_api
 from tandem.notifications import pages as notifications_pages
 from tandem.notifications.worker import running_worker
@@ -69,7 +70,12 @@ def _lifespan(settings: Settings) -> Any:
             await DB.start_connection_pool()
         try:
             # The in-process webhook delivery worker (off in tests; see `notifications worker`).
-            async with running_worker(settings) if settings.run_outbox_worker else nullcontext():
+            async with (
+                running_worker(settings) if settings.run_outbox_worker else nullcontext(),
+                running_loop(settings.match_loop_seconds)
+                if settings.match_loop_seconds > 0
+                else nullcontext(),
+            ):
                 yield
         finally:
             if opened_pool:

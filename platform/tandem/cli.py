@@ -40,6 +40,7 @@ class TandemCLIPlugin(CLIPluginProtocol):
         cli.add_command(staff_group)
         cli.add_command(notifications_group)
         cli.add_command(training_group)
+        cli.add_command(matches_group)
 
 
 @click.group(name="db", help="Database schema.")
@@ -225,3 +226,36 @@ def main() -> None:
 
     os.environ.setdefault("LITESTAR_APP", "tandem.app:create_app")
     sys.exit(litestar_group())
+
+
+@click.group(name="matches", help="The match journey: batch matching and offer lapses.")
+def matches_group() -> None:
+    pass
+
+
+@matches_group.command(name="batch", help="Propose for everyone waiting in a program.")
+@click.option("--program", "program_slug", required=True, help="Program code, e.g. riverside.")
+def matches_batch(program_slug: str) -> None:
+    from tandem.accounts import services as accounts
+    from tandem.matches import services
+
+    async def run() -> object:
+        program = await accounts.program_by_slug(program_slug)
+        return await services.run_batch(program["id"])
+
+    figures = _run(run())
+    if figures is None:
+        click.echo("Another batch run is under way for this program; nothing was done.")
+        return
+    click.echo(
+        f"Waiting {figures.waiting}, proposed {figures.proposed}, unmatched "
+        f"{figures.unmatched or 'none'}, in {figures.seconds:.2f} s {figures.timings}."
+    )
+
+
+@matches_group.command(name="run", help="One round of the periodic steps (lapses, batches).")
+def matches_run() -> None:
+    from tandem.matches.jobs import periodic_steps
+
+    result = _run(periodic_steps())
+    click.echo(f"Offers lapsed: {result['lapsed']}; proposals made: {result['proposed']}.")

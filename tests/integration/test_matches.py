@@ -305,3 +305,30 @@ async def test_another_program_sees_none_of_it(make_client, people, frozen) -> N
     stranger = await signed_in(make_client, "outsider")
     assert (await stranger.get(f"/api/v1/matches/{match['id']}")).status_code == 404
     assert outsider.membership_id != a[Role.MENTOR].membership_id
+
+
+async def test_export_and_deletion_cover_the_journey(make_client, people, frozen) -> None:
+    a = people.a
+    await ready_mentor(a[Role.MENTOR].membership_id)
+    await with_intake(a[Role.NEWCOMER].membership_id)
+    newcomer = await signed_in(make_client, a[Role.NEWCOMER].username)
+    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
+    mentor = await signed_in(make_client, a[Role.MENTOR].username)
+    await newcomer.post("/api/v1/match-requests")
+    proposal = (await supervisor.get("/api/v1/proposals")).json()[0]
+    await supervisor.post(f"/api/v1/proposals/{proposal['id']}/approve", json={})
+    offer = (await mentor.get("/api/v1/offers")).json()[0]
+    await mentor.post(f"/api/v1/offers/{offer['id']}/accept")
+
+    exported = (await newcomer.get("/api/v1/me/export")).json()
+    assert [r["status"] for r in exported["match_requests"]] == ["matched"]
+    assert [m["status"] for m in exported["matches"]] == ["active"]
+    before = await Notice.count().where(Notice.recipient == a[Role.NEWCOMER].membership_id)
+    deleted = await mentor.post("/api/v1/me/delete", json={"confirm": "delete my data"})
+    assert deleted.status_code == 204, deleted.text
+    # The newcomer is told kindly, the request is closed and they may ask again.
+    after = await Notice.count().where(Notice.recipient == a[Role.NEWCOMER].membership_id)
+    assert after == before + 1
+    mine = (await newcomer.get("/api/v1/match-requests/mine")).json()
+    assert mine["status"] == "closed"
+    assert (await newcomer.get("/api/v1/matches")).json() == []

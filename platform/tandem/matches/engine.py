@@ -196,6 +196,28 @@ def propose(newcomer: Newcomer, index: MentorIndex, policy: Policy) -> list[dict
     return [explanation(r, newcomer, by_id[r.mentor_id], policy) for r in ranked]
 
 
+def propose_for(
+    newcomer: Newcomer, index: MentorIndex, policy: Policy, mentor_id: int
+) -> list[dict[str, Any]]:
+    """The chosen mentor explained first, then the next best as alternatives (batch matching
+    picks the mentor for the whole queue, so it need not be this newcomer's first choice)."""
+    wanted, k = str(mentor_id), 1 + ALTERNATIVES
+    while True:
+        ranked = matching.rank(newcomer, index, policy, k=k)
+        if any(r.mentor_id == wanted for r in ranked) or len(ranked) < k:
+            break
+        k *= 4
+    by_id = {m.id: m for m in index.mentors}
+    chosen = [r for r in ranked if r.mentor_id == wanted]
+    others = [r for r in ranked if r.mentor_id != wanted][:ALTERNATIVES]
+    return [explanation(r, newcomer, by_id[r.mentor_id], policy) for r in (*chosen, *others)]
+
+
+def assign(newcomers: Sequence[Newcomer], index: MentorIndex, policy: Policy) -> Any:
+    """The whole queue at once under the mentors' places (`matching.assign`)."""
+    return matching.assign(newcomers, index, policy)
+
+
 def unmatched_reasons(
     newcomer: Newcomer, mentors: Sequence[Mentor], policy: Policy
 ) -> dict[str, int]:

@@ -135,6 +135,7 @@ async def queue_page(request: CallerRequest, done: FromQuery[str | None] = None)
         proposals=await services.review_queue(request.user),
         waiting=await services.waiting_requests(request.user),
         matches=await services.my_matches(request.user),
+        batch=await services.latest_batch_run(request.user),
         done=done,
     )
 

@@ -128,3 +128,14 @@ class OfferDecline(Struct, forbid_unknown_fields=True):
 
 class MatchEnd(Struct, forbid_unknown_fields=True):
     reason: EndReason
+
+
+class BatchRunOut(Struct, kw_only=True):
+    """One batch-matching run: who was waiting, how many got a proposal, who not and why."""
+
+    started_at: datetime
+    seconds: float
+    waiting: int
+    proposed: int
+    unmatched: dict[str, int]
+    timings: dict[str, float]

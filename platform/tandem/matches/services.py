@@ -9,6 +9,7 @@ for a mentor's last place give one offer and one clear 409.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from tandem.matches.lifecycle import (
     RequestStatus,
 )
 from tandem.matches.schemas import (
+    BatchRunOut,
     Candidate,
     MatchOut,
     MentorLoad,
@@ -48,7 +50,13 @@ from tandem.matches.schemas import (
     WaitingRequestOut,
     WaitOut,
 )
-from tandem.matches.tables import MatchProposal, MentorMatch, MentorOffer, MentorRequest
+from tandem.matches.tables import (
+    BatchRun,
+    MatchProposal,
+    MentorMatch,
+    MentorOffer,
+    MentorRequest,
+)
 from tandem.notifications import services as notifications
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileOut, NewcomerIntakeOut
@@ -56,6 +64,7 @@ from tandem.training import services as training
 
 MENTOR_LOCK = 7_301  # advisory-lock namespace: (MENTOR_LOCK, mentor membership id)
 NEWCOMER_LOCK = 7_302
+BATCH_LOCK = 7_303  # (BATCH_LOCK, program id): one batch run per program at a time
 
 # Extra holds on who may get new matches, added by slices above this one (safety) through
 # `create_app`: each returns the mentor ids of a program to hold back from new matches.
@@ -202,7 +211,9 @@ async def _excluded_mentors(newcomer_id: int, request_id: int) -> set[int]:
     )
     declined = await MentorOffer.select(MentorOffer.mentor).where(
         (MentorOffer.request == request_id)
-        & MentorOffer.status.is_in([OfferStatus.DECLINED.value, OfferStatus.LAPSED.value])
+        & MentorOffer.status.is_in(
+            [OfferStatus.DECLINED.value, OfferStatus.LAPSED.value, OfferStatus.WITHDRAWN.value]
+        )
     )
     turned_down = await MatchProposal.select(MatchProposal.mentor).where(
         (MatchProposal.request == request_id)
@@ -253,8 +264,25 @@ async def _propose(caller: Caller | None, request: dict[str, Any]) -> str:
             caller, "match.no_mentor_fits", "match_request", request["id"], program_id=program_id
         )
         return request["status"]
+    flagged = bool(excluded)  # a newcomer who left a mentor or was declined gets a person's eye
+    return await _store_proposal(caller, request, ranked, policy, settings, flagged=flagged)
+
+
+async def _store_proposal(
+    caller: Caller | None,
+    request: dict[str, Any],
+    ranked: list[dict[str, Any]],
+    policy: Any,
+    settings: accounts.ProgramSettings,
+    *,
+    flagged: bool,
+) -> str:
+    """Queue the best of `ranked` with its alternatives for review, or approve it under the
+    program's auto-approval; returns the request's new status."""
+    program_id = request["program"]
     status = _advance("request", request["status"], Action.PROPOSE)
     best, alternatives = ranked[0], ranked[1:]
+    now = clock.now()
     rows = await MatchProposal.insert(
         MatchProposal(
             request=request["id"],
@@ -285,12 +313,8 @@ async def _propose(caller: Caller | None, request: dict[str, Any]) -> str:
         request_id=request["id"],
         mentor_id=best["mentor_id"],
     )
-    flagged = bool(excluded)  # a newcomer who left a mentor or was declined gets a person's eye
-    if (
-        settings.auto_approve_matches
-        and best["score"] >= settings.auto_approve_min_score
-        and not flagged
-    ):
+    auto = settings.auto_approve_matches and best["score"] >= settings.auto_approve_min_score
+    if auto and not flagged:
         proposal = {"id": proposal_id, "request": request["id"], "program": program_id}
         await _offer(caller, proposal, best["mentor_id"], auto=True)
         return RequestStatus.OFFERED.value
@@ -1063,3 +1087,172 @@ async def home_summary(caller: Caller) -> dict[str, Any]:
             & (MatchProposal.status == ProposalStatus.PENDING.value)
         )
     return summary
+
+
+# --- batch matching ---------------------------------------------------------------------------
+
+
+async def _batch_lock(program_id: int) -> bool:
+    """Whether this run may go ahead: on PostgreSQL, a transaction-level advisory lock that
+    another process's run already holding makes us skip; on SQLite the IMMEDIATE transaction
+    already lets one writer in at a time, and the run behind it finds nobody left waiting."""
+    if not _is_postgres():
+        return True
+    rows = await MentorRequest.raw(
+        "SELECT pg_try_advisory_xact_lock({}, {}) AS locked", BATCH_LOCK, program_id
+    )
+    return bool(rows[0]["locked"])
+
+
+async def run_batch(program_id: int) -> BatchRunOut | None:
+    """Match everyone waiting in a program at once (`matching.assign`) and turn the result
+    into proposals for review; the run's figures are stored. None when another run holds the
+    program's lock."""
+    started, clock_start = clock.now(), time.perf_counter()
+    async with transaction():
+        if not await _batch_lock(program_id):
+            return None
+        rows = (
+            await MentorRequest.select()
+            .where(
+                (MentorRequest.program == program_id)
+                & (MentorRequest.status == RequestStatus.WAITING.value)
+            )
+            .order_by(MentorRequest.created_at)
+            .output(load_json=True)
+        )
+        settings = await accounts.program_settings(program_id)
+        policy = engine.policy_for(settings, clock.today())
+        reader = _program_reader(program_id)
+        today = clock.today()
+        newcomers, requests, flagged = [], {}, {}
+        for row in rows:
+            try:
+                intake = await profiles.get_intake(reader, row["newcomer"])
+            except NotFound:  # the intake was deleted since; nothing to match on
+                continue
+            excluded = await _excluded_mentors(row["newcomer"], row["id"])
+            newcomers.append(
+                engine.newcomer_record(intake, today, excluded, row["created_at"].date())
+            )
+            requests[str(row["newcomer"])] = row
+            flagged[str(row["newcomer"])] = bool(excluded)
+        index = await _index(program_id, policy)
+        loaded = time.perf_counter()
+        result = engine.assign(newcomers, index, policy)
+        assigned = time.perf_counter()
+        by_id = {n.id: n for n in newcomers}
+        for pair in result.matches:
+            ranked = engine.propose_for(by_id[pair.newcomer_id], index, policy, int(pair.mentor_id))
+            await _store_proposal(
+                None,
+                requests[pair.newcomer_id],
+                ranked,
+                policy,
+                settings,
+                flagged=flagged[pair.newcomer_id],
+            )
+        unmatched = dict(Counter(u.reason for u in result.unmatched))
+        done = time.perf_counter()
+        timings = {
+            "load": round(loaded - clock_start, 3),
+            "assign": round(assigned - loaded, 3),
+            "store": round(done - assigned, 3),
+        }
+        run = BatchRun(
+            program=program_id,
+            started_at=started,
+            seconds=round(done - clock_start, 3),
+            waiting=len(newcomers),
+            proposed=len(result.matches),
+            unmatched=unmatched,
+            timings=timings,
+        )
+        stored = await BatchRun.insert(run).returning(BatchRun.id)
+        await audit.record(
+            None,
+            "match.batch_run",
+            "match_batch_run",
+            stored[0]["id"],
+            program_id=program_id,
+            waiting=len(newcomers),
+            proposed=len(result.matches),
+        )
+    return BatchRunOut(
+        started_at=started,
+        seconds=run.seconds,
+        waiting=run.waiting,
+        proposed=run.proposed,
+        unmatched=unmatched,
+        timings=timings,
+    )
+
+
+async def latest_batch_run(caller: Caller) -> BatchRunOut | None:
+    row = (
+        await BatchRun.select()
+        .where(BatchRun.program == caller.program_id)
+        .order_by(BatchRun.id, ascending=False)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        return None
+    return BatchRunOut(
+        started_at=row["started_at"],
+        seconds=row["seconds"],
+        waiting=row["waiting"],
+        proposed=row["proposed"],
+        unmatched=row["unmatched"],
+        timings=row["timings"],
+    )
+
+
+async def programs_with_waiting() -> list[int]:
+    """Programs with anyone waiting: where a batch run has work."""
+    waiting = await MentorRequest.select(MentorRequest.program).where(
+        MentorRequest.status == RequestStatus.WAITING.value
+    )
+    return sorted({row["program"] for row in waiting})
+
+
+# --- a person's own data -----------------------------------------------------------------------
+
+
+async def export_matches(caller: Caller) -> dict[str, Any]:
+    """The caller's own requests, offers (with their own decline reasons) and matches."""
+    requests = await MentorRequest.select(
+        MentorRequest.id, MentorRequest.status, MentorRequest.created_at, MentorRequest.matched_at
+    ).where(MentorRequest.newcomer == caller.membership_id)
+    offers = await MentorOffer.select(
+        MentorOffer.id,
+        MentorOffer.status,
+        MentorOffer.created_at,
+        MentorOffer.answered_at,
+        MentorOffer.decline_reason,
+    ).where(MentorOffer.mentor == caller.membership_id)
+    matches = await MentorMatch.select(
+        MentorMatch.id,
+        MentorMatch.status,
+        MentorMatch.started_at,
+        MentorMatch.ended_at,
+        MentorMatch.ended_by_role,
+    ).where(
+        (MentorMatch.newcomer == caller.membership_id)
+        | (MentorMatch.mentor == caller.membership_id)
+    )
+    return {"match_requests": requests, "match_offers": offers, "matches": matches}
+
+
+async def leave(caller: Caller) -> None:
+    """Before an account is deleted: end its active matches (the other person is told kindly),
+    withdraw its open request, and hand a departing mentor's open offers to the next mentor."""
+    for match in await my_matches(caller):
+        reason = EndReason.MENTOR_UNAVAILABLE if caller.role is Role.MENTOR else EndReason.COMPLETED
+        await end_match(caller, match.id, reason)
+    if caller.role is Role.NEWCOMER and await _open_request(caller.membership_id) is not None:
+        await withdraw_request(caller)
+    if caller.role is Role.MENTOR:
+        for offer in await my_offers(caller):
+            async with transaction():
+                await _close_offer(caller, await _my_offer(caller, offer.id), Action.WITHDRAW)

@@ -88,3 +88,17 @@ class MentorMatch(Table, tablename="mentor_match"):
     ended_at = Timestamptz(null=True, default=None)
     end_reason = Varchar(length=32, null=True, default=None)
     ended_by_role = Varchar(length=16, null=True, default=None)
+
+
+class BatchRun(Table, tablename="match_batch_run"):
+    """The figures of one batch-matching run, shown to supervisors."""
+
+    program = ForeignKey(references=Program, on_delete=OnDelete.cascade, index=True)
+    started_at = Timestamptz(index=True)
+    seconds = Real()
+    waiting = Integer()
+    proposed = Integer()
+    # Unmatched by reason (no_feasible_mentor, capacity_exhausted) -> how many.
+    unmatched = JSON(default="{}")
+    # Where the time went: load, assign, store (seconds).
+    timings = JSON(default="{}")
