@@ -128,6 +128,8 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/staff/matches/proposals/{proposal_id:int}/decline"): STAFF,
     ("POST", "/staff/matches/requests/{request_id:int}/retry"): STAFF,
     ("POST", "/staff/matches/{match_id:int}/end"): STAFF,
+    ("GET", "/staff/settings"): STAFF,
+    ("POST", "/staff/settings"): STAFF,
 }
 
 # Routes that change the caller's own session or data in ways that would spoil later calls in the

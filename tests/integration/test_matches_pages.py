@@ -205,3 +205,49 @@ async def test_mentor_and_newcomer_end_forms(make_client, people, frozen) -> Non
     assert redirected_to(ended, "/match?done=ended")
     page = await newcomer.get("/match?done=ended", headers=HTML)
     assert "Thank you for the time you put in" in page.text
+
+
+async def test_the_settings_form_saves_audits_and_names_a_bad_field(make_client, people) -> None:
+    from tandem.accounts import services as accounts
+    from tandem.core.tables import AuditEvent
+
+    a = people.a
+    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
+    page = await supervisor.get("/staff/settings", headers=HTML)
+    assert 'name="offer_hours" type="number" min="1" max="336" value="72"' in page.text
+    assert "hopes bio" in page.text  # the weights, view only
+    form = {
+        "min_mentor_recovery_days": "365",
+        "new_mentor_months": "6",
+        "caseload_new_mentor": "1",
+        "caseload_experienced_mentor": "3",
+        "offer_hours": "48",
+        "auto_approve_matches": "on",
+        "auto_approve_min_score": "7.5",
+        "crisis_resources": "Riverside warmline | 555-0100 | Evenings 6-11 pm",
+    }
+    saved = await supervisor.post("/staff/settings", data=form, headers=HTML)
+    assert redirected_to(saved, "/staff/settings?done=saved")
+    settings = await accounts.program_settings(a[Role.SUPERVISOR].program_id)
+    assert (settings.offer_hours, settings.caseload_new_mentor, settings.auto_approve_matches) == (
+        48,
+        1,
+        True,
+    )
+    assert settings.crisis_resources[0].contact == "555-0100"
+    home = await supervisor.get("/home", headers=HTML)
+    assert "Riverside warmline" in home.text  # shown on every page of the program
+    audit = (
+        await AuditEvent.select(AuditEvent.detail)
+        .where(AuditEvent.action == "program.settings_saved")
+        .output(load_json=True)
+    )
+    assert "offer_hours" in audit[0]["detail"]["changed"]
+    assert "555" not in str(audit)
+    bad = await supervisor.post("/staff/settings", data={**form, "offer_hours": "0"}, headers=HTML)
+    assert bad.status_code == 400
+    assert "Offer hours" in bad.text
+    assert 'value="0"' in bad.text
+    other = await signed_in(make_client, people.b[Role.SUPERVISOR].username)
+    page = await other.get("/staff/settings", headers=HTML)
+    assert "555-0100" not in page.text

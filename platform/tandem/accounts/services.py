@@ -56,6 +56,24 @@ def _decode_settings(raw: str | bytes | dict[str, Any] | None) -> ProgramSetting
     return msgspec.convert(data or {}, ProgramSettings)
 
 
+async def save_program_settings(caller: Caller, settings: ProgramSettings) -> ProgramSettings:
+    """Staff change their own program's rules; the audit names the changed settings only."""
+    async with transaction():
+        old = await program_settings(caller.program_id)
+        changed = [
+            name
+            for name in ProgramSettings.__struct_fields__
+            if getattr(old, name) != getattr(settings, name)
+        ]
+        await Program.update({Program.settings: msgspec.json.encode(settings).decode()}).where(
+            Program.id == caller.program_id
+        )
+        await audit.record(
+            caller, "program.settings_saved", "program", caller.program_id, changed=changed
+        )
+    return settings
+
+
 async def create_program(slug: str, name: str, settings: ProgramSettings | None = None) -> int:
     if await Program.exists().where(Program.slug == slug):
         raise Conflict(f"A program called {slug!r} already exists.", field="slug")

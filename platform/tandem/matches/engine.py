@@ -186,6 +186,7 @@ def explanation(
             policy.reference_week,
         ),
         "rules_held": list(matching.RULE_LABELS),
+        "time_zone": newcomer.time_zone,  # the zone `shared_grid` is drawn in
     }
 
 

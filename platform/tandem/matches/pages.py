@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
+from tandem.core.clock import clock
 from tandem.core.errors import Invalid, NotFound
-from tandem.matches import services
+from tandem.core.forms import describe_validation_error
+from tandem.matches import engine, services
 from tandem.matches.lifecycle import EndReason
+from tandem.matches.schemas import SettingsForm
+from tandem.settings import CrisisResource
 
 Form = URLEncodedBody[dict[str, Any]]
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -36,8 +42,10 @@ PAGE_CONTEXT = {
 }
 
 
-def _page(template: str, **context: Any) -> Template:
-    return Template(f"matches/{template}", context={**PAGE_CONTEXT, **context})
+def _page(template: str, status_code: int = 200, **context: Any) -> Template:
+    return Template(
+        f"matches/{template}", context={**PAGE_CONTEXT, **context}, status_code=status_code
+    )
 
 
 def _text(form: dict[str, Any], key: str, limit: int) -> str:
@@ -134,7 +142,7 @@ async def queue_page(request: CallerRequest, done: FromQuery[str | None] = None)
         "queue.html",
         proposals=await services.review_queue(request.user),
         waiting=await services.waiting_requests(request.user),
-        matches=await services.my_matches(request.user),
+        matches=await services.active_matches(request.user),
         batch=await services.latest_batch_run(request.user),
         done=done,
     )
@@ -186,6 +194,76 @@ async def staff_end_page(request: CallerRequest, match_id: FromPath[int], data: 
     return Redirect("/staff/matches?done=ended")
 
 
+SETTING_FIELDS = tuple(SettingsForm.__struct_fields__)
+
+
+def _crisis_lines(resources: tuple[CrisisResource, ...]) -> str:
+    return "\n".join(" | ".join((r.name, r.contact, r.detail)).rstrip(" |") for r in resources)
+
+
+def _crisis_resources(text: str) -> tuple[CrisisResource, ...]:
+    """One resource a line: name | contact | detail (the detail is optional)."""
+    resources = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) < 2 or not parts[0] or not parts[1] or len(parts) > 3:
+            raise Invalid(
+                f"Crisis resources: write each as name | contact | detail ({line.strip()!r}).",
+                field="crisis_resources",
+            )
+        resources.append(CrisisResource(parts[0], parts[1], parts[2] if len(parts) == 3 else ""))
+    return tuple(resources)
+
+
+async def _settings_page(
+    caller: Any, values: dict[str, Any], error: str | None, status: int
+) -> Template:
+    settings = await accounts.program_settings(caller.program_id)
+    return _page(
+        "settings.html",
+        v=values,
+        error=error,
+        weights=engine.weights_of(engine.policy_for(settings, clock.today())),
+        status_code=status,
+    )
+
+
+@get("/staff/settings", guards=[allow(*STAFF)], include_in_schema=False)
+async def settings_page(request: CallerRequest, done: FromQuery[str | None] = None) -> Template:
+    settings = await accounts.program_settings(request.user.program_id)
+    values = {name: getattr(settings, name) for name in SETTING_FIELDS}
+    values["crisis_resources"] = _crisis_lines(settings.crisis_resources)
+    values["done"] = done
+    return await _settings_page(request.user, values, None, 200)
+
+
+@post("/staff/settings", guards=[allow(*STAFF)], include_in_schema=False)
+async def settings_submit(request: CallerRequest, data: Form) -> Template | Redirect:
+    """Save the program's matching rules and crisis resources; every change is audited."""
+    values = {key: _text(data, key, 2000) for key in (*SETTING_FIELDS, "crisis_resources")}
+    values["auto_approve_matches"] = values["auto_approve_matches"] in {"on", "true", "1"}
+    try:
+        form = msgspec.convert(
+            {k: v for k, v in values.items() if k != "crisis_resources"}, SettingsForm, strict=False
+        )
+        crisis = _crisis_resources(values["crisis_resources"])
+    except (msgspec.ValidationError, Invalid) as error:
+        message = (
+            describe_validation_error(error)
+            if isinstance(error, msgspec.ValidationError)
+            else error.message
+        )
+        return await _settings_page(request.user, values, message, 400)
+    current = await accounts.program_settings(request.user.program_id)
+    await accounts.save_program_settings(
+        request.user,
+        msgspec.structs.replace(current, **msgspec.structs.asdict(form), crisis_resources=crisis),
+    )
+    return Redirect("/staff/settings?done=saved")
+
+
 routes = [
     newcomer_page,
     ask_page,
@@ -202,4 +280,6 @@ routes = [
     decline_proposal_page,
     retry_page,
     staff_end_page,
+    settings_page,
+    settings_submit,
 ]

@@ -39,6 +39,15 @@ class MatchOut(Struct, kw_only=True):
     end_reason: str | None = None
 
 
+class ActiveMatchOut(Struct, kw_only=True):
+    """A line of the staff list of active matches."""
+
+    id: int
+    newcomer_name: str
+    mentor_name: str
+    started_at: datetime
+
+
 class RequestOut(Struct, kw_only=True):
     """Where the newcomer's request stands, in words they can act on."""
 
@@ -139,3 +148,15 @@ class BatchRunOut(Struct, kw_only=True):
     proposed: int
     unmatched: dict[str, int]
     timings: dict[str, float]
+
+
+class SettingsForm(Struct, kw_only=True):
+    """The matching rules a program may change on its settings page, each within sane bounds."""
+
+    min_mentor_recovery_days: Annotated[int, Meta(ge=0, le=3650)]
+    new_mentor_months: Annotated[int, Meta(ge=0, le=36)]
+    caseload_new_mentor: Annotated[int, Meta(ge=1, le=10)]
+    caseload_experienced_mentor: Annotated[int, Meta(ge=1, le=10)]
+    offer_hours: Annotated[int, Meta(ge=1, le=336)]
+    auto_approve_matches: bool = False
+    auto_approve_min_score: Annotated[float, Meta(ge=0, le=50)]

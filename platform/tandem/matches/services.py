@@ -40,6 +40,7 @@ from tandem.matches.lifecycle import (
     RequestStatus,
 )
 from tandem.matches.schemas import (
+    ActiveMatchOut,
     BatchRunOut,
     Candidate,
     MatchOut,
@@ -575,14 +576,13 @@ async def _proposal_views(caller: Caller, rows: list[dict[str, Any]]) -> list[Pr
     now = clock.now()
     views = []
     for row in rows:
-        intake = await profiles.get_intake(caller, row["request.newcomer"])
         views.append(
             ProposalOut(
                 id=row["id"],
                 request_id=row["request"],
                 newcomer_id=row["request.newcomer"],
                 newcomer_name=names.get(row["request.newcomer"], ""),
-                newcomer_time_zone=intake.timezone,
+                newcomer_time_zone=row["explanation"]["time_zone"],
                 requested_at=row["request.created_at"],
                 waited_days=round((now - row["request.created_at"]).total_seconds() / 86400, 1),
                 status=row["status"],
@@ -992,6 +992,30 @@ async def get_match(caller: Caller, match_id: int) -> MatchOut:
     )
 
 
+async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
+    """The program's active matches for staff: who with whom since when, in two queries."""
+    rows = (
+        await MentorMatch.select(
+            MentorMatch.id, MentorMatch.newcomer, MentorMatch.mentor, MentorMatch.started_at
+        )
+        .where(
+            (MentorMatch.program == caller.program_id)
+            & (MentorMatch.status == MatchStatus.ACTIVE.value)
+        )
+        .order_by(MentorMatch.started_at)
+    )
+    names = await _names(caller.program_id) if rows else {}
+    return [
+        ActiveMatchOut(
+            id=row["id"],
+            newcomer_name=names.get(row["newcomer"], ""),
+            mentor_name=names.get(row["mentor"], ""),
+            started_at=row["started_at"],
+        )
+        for row in rows
+    ]
+
+
 async def my_matches(caller: Caller) -> list[MatchOut]:
     """Active matches the caller is part of (staff: all active matches of the program)."""
     query = MentorMatch.select(MentorMatch.id).where(
@@ -1075,16 +1099,19 @@ async def ask_for_another_mentor(caller: Caller) -> RequestOut:
 
 async def home_summary(caller: Caller) -> dict[str, Any]:
     """What each role's home page shows of the journey: active matches, offers, the queue."""
+    if caller.is_staff:
+        return {
+            "matches": await active_matches(caller),
+            "review_count": await MatchProposal.count().where(
+                (MatchProposal.program == caller.program_id)
+                & (MatchProposal.status == ProposalStatus.PENDING.value)
+            ),
+        }
     summary: dict[str, Any] = {"matches": await my_matches(caller)}
     if caller.role is Role.MENTOR:
         summary["open_offers"] = await MentorOffer.count().where(
             (MentorOffer.mentor == caller.membership_id)
             & (MentorOffer.status == OfferStatus.OPEN.value)
-        )
-    elif caller.is_staff:
-        summary["review_count"] = await MatchProposal.count().where(
-            (MatchProposal.program == caller.program_id)
-            & (MatchProposal.status == ProposalStatus.PENDING.value)
         )
     return summary
 
