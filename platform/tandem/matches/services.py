@@ -128,6 +128,19 @@ async def _lock(namespace: int, key: int) -> None:
         await MentorRequest.raw("SELECT pg_advisory_xact_lock({}, {})", namespace, key)
 
 
+async def _step_request(
+    request_id: int, program_id: int, action: Action, extra: dict[Any, Any] | None = None
+) -> dict[str, Any]:
+    """Lock a request, apply one lifecycle step and write its new state (with `extra` columns);
+    returns the row as it now stands."""
+    request = await _locked(MentorRequest, request_id, program_id, "No such request.")
+    status = _advance("request", request["status"], action)
+    await MentorRequest.update(
+        {MentorRequest.status: status, MentorRequest.updated_at: clock.now(), **(extra or {})}
+    ).where(MentorRequest.id == request_id)
+    return {**request, "status": status}
+
+
 # --- who may get new matches --------------------------------------------------------------
 
 
@@ -342,8 +355,7 @@ async def _offer(
             "This mentor has no place left for a new mentee now (or is no longer open to new "
             "matches). Choose another mentor, or decline the proposal."
         )
-    request = await _locked(MentorRequest, proposal["request"], program_id, "No such request.")
-    status = _advance("request", request["status"], Action.OFFER)
+    request = await _step_request(proposal["request"], program_id, Action.OFFER)
     now = clock.now()
     settings = await accounts.program_settings(program_id)
     await MatchProposal.update(
@@ -366,9 +378,6 @@ async def _offer(
             expires_at=now + timedelta(hours=settings.offer_hours),
         )
     ).returning(MentorOffer.id)
-    await MentorRequest.update({MentorRequest.status: status, MentorRequest.updated_at: now}).where(
-        MentorRequest.id == request["id"]
-    )
     await audit.record(
         caller,
         "match.proposal_approved",
@@ -461,8 +470,7 @@ async def withdraw_request(caller: Caller) -> None:
         found = await _open_request(caller.membership_id)
         if found is None:
             raise NotFound("You have no open request.")
-        request = await _locked(MentorRequest, found["id"], caller.program_id, "No open request.")
-        status = _advance("request", request["status"], Action.WITHDRAW)
+        request = await _step_request(found["id"], caller.program_id, Action.WITHDRAW)
         now = clock.now()
         await MatchProposal.update({MatchProposal.status: ProposalStatus.WITHDRAWN.value}).where(
             (MatchProposal.request == request["id"])
@@ -473,9 +481,6 @@ async def withdraw_request(caller: Caller) -> None:
         ).where(
             (MentorOffer.request == request["id"]) & (MentorOffer.status == OfferStatus.OPEN.value)
         )
-        await MentorRequest.update(
-            {MentorRequest.status: status, MentorRequest.updated_at: now}
-        ).where(MentorRequest.id == request["id"])
         await audit.record(caller, "match.request_withdrawn", "match_request", request["id"])
 
 
@@ -688,10 +693,7 @@ async def decline_proposal(caller: Caller, proposal_id: int, note: str = "") -> 
             MatchProposal, proposal_id, caller.program_id, "No such proposal in your program."
         )
         status = _advance("proposal", proposal["status"], Action.DECLINE)
-        request = await _locked(
-            MentorRequest, proposal["request"], caller.program_id, "No such request."
-        )
-        request_status = _advance("request", request["status"], Action.REQUEUE)
+        await _step_request(proposal["request"], caller.program_id, Action.REQUEUE)
         now = clock.now()
         await MatchProposal.update(
             {
@@ -701,9 +703,6 @@ async def decline_proposal(caller: Caller, proposal_id: int, note: str = "") -> 
                 MatchProposal.reviewed_at: now,
             }
         ).where(MatchProposal.id == proposal_id)
-        await MentorRequest.update(
-            {MentorRequest.status: request_status, MentorRequest.updated_at: now}
-        ).where(MentorRequest.id == request["id"])
         await audit.record(
             caller,
             "match.proposal_declined",
@@ -830,10 +829,10 @@ async def accept_offer(caller: Caller, offer_id: int) -> MatchOut:
     async with transaction():
         offer = await _my_offer(caller, offer_id)
         status = _advance("offer", offer["status"], Action.ACCEPT)
-        request = await _locked(
-            MentorRequest, offer["request"], caller.program_id, "No such request."
+        now = clock.now()
+        request = await _step_request(
+            offer["request"], caller.program_id, Action.ACCEPT, {MentorRequest.matched_at: now}
         )
-        request_status = _advance("request", request["status"], Action.ACCEPT)
         await _lock(MENTOR_LOCK, caller.membership_id)
         places = (await mentor_places(caller.program_id)).get(caller.membership_id)
         # This offer holds one of the places counted as taken.
@@ -842,7 +841,6 @@ async def accept_offer(caller: Caller, offer_id: int) -> MatchOut:
             or lifecycle.places_left(places.limit, places.active, places.offers - 1) <= 0
         ):
             raise Conflict("Your caseload is full, so this offer cannot be accepted now.")
-        now = clock.now()
         await MentorOffer.update({MentorOffer.status: status, MentorOffer.answered_at: now}).where(
             MentorOffer.id == offer_id
         )
@@ -857,13 +855,6 @@ async def accept_offer(caller: Caller, offer_id: int) -> MatchOut:
             )
         ).returning(MentorMatch.id)
         match_id = rows[0]["id"]
-        await MentorRequest.update(
-            {
-                MentorRequest.status: request_status,
-                MentorRequest.matched_at: now,
-                MentorRequest.updated_at: now,
-            }
-        ).where(MentorRequest.id == request["id"])
         await audit.record(
             caller, "match.offer_accepted", "match_offer", offer_id, match_id=match_id
         )
@@ -892,8 +883,7 @@ async def _close_offer(
     """A declined or lapsed offer: the request goes to the next mentor (or back to the queue).
     The newcomer is never told who declined or lapsed."""
     status = _advance("offer", offer["status"], action)
-    request = await _locked(MentorRequest, offer["request"], offer["program"], "No such request.")
-    request_status = _advance("request", request["status"], Action.REQUEUE)
+    request = await _step_request(offer["request"], offer["program"], Action.REQUEUE)
     now = clock.now()
     await MentorOffer.update(
         {
@@ -902,9 +892,6 @@ async def _close_offer(
             MentorOffer.decline_reason: reason.strip(),
         }
     ).where(MentorOffer.id == offer["id"])
-    await MentorRequest.update(
-        {MentorRequest.status: request_status, MentorRequest.updated_at: now}
-    ).where(MentorRequest.id == request["id"])
     await audit.record(
         caller,
         f"match.offer_{status}",
@@ -913,7 +900,7 @@ async def _close_offer(
         program_id=offer["program"],
         changed=["decline_reason"] if reason.strip() else [],
     )
-    await _propose(caller, {**request, "status": request_status})
+    await _propose(caller, request)
 
 
 async def decline_offer(caller: Caller, offer_id: int, reason: str = "") -> None:
@@ -1047,10 +1034,7 @@ async def end_match(caller: Caller, match_id: int, reason: EndReason) -> MatchOu
     async with transaction():
         match = await _match_row(caller, match_id, lock=True)
         status = _advance("match", match["status"], Action.END)
-        request = await _locked(
-            MentorRequest, match["request"], caller.program_id, "No such request."
-        )
-        request_status = _advance("request", request["status"], Action.END)
+        await _step_request(match["request"], caller.program_id, Action.END)
         now = clock.now()
         await MentorMatch.update(
             {
@@ -1060,9 +1044,6 @@ async def end_match(caller: Caller, match_id: int, reason: EndReason) -> MatchOu
                 MentorMatch.ended_by_role: caller.role.value,
             }
         ).where(MentorMatch.id == match_id)
-        await MentorRequest.update(
-            {MentorRequest.status: request_status, MentorRequest.updated_at: now}
-        ).where(MentorRequest.id == request["id"])
         await audit.record(caller, "match.ended", "mentor_match", match_id, reason=reason.value)
         told = [m for m in (match["newcomer"], match["mentor"]) if m != caller.membership_id]
         await notifications.emit(
