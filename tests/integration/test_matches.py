@@ -22,13 +22,38 @@ async def signed_in(make_client, username: str):  # type: ignore[no-untyped-def]
     return client
 
 
+async def journey_people(make_client, people):  # type: ignore[no-untyped-def]
+    """Program A's newcomer, supervisor and mentor, each signed in with a client of their own."""
+    return tuple(
+        [
+            await signed_in(make_client, people.a[role].username)
+            for role in (Role.NEWCOMER, Role.SUPERVISOR, Role.MENTOR)
+        ]
+    )
+
+
+async def two_mentors_and_a_newcomer(people):  # type: ignore[no-untyped-def]
+    """Program A's mentor and a second one (a weaker fit), both open; the newcomer's intake.
+    Returns the second mentor."""
+    await ready_mentor(people.a[Role.MENTOR].membership_id)
+    second = await new_mentor(
+        people.a[Role.MENTOR].program_id, "second-mentor", bio="Another mentor."
+    )
+    await with_intake(people.a[Role.NEWCOMER].membership_id)
+    return second
+
+
+async def ask(newcomer, supervisor) -> dict:  # type: ignore[no-untyped-def]
+    """The newcomer asks for a mentor; the proposal the supervisors then see."""
+    await newcomer.post("/api/v1/match-requests")
+    return (await supervisor.get("/api/v1/proposals")).json()[0]
+
+
 async def test_the_whole_journey_over_http(make_client, people, frozen) -> None:
     a = people.a
     await ready_mentor(a[Role.MENTOR].membership_id)
     await with_intake(a[Role.NEWCOMER].membership_id)
-    newcomer = await signed_in(make_client, a[Role.NEWCOMER].username)
-    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
-    mentor = await signed_in(make_client, a[Role.MENTOR].username)
+    newcomer, supervisor, mentor = await journey_people(make_client, people)
 
     asked = await newcomer.post("/api/v1/match-requests")
     assert asked.status_code == 201, asked.text
@@ -101,14 +126,11 @@ async def test_a_newcomer_asks_for_another_mentor_and_never_gets_the_first_again
     await ready_mentor(first)
     second = await new_mentor(a[Role.MENTOR].program_id, "second-mentor", bio="Another mentor.")
     await with_intake(a[Role.NEWCOMER].membership_id)
-    newcomer = await signed_in(make_client, a[Role.NEWCOMER].username)
-    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
-    await newcomer.post("/api/v1/match-requests")
-    proposal = (await supervisor.get("/api/v1/proposals")).json()[0]
+    newcomer, supervisor, mentor = await journey_people(make_client, people)
+    proposal = await ask(newcomer, supervisor)
     assert proposal["best"]["mentor_id"] == first  # the better bio match
     assert [alt["mentor_id"] for alt in proposal["alternatives"]] == [second.membership_id]
     await supervisor.post(f"/api/v1/proposals/{proposal['id']}/approve", json={})
-    mentor = await signed_in(make_client, a[Role.MENTOR].username)
     offer = (await mentor.get("/api/v1/offers")).json()[0]
     await mentor.post(f"/api/v1/offers/{offer['id']}/accept")
 
@@ -129,15 +151,9 @@ async def test_a_newcomer_asks_for_another_mentor_and_never_gets_the_first_again
 async def test_the_mentor_declines_and_the_next_mentor_is_proposed(
     make_client, people, frozen
 ) -> None:
-    a = people.a
-    await ready_mentor(a[Role.MENTOR].membership_id)
-    second = await new_mentor(a[Role.MENTOR].program_id, "second-mentor", bio="Another mentor.")
-    await with_intake(a[Role.NEWCOMER].membership_id)
-    newcomer = await signed_in(make_client, a[Role.NEWCOMER].username)
-    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
-    mentor = await signed_in(make_client, a[Role.MENTOR].username)
-    await newcomer.post("/api/v1/match-requests")
-    proposal = (await supervisor.get("/api/v1/proposals")).json()[0]
+    second = await two_mentors_and_a_newcomer(people)
+    newcomer, supervisor, mentor = await journey_people(make_client, people)
+    proposal = await ask(newcomer, supervisor)
     await supervisor.post(f"/api/v1/proposals/{proposal['id']}/approve", json={})
     offer = (await mentor.get("/api/v1/offers")).json()[0]
     declined = await mentor.post(
@@ -168,13 +184,9 @@ async def test_supervisor_chooses_an_alternative_or_declines_with_a_private_note
     make_client, people, frozen
 ) -> None:
     a = people.a
-    await ready_mentor(a[Role.MENTOR].membership_id)
-    second = await new_mentor(a[Role.MENTOR].program_id, "second-mentor", bio="Another mentor.")
-    await with_intake(a[Role.NEWCOMER].membership_id)
-    newcomer = await signed_in(make_client, a[Role.NEWCOMER].username)
-    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
-    await newcomer.post("/api/v1/match-requests")
-    proposal = (await supervisor.get("/api/v1/proposals")).json()[0]
+    second = await two_mentors_and_a_newcomer(people)
+    newcomer, supervisor, _ = await journey_people(make_client, people)
+    proposal = await ask(newcomer, supervisor)
     stranger = await supervisor.post(
         f"/api/v1/proposals/{proposal['id']}/approve", json={"mentor_id": 99999}
     )
@@ -197,10 +209,8 @@ async def test_declining_a_proposal_keeps_the_note_for_staff_and_requeues(
     a = people.a
     await ready_mentor(a[Role.MENTOR].membership_id)
     await with_intake(a[Role.NEWCOMER].membership_id)
-    newcomer = await signed_in(make_client, a[Role.NEWCOMER].username)
-    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
-    await newcomer.post("/api/v1/match-requests")
-    proposal = (await supervisor.get("/api/v1/proposals")).json()[0]
+    newcomer, supervisor, _ = await journey_people(make_client, people)
+    proposal = await ask(newcomer, supervisor)
     declined = await supervisor.post(
         f"/api/v1/proposals/{proposal['id']}/decline", json={"note": "They know each other"}
     )
@@ -229,8 +239,7 @@ async def test_no_feasible_mentor_is_told_kindly_and_staff_see_the_reasons(
     await ready_mentor(a[Role.MENTOR].membership_id)
     await new_mentor(a[Role.MENTOR].program_id, "second-mentor", languages=["en", "es"])
     await with_intake(a[Role.NEWCOMER].membership_id, languages=["pl"])
-    newcomer = await signed_in(make_client, a[Role.NEWCOMER].username)
-    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
+    newcomer, supervisor, _ = await journey_people(make_client, people)
     asked = await newcomer.post("/api/v1/match-requests")
     assert asked.status_code == 201
     assert asked.json()["status"] == "waiting"
@@ -251,14 +260,9 @@ async def test_no_feasible_mentor_is_told_kindly_and_staff_see_the_reasons(
 async def test_an_unanswered_offer_lapses_to_the_next_mentor(make_client, people, frozen) -> None:
     from tandem.matches import services
 
-    a = people.a
-    await ready_mentor(a[Role.MENTOR].membership_id)
-    second = await new_mentor(a[Role.MENTOR].program_id, "second-mentor", bio="Another mentor.")
-    await with_intake(a[Role.NEWCOMER].membership_id)
-    newcomer = await signed_in(make_client, a[Role.NEWCOMER].username)
-    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
-    await newcomer.post("/api/v1/match-requests")
-    proposal = (await supervisor.get("/api/v1/proposals")).json()[0]
+    second = await two_mentors_and_a_newcomer(people)
+    newcomer, supervisor, _ = await journey_people(make_client, people)
+    proposal = await ask(newcomer, supervisor)
     await supervisor.post(f"/api/v1/proposals/{proposal['id']}/approve", json={})
     frozen.advance(timedelta(hours=71))
     assert await services.lapse_offers() == 0
@@ -276,9 +280,7 @@ async def test_another_program_sees_none_of_it(make_client, people, frozen) -> N
     a, b = people.a, people.b
     await ready_mentor(a[Role.MENTOR].membership_id)
     await with_intake(a[Role.NEWCOMER].membership_id)
-    newcomer = await signed_in(make_client, a[Role.NEWCOMER].username)
-    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
-    mentor = await signed_in(make_client, a[Role.MENTOR].username)
+    newcomer, supervisor, mentor = await journey_people(make_client, people)
     request = (await newcomer.post("/api/v1/match-requests")).json()
     proposal = (await supervisor.get("/api/v1/proposals")).json()[0]
     await supervisor.post(f"/api/v1/proposals/{proposal['id']}/approve", json={})
@@ -311,11 +313,8 @@ async def test_export_and_deletion_cover_the_journey(make_client, people, frozen
     a = people.a
     await ready_mentor(a[Role.MENTOR].membership_id)
     await with_intake(a[Role.NEWCOMER].membership_id)
-    newcomer = await signed_in(make_client, a[Role.NEWCOMER].username)
-    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
-    mentor = await signed_in(make_client, a[Role.MENTOR].username)
-    await newcomer.post("/api/v1/match-requests")
-    proposal = (await supervisor.get("/api/v1/proposals")).json()[0]
+    newcomer, supervisor, mentor = await journey_people(make_client, people)
+    proposal = await ask(newcomer, supervisor)
     await supervisor.post(f"/api/v1/proposals/{proposal['id']}/approve", json={})
     offer = (await mentor.get("/api/v1/offers")).json()[0]
     await mentor.post(f"/api/v1/offers/{offer['id']}/accept")
