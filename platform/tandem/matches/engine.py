@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import matching
-from matching.vocabulary import RECOVERY_STAGES
+from matching.vocabulary import FORMAT_LABELS, RECOVERY_STAGES
 from tandem.accounts.services import ProgramSettings
 from tandem.profiles.schemas import MentorProfileOut, NewcomerIntakeOut, Slot
 
@@ -228,6 +228,18 @@ def unmatched_reasons(
     for mentor in mentors:
         counts.update(matching.check(newcomer, mentor, policy))
     return {"mentors": len(mentors), **dict(counts.most_common())}
+
+
+def ways_to_meet(intake: NewcomerIntakeOut, mentor: MentorProfileOut) -> list[str]:
+    """The meeting formats both chose, in words; in person only when they name the same area
+    (the engine's own format rule)."""
+    area = intake.area.strip().lower()
+    same_area = bool(area) and area == mentor.area.strip().lower()
+    return [
+        label + (f" ({mentor.area})" if code == "in_person" else "")
+        for code, label in FORMAT_LABELS.items()
+        if code in intake.formats and code in mentor.formats and (code != "in_person" or same_area)
+    ]
 
 
 def rule_label(rule: str) -> str:

@@ -19,7 +19,6 @@ from typing import Any
 from piccolo.query import Select
 from piccolo.table import Table
 
-from matching.vocabulary import FORMAT_LABELS
 from tandem.accounts import services as accounts
 from tandem.core import audit
 from tandem.core.auth import Caller, Role
@@ -744,17 +743,6 @@ async def retry_waiting(program_id: int) -> int:
 # --- the mentor -----------------------------------------------------------------------------
 
 
-def _ways_to_meet(intake: NewcomerIntakeOut, mentor: MentorProfileOut) -> list[str]:
-    same_area = intake.area.strip().lower() == mentor.area.strip().lower() and bool(
-        intake.area.strip()
-    )
-    return [
-        FORMAT_LABELS[f] + (f" ({mentor.area})" if f == "in_person" else "")
-        for f in FORMAT_LABELS
-        if f in intake.formats and f in mentor.formats and (f != "in_person" or same_area)
-    ]
-
-
 def _shared_with_mentor(intake: NewcomerIntakeOut) -> dict[str, Any]:
     """Only the parts of the intake the newcomer ticked to share."""
     return {field: getattr(intake, field) for field in intake.share_with_mentor}
@@ -810,7 +798,7 @@ async def my_offers(caller: Caller) -> list[OfferOut]:
                 shared_grid=grid,
                 shared_hours=hours,
                 time_zone=mentor.timezone,
-                ways_to_meet=_ways_to_meet(intake, mentor),
+                ways_to_meet=engine.ways_to_meet(intake, mentor),
                 shared=_shared_with_mentor(intake),
             )
         )
@@ -970,7 +958,7 @@ async def get_match(caller: Caller, match_id: int) -> MatchOut:
         shared_grid=grid,
         shared_hours=hours,
         time_zone=zone,
-        ways_to_meet=_ways_to_meet(intake, mentor),
+        ways_to_meet=engine.ways_to_meet(intake, mentor),
         shared=_shared_with_mentor(intake) if as_mentor or caller.is_staff else {},
         # Why a match ended is told to staff and to whoever ended it, never to the other one.
         end_reason=row["end_reason"]
