@@ -69,10 +69,13 @@ async def main() -> None:
     from tandem.cli import migrate
     from tandem.demo import load_demo
     from tandem.matches import engine
-    from tandem.matches.tables import MatchProposal
+    from tandem.matches.tables import BatchRun, MatchProposal
 
     await migrate()
     await load_demo()
+    run = await BatchRun.select().output(load_json=True).first()
+    print(f"demo batch run: {run['waiting']} waiting, {run['proposed']} proposed, unmatched "
+          f"{run['unmatched']}, {run['seconds']} s {run['timings']}")  # fmt: skip
     count_queries()
     app = create_app(
         Settings(database_url=os.environ["DATABASE_URL"], environment="test",

@@ -1,4 +1,5 @@
-"""The demo program's match journey: a living queue with a history, through the real services.
+"""The demo program's match journey: a living queue with a history and a batch run's figures,
+through the real services.
 
 Called by `tandem.demo.load_demo` once the people, profiles and training exist. The past is
 replayed on the one clock (`clock.frozen`), so the wait estimate has real history to read, and
@@ -99,4 +100,6 @@ async def load_match_demo(
     )
     await services.request_mentor(unmatched)
     steps["newcomer (no mentor fits yet)"] = unmatched.membership_id
+    # A batch run over whoever is still waiting, so supervisors see its figures.
+    await services.run_batch(staff.program_id)
     return steps
