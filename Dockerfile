@@ -2,7 +2,8 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     PICCOLO_CONF=tandem.piccolo_conf LITESTAR_APP=tandem.app:create_app \
-    UV_PYTHON_DOWNLOADS=never
+    UV_PYTHON_DOWNLOADS=never \
+    FORWARDED_ALLOW_IPS=""
 WORKDIR /app
 RUN useradd --create-home --uid 10001 tandem
 COPY pyproject.toml README.md ./

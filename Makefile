@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export PICCOLO_CONF := tandem.piccolo_conf
 export PYTHONPATH := platform:.
+# uvicorn applies X-Forwarded-For from these addresses before Tandem sees a request; Tandem
+# reads the header itself, only from TANDEM_TRUSTED_PROXIES (see README "Security").
+export FORWARDED_ALLOW_IPS :=
 LITESTAR := $(BIN)/litestar --app tandem.app:create_app
 HOST ?= 127.0.0.1
 PORT ?= 8000

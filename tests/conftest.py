@@ -75,6 +75,7 @@ def settings() -> Settings:
         environment="test",
         run_outbox_worker=False,
         login_rate_limit_per_minute=1000,
+        address_rate_limit_per_minute=1000,
     )
 
 

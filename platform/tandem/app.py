@@ -12,10 +12,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
-from litestar.middleware.session.server_side import (
-    ServerSideSessionBackend,
-    ServerSideSessionConfig,
-)
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -27,13 +23,14 @@ from piccolo.engine.postgres import PostgresEngine
 from tandem.accounts import controllers as accounts_api
 from tandem.accounts import pages as accounts_pages
 from tandem.accounts.services import caller_for_membership
-from tandem.accounts.store import DatabaseStore
+from tandem.accounts.store import TandemSessionBackend, TandemSessionConfig
 from tandem.cli import TandemCLIPlugin
 from tandem.core.auth import PUBLIC_OPT_KEY, Caller
 from tandem.core.errors import exception_handlers
 from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
 from tandem.core.pages import template_globals
+from tandem.core.security_headers import SecurityHeadersMiddleware
 from tandem.home import pages as home_pages
 from tandem.matches import controllers as matches_api
 from tandem.matches import pages as matches_pages
@@ -87,14 +84,16 @@ def _lifespan(settings: Settings) -> Any:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Tandem service. The CLI calls this with no arguments (settings from the env)."""
     settings = settings or Settings.from_env()
-    session_config = ServerSideSessionConfig(
-        store="sessions",
+    session_config = TandemSessionConfig(
         max_age=settings.session_max_age_seconds,
+        refresh_seconds=settings.session_refresh_seconds,
         secure=settings.secure_cookies,
         samesite="lax",
         httponly=True,
+        # Static files and health checks never need to know who is asking: no session read.
+        exclude=["^/static/", "^/healthz$", "^/readyz$"],
     )
-    session_auth = SessionAuth[Caller, ServerSideSessionBackend](
+    session_auth = SessionAuth[Caller, TandemSessionBackend](
         retrieve_user_handler=_retrieve_caller,
         session_backend_config=session_config,
         exclude=["^/schema", "^/static"],
@@ -126,14 +125,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         on_app_init=[session_auth.on_app_init],
         before_request=notifications_pages.put_unread_count,
-        stores={"sessions": DatabaseStore("session"), "rate_limit": DatabaseStore("rate")},
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
             exclude=["/healthz", "/readyz"],
         ),
-        middleware=[AllowedHostsMiddleware(settings.allowed_hosts)],
+        middleware=[
+            SecurityHeadersMiddleware(secure_cookies=settings.secure_cookies),
+            AllowedHostsMiddleware(settings.allowed_hosts),
+        ],
         template_config=TemplateConfig(
             directory=WEB / "templates",
             engine=JinjaTemplateEngine,

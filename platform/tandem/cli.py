@@ -56,12 +56,14 @@ def migrate_command() -> None:
 
 @db_group.command(name="prune-sessions", help="Delete expired sessions and rate-limit counters.")
 def prune_sessions_command() -> None:
-    from tandem.accounts.store import DatabaseStore
+    from tandem.accounts import store
+    from tandem.core import ratelimit
 
-    async def prune() -> int:
-        return sum([await DatabaseStore(ns).delete_expired() for ns in ("session", "rate")])
+    async def prune() -> tuple[int, int]:
+        return await store.prune_expired(), await ratelimit.prune_expired()
 
-    click.echo(f"Deleted {_run(prune())} expired rows.")
+    sessions, counters = _run(prune())
+    click.echo(f"Deleted {sessions} expired sessions and {counters} rate-limit counters.")
 
 
 @click.group(name="demo", help="Demo data.")

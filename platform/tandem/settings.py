@@ -6,8 +6,10 @@ and the app refuses to start in production with a secret anyone could read in th
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,20 @@ DEFAULT_CRISIS_RESOURCES: tuple[CrisisResource, ...] = (
 )
 
 
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_proxies(values: Iterable[str]) -> tuple[ProxyNetwork, ...]:
+    """`10.0.0.5`, `10.0.0.0/8`, `::1` -> networks; raises ValueError naming a bad entry."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError as error:
+            raise ValueError(f"{value.strip()!r} is not an IP address or network") from error
+    return tuple(networks)
+
+
 class SettingsError(ValueError):
     """Configuration that would make the service unsafe or unable to start."""
 
@@ -48,8 +64,17 @@ class Settings:
     environment: str = "development"
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "testserver")
     crisis_resources: tuple[CrisisResource, ...] = DEFAULT_CRISIS_RESOURCES
+    # Failed sign-ins per account a minute, and sign-in or sign-up attempts per address a minute
+    # (higher: people share a shelter's or a clinic's Wi-Fi).
     login_rate_limit_per_minute: int = 10
+    address_rate_limit_per_minute: int = 50
+    # Proxies or load balancers whose X-Forwarded-For is believed (addresses or CIDR networks).
+    # Empty: the address of the connection is the client's, whatever a header says.
+    trusted_proxies: tuple[str, ...] = ()
     session_max_age_seconds: int = 60 * 60 * 8
+    # An unchanged session's expiry is extended at most this often (one write per session).
+    session_refresh_seconds: int = 300
+    # Cookies only over HTTPS, and HSTS; on by default when TANDEM_ENV=production.
     secure_cookies: bool = False
     run_outbox_worker: bool = True
     # Webhooks (notifications slice). Loopback and private addresses are refused as webhook
@@ -85,6 +110,10 @@ class Settings:
             raise SettingsError(
                 "TANDEM_OUTBOX_LEASE_SECONDS must be longer than TANDEM_WEBHOOK_TIMEOUT_SECONDS"
             )
+        try:
+            parse_proxies(self.trusted_proxies)
+        except ValueError as error:
+            raise SettingsError(f"TANDEM_TRUSTED_PROXIES: {error}") from error
         if self.outbox_max_attempts < 1:
             raise SettingsError("TANDEM_OUTBOX_MAX_ATTEMPTS must be at least 1")
 
@@ -96,6 +125,10 @@ class Settings:
     def sqlite_path(self) -> Path:
         """The SQLite file named by `sqlite:///relative/path` or `sqlite:////absolute/path`."""
         return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ProxyNetwork, ...]:
+        return parse_proxies(self.trusted_proxies)
 
     @property
     def is_development(self) -> bool:
@@ -116,16 +149,23 @@ class Settings:
                     '{"name": ..., "contact": ..., "detail": ...}: ' + str(error)
                 ) from error
         hosts = env.get("TANDEM_ALLOWED_HOSTS")
+        environment = env.get("TANDEM_ENV", "development")
+        secure = env.get("TANDEM_SECURE_COOKIES", "1" if environment == "production" else "0")
         return cls(
             database_url=env.get("DATABASE_URL", defaults["database_url"].default),
             secret_key=env.get("SECRET_KEY", DEVELOPMENT_SECRET),
-            environment=env.get("TANDEM_ENV", "development"),
+            environment=environment,
             allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip())
             if hosts
             else defaults["allowed_hosts"].default,
             crisis_resources=crisis,
             login_rate_limit_per_minute=int(env.get("TANDEM_LOGIN_RATE_LIMIT", "10")),
-            secure_cookies=env.get("TANDEM_SECURE_COOKIES", "").lower() in {"1", "true", "yes"},
+            address_rate_limit_per_minute=int(env.get("TANDEM_ADDRESS_RATE_LIMIT", "50")),
+            trusted_proxies=tuple(
+                p.strip() for p in env.get("TANDEM_TRUSTED_PROXIES", "").split(",") if p.strip()
+            ),
+            session_refresh_seconds=int(env.get("TANDEM_SESSION_REFRESH_SECONDS", "300")),
+            secure_cookies=secure.lower() in {"1", "true", "yes"},
             run_outbox_worker=env.get("TANDEM_OUTBOX_WORKER", "1").lower()
             not in {"0", "false", "no"},
             allow_private_webhooks=env.get("TANDEM_ALLOW_PRIVATE_WEBHOOKS", "").lower()

@@ -207,20 +207,3 @@ async def test_health_and_readiness(client) -> None:
 async def test_openapi_is_served(client) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     assert "/api/v1/intake" in schema["paths"]
-
-
-async def test_expired_sessions_are_pruned(client, people) -> None:
-    from datetime import timedelta
-
-    from tandem.accounts.store import DatabaseStore
-    from tandem.accounts.tables import SessionRecord
-
-    store = DatabaseStore("session")
-    await store.set("old", b"{}", expires_in=timedelta(seconds=-1))
-    await store.set("fresh", b"{}", expires_in=60)
-    assert await store.delete_expired() == 1
-    keys = {row["key"] for row in await SessionRecord.select(SessionRecord.key)}
-    assert "session:fresh" in keys
-    assert "session:old" not in keys
-    assert await store.get("fresh") == b"{}"
-    assert await store.expires_in("fresh") in range(55, 61)

@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 from tandem.accounts.tables import Membership, Person, Program
+from tandem.core.auth import Role
 from tandem.matches.tables import MentorRequest
 
 pytestmark = pytest.mark.anyio
@@ -68,3 +69,25 @@ async def test_demo_program_has_the_promised_people_and_loads_once() -> None:
     assert "newcomer (no mentor fits yet)" in output
     code, output = await litestar("demo", "load")
     assert "already loaded" in output
+
+
+async def test_prune_sessions_deletes_only_what_has_expired(people) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tandem.accounts import store
+    from tandem.accounts.tables import WebSession
+    from tandem.core.tables import RateLimitCounter
+
+    live = await store.create({"membership_id": people.a[Role.NEWCOMER].membership_id}, 3600)
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    await store.create({"membership_id": people.a[Role.MENTOR].membership_id}, 1)
+    await WebSession.update({WebSession.expires_at: past}).where(
+        WebSession.membership == people.a[Role.MENTOR].membership_id
+    )
+    await RateLimitCounter.insert(
+        RateLimitCounter(key="login:address:x:1", hits=3, expires_at=past)
+    )
+    code, output = await litestar("db", "prune-sessions")
+    assert code == 0, output
+    assert "Deleted 1 expired sessions and 1 rate-limit counters." in output
+    assert await store.load(live) is not None

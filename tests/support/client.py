@@ -13,9 +13,10 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class TandemClient:
-    def __init__(self, app: Litestar) -> None:
+    def __init__(self, app: Litestar, address: str = "127.0.0.1") -> None:
+        """`address` is the client's socket address as the app sees it (rate limits count it)."""
         self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
+            transport=httpx.ASGITransport(app=app, client=(address, 40000)),
             base_url="http://testserver",
             event_hooks={"request": [self._add_csrf]},
         )

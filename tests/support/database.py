@@ -50,3 +50,6 @@ async def wipe() -> None:
         return
     for table in tables:
         await table.delete(force=True)
+    # Ids restart with every test, as PostgreSQL's RESTART IDENTITY does (AUTOINCREMENT tables
+    # keep their counters here otherwise).
+    await DB.run_ddl("DELETE FROM sqlite_sequence")

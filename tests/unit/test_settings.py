@@ -45,3 +45,23 @@ def test_bad_crisis_resources_name_the_variable() -> None:
 def test_allowed_hosts_from_comma_list() -> None:
     settings = Settings.from_env({"TANDEM_ALLOWED_HOSTS": "tandem.example.org, *.example.net"})
     assert settings.allowed_hosts == ("tandem.example.org", "*.example.net")
+
+
+def test_production_has_secure_cookies_unless_told_otherwise() -> None:
+    """Before: cookies were sent over plain HTTP in production unless someone remembered."""
+    production = {"TANDEM_ENV": "production", "SECRET_KEY": "x" * 48}
+    assert Settings.from_env(production).secure_cookies
+    assert not Settings.from_env({**production, "TANDEM_SECURE_COOKIES": "0"}).secure_cookies
+    assert not Settings.from_env({}).secure_cookies
+    assert Settings.from_env({"TANDEM_SECURE_COOKIES": "1"}).secure_cookies
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    settings = Settings.from_env({"TANDEM_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,::1"})
+    assert [str(n) for n in settings.trusted_proxy_networks] == [
+        "10.0.0.0/8",
+        "192.0.2.7/32",
+        "::1/128",
+    ]
+    with pytest.raises(SettingsError, match=r"TANDEM_TRUSTED_PROXIES: 'lb\.internal'"):
+        Settings.from_env({"TANDEM_TRUSTED_PROXIES": "lb.internal"})

@@ -11,8 +11,9 @@ from msgspec import Meta, Struct
 
 from tandem.accounts import services
 from tandem.accounts.schemas import Login, Me, MemberSummary, SignUp
+from tandem.accounts.store import IDENTITY_KEY, sign_in
 from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow, public
-from tandem.core.ratelimit import sign_in_rate_limit
+from tandem.core.ratelimit import sign_in_attempt, sign_up_attempt
 
 
 class MemberStatus(Struct, forbid_unknown_fields=True):
@@ -34,21 +35,27 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["accounts"]
 
-    @post("/signup", opt=public(), middleware=[sign_in_rate_limit], status_code=201)
+    @post("/signup", opt=public(), status_code=201)
     async def sign_up(self, request: Request[Any, Any, Any], data: JSONBody[SignUp]) -> Me:
-        """Create a newcomer or a mentor application and sign the person in."""
-        membership_id = await services.sign_up(data)
+        """Create a newcomer or a mentor application and sign the person in (409 while someone
+        is signed in: sign out first; 429 with Retry-After when this address made too many)."""
+        membership_id = await services.sign_up(
+            data, sign_up_attempt(request), signed_in=IDENTITY_KEY in request.session
+        )
         caller = await services.caller_for_membership(membership_id)
         assert caller is not None  # noqa: S101 - just created in the same request
-        request.set_session({"membership_id": membership_id})
+        sign_in(request, membership_id)
         return await me_for(caller)
 
-    @post("/login", opt=public(), middleware=[sign_in_rate_limit], status_code=200)
+    @post("/login", opt=public(), status_code=200)
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[Login]) -> Me:
-        caller = await services.authenticate(data.username, data.password)
+        """Sign in (a new session id each time; 429 with Retry-After after too many failures)."""
+        caller = await services.authenticate(
+            data.username, data.password, sign_in_attempt(request, data.username)
+        )
         if caller is None:
             raise NotAuthorizedException("That username and password do not match.")
-        request.set_session({"membership_id": caller.membership_id})
+        sign_in(request, caller.membership_id)
         return await me_for(caller)
 
     @post("/logout", opt=public(), status_code=204)

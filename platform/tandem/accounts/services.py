@@ -6,14 +6,16 @@ from typing import Any
 
 import msgspec
 
+from tandem.accounts import store
 from tandem.accounts.passwords import hash_password, verify_password
 from tandem.accounts.schemas import MemberSummary, SignUp
 from tandem.accounts.tables import Membership, Person, Program
 from tandem.core import audit
-from tandem.core.auth import Caller, Role
+from tandem.core.auth import STAFF, Caller, Role
 from tandem.core.clock import clock
-from tandem.core.database import transaction
-from tandem.core.errors import Conflict, Invalid, NotFound
+from tandem.core.database import engine, transaction
+from tandem.core.errors import Conflict, Forbidden, Invalid, NotFound
+from tandem.core.ratelimit import Attempt
 from tandem.notifications import services as notifications
 from tandem.settings import CrisisResource
 
@@ -165,9 +167,20 @@ async def supervisor_ids(program_id: int) -> list[int]:
     return [row["id"] for row in rows]
 
 
-async def sign_up(data: SignUp) -> int:
-    """Self-service sign-up: newcomers, and mentors who apply."""
+ALREADY_SIGNED_IN = "You are already signed in. Please sign out first, then create the new account."
+
+
+async def sign_up(data: SignUp, attempt: Attempt, *, signed_in: bool) -> int:
+    """Self-service sign-up: newcomers, and mentors who apply.
+
+    Refused while someone is signed in on this browser: turning their session into the new
+    account without a word would surprise a person sharing a device. They sign out first.
+    Counted against the address's sign-up limit once the request is valid enough to create.
+    """
+    if signed_in:
+        raise Conflict(ALREADY_SIGNED_IN)
     program = await program_by_slug(data.program)
+    await attempt.count()
     return await create_member(
         program_id=program["id"],
         username=data.username,
@@ -177,9 +190,13 @@ async def sign_up(data: SignUp) -> int:
     )
 
 
-async def authenticate(username: str, password: str) -> Caller | None:
+async def authenticate(username: str, password: str, attempt: Attempt) -> Caller | None:
     """The caller for valid credentials of an active person, else None (never says which part
-    was wrong). Pending mentors may sign in: they need to see where their application stands."""
+    was wrong). Pending mentors may sign in: they need to see where their application stands.
+
+    The attempt is counted (and may be refused with 429) just before the password check, and
+    given back when the sign-in succeeds, so only failures use up a limit."""
+    await attempt.count()
     person = (
         await Person.select(Person.id, Person.password_hash, Person.active)
         .where(Person.username == username.strip().lower())
@@ -196,6 +213,7 @@ async def authenticate(username: str, password: str) -> Caller | None:
     )
     if membership is None:
         return None
+    await attempt.forgive()
     await Person.update({Person.last_login_at: clock.now()}).where(Person.id == person["id"])
     return await caller_for_membership(membership["id"])
 
@@ -290,15 +308,55 @@ async def approve_mentor(caller: Caller, membership_id: int) -> None:
 
 
 async def set_member_status(caller: Caller, membership_id: int, status: str) -> None:
-    """Staff deactivate or reactivate a member; inactive people cannot sign in."""
+    """Staff deactivate or reactivate a member; inactive people cannot sign in, and
+    deactivation signs them out everywhere at once.
+
+    The rules (issue 10 item 5): only an admin changes staff; a pending mentor becomes active
+    only through approval (which records `approved_at`, audits and tells them); a mentor who was
+    never approved returns to pending when reactivated; a program keeps at least one active admin.
+    """
     if status not in {"active", "inactive"}:
         raise Invalid("Status must be active or inactive.", field="status")
     async with transaction():
         row = await membership_in_program(caller, membership_id)
         if row["id"] == caller.membership_id:
             raise Invalid("You cannot change your own status.")
+        if Role(row["role"]) in STAFF and caller.role is not Role.ADMIN:
+            raise Forbidden("Only an admin can change the status of supervisors and admins.")
+        if status == "active" and row["status"] == "pending":
+            raise Conflict(
+                "This mentor's application is waiting for a decision. "
+                "Approve it from the applications list instead."
+            )
+        if status == "active" and row["role"] == Role.MENTOR.value and row["approved_at"] is None:
+            status = "pending"
+        if status == "inactive" and row["role"] == Role.ADMIN.value:
+            await _keep_an_admin(caller.program_id, membership_id)
+        if status == row["status"]:
+            return
         await Membership.update({Membership.status: status}).where(Membership.id == membership_id)
+        if status == "inactive":
+            await store.end_sessions([membership_id])
         await audit.record(caller, f"member.{status}", "membership", membership_id)
+
+
+async def _keep_an_admin(program_id: int, leaving_id: int) -> None:
+    """Conflict unless another active admin remains. On PostgreSQL the admins' rows are locked,
+    so two admins deactivating each other at once cannot both succeed (SQLite's IMMEDIATE
+    transaction already runs such changes one at a time)."""
+    query = Membership.select(Membership.id).where(
+        (Membership.program == program_id)
+        & (Membership.role == Role.ADMIN.value)
+        & (Membership.status == "active")
+    )
+    if engine().engine_type != "sqlite":
+        query = query.lock_rows()
+    admins = {row["id"] for row in await query}
+    if not admins - {leaving_id}:
+        raise Conflict(
+            "This is the program's last active admin. Another admin is needed before this one "
+            "can be deactivated."
+        )
 
 
 async def export_account(caller: Caller) -> dict[str, Any]:
@@ -325,4 +383,10 @@ async def delete_person(caller: Caller) -> None:
     it (ON DELETE CASCADE, chosen for exactly this); the audit trail keeps only ids."""
     async with transaction():
         await audit.record(caller, "person.deleted", "person", caller.person_id)
+        memberships = await Membership.select(Membership.id).where(
+            Membership.person == caller.person_id
+        )
+        # Their sessions on every device go too (the foreign key cascades as well; ending them
+        # here does not depend on SQLite's per-connection foreign-key setting).
+        await store.end_sessions([row["id"] for row in memberships])
         await Person.delete().where(Person.id == caller.person_id)

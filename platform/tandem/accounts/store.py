@@ -1,92 +1,215 @@
-"""A Litestar `Store` kept in the database, so sessions and rate limits survive restarts and are
-shared by every app process (the in-memory and file stores are per process or per host)."""
+"""Browser sessions kept in the database: they survive restarts and every app process shares them.
+
+What this layer promises (issue 10 items 1, 2 and 6):
+- **Only ids the server issued.** A cookie names a session only if its row exists and is live;
+  anything else (made up, expired, signed out) is ignored, and a new random id is issued when
+  there is something to keep. So nobody can fix a session id in someone else's browser.
+- **A new id at every sign-in and sign-up** (`sign_in`), and whenever who is signed in changes;
+  signing out deletes the row. The old id stops working.
+- **No row until there is something to keep**: a cookie-less request that leaves the session
+  empty (health checks, the sign-in page, static files, the OpenAPI document) writes nothing.
+- **One write per change**: an unchanged session is not written back; its expiry is extended at
+  most every `refresh_seconds`, by an UPDATE that cannot bring back a row deleted meanwhile.
+- **Sessions end with their person**: a row belongs to a membership, so deleting the person
+  deletes it (ON DELETE CASCADE) and deactivation deletes it explicitly (`end_sessions`).
+
+The cookie holds a random token; the row is keyed by its SHA-256, so the table alone does not let
+anyone sign in.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from litestar.stores.base import Store
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.middleware.session.server_side import (
+    ServerSideSessionBackend,
+    ServerSideSessionConfig,
+)
+from litestar.types import Empty
+from litestar.utils.dataclass import extract_dataclass_items
 
-from tandem.accounts.tables import SessionRecord
+from tandem.accounts.tables import WebSession
+
+if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+    from litestar.types import Message, ScopeSession
+
+# Where the loaded session waits in the request scope for the response to decide what to write.
+_LOADED = "tandem.session"
+# The session key that says who is signed in; a change of its value is a change of identity.
+IDENTITY_KEY = "membership_id"
+_CLEARED = "null"
+# Set by `sign_in`: the response stores the session under a new id even for the same person.
+_ROTATE = "tandem.session.rotate"
+
+
+def sign_in(connection: ASGIConnection[Any, Any, Any, Any], membership_id: int) -> None:
+    """Sign this membership in on this browser, always under a new session id (the old one, if
+    any, stops working), so an id known to anyone before the sign-in is worth nothing after."""
+    connection.set_session({IDENTITY_KEY: membership_id})
+    connection.scope[_ROTATE] = True  # type: ignore[literal-required]
 
 
 def _now() -> datetime:
-    """Wall-clock time, not `core.clock`: cookie lifetimes are set by Litestar on the real clock,
-    so a test that moves the service's clock a day ahead must not sign everyone out."""
+    """Wall-clock time, not `core.clock`: cookie lifetimes are set by the browser on the real
+    clock, so a test that moves the service's clock a day ahead must not sign everyone out."""
     return datetime.now(UTC)
 
 
-class DatabaseStore(Store):
-    """Key/value rows in `session_record`, namespaced so sessions and rate limits never clash."""
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
-    def __init__(self, namespace: str) -> None:
-        self.namespace = namespace
 
-    def _key(self, key: str) -> str:
-        return f"{self.namespace}:{key}"
+@dataclass(frozen=True)
+class LoadedSession:
+    token: str
+    data: dict[str, Any]
+    expires_at: datetime
 
-    async def set(
-        self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+
+async def load(token: str) -> LoadedSession | None:
+    """The live session a cookie names, or None (unknown, expired, or not valid JSON)."""
+    row = (
+        await WebSession.select(WebSession.data, WebSession.membership, WebSession.expires_at)
+        .where((WebSession.token_hash == _hash(token)) & (WebSession.expires_at > _now()))
+        .first()
+    )
+    if row is None:
+        return None
+    try:
+        data = json.loads(bytes(row["data"]))
+    except ValueError:
+        return None
+    # A row always belongs to the membership its data names; anything else is not a session.
+    if not isinstance(data, dict) or data.get(IDENTITY_KEY) != row["membership"]:
+        return None
+    return LoadedSession(token, data, row["expires_at"])
+
+
+async def create(data: dict[str, Any], max_age: int) -> str:
+    """Store a new session under a fresh random token and return the token."""
+    token = secrets.token_urlsafe(32)
+    membership = data.get(IDENTITY_KEY)
+    await WebSession.insert(
+        WebSession(
+            token_hash=_hash(token),
+            data=_encode(data),
+            membership=membership if isinstance(membership, int) else None,
+            expires_at=_now() + timedelta(seconds=max_age),
+        )
+    )
+    return token
+
+
+async def update(token: str, data: dict[str, Any] | None, max_age: int) -> bool:
+    """Rewrite a live session's data (or only its expiry); False if it ended meanwhile."""
+    values: dict[Any, Any] = {WebSession.expires_at: _now() + timedelta(seconds=max_age)}
+    if data is not None:
+        values[WebSession.data] = _encode(data)
+    changed = (
+        await WebSession.update(values)
+        .where((WebSession.token_hash == _hash(token)) & (WebSession.expires_at > _now()))
+        .returning(WebSession.id)
+    )
+    return bool(changed)
+
+
+async def delete(token: str) -> None:
+    await WebSession.delete().where(WebSession.token_hash == _hash(token))
+
+
+async def end_sessions(membership_ids: list[int]) -> None:
+    """Sign these memberships out everywhere (call inside the transaction that deactivates)."""
+    if membership_ids:
+        await WebSession.delete().where(WebSession.membership.is_in(membership_ids))
+
+
+async def prune_expired() -> int:
+    """Delete expired sessions; for the periodic loop and `litestar db prune-sessions`."""
+    deleted = (
+        await WebSession.delete().where(WebSession.expires_at <= _now()).returning(WebSession.id)
+    )
+    return len(deleted)
+
+
+def _encode(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+
+class TandemSessionBackend(ServerSideSessionBackend):
+    """Litestar's server-side session backend with the promises of this module."""
+
+    config: TandemSessionConfig
+
+    async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
+        token = connection.cookies.get(self.config.key)
+        # "null" is what a signed-out browser may still send (the cleared cookie's value).
+        loaded = await load(token) if token and token != _CLEARED else None
+        connection.scope[_LOADED] = loaded  # type: ignore[literal-required]
+        # A copy: handlers may change the session in place, and the response compares the two.
+        return json.loads(json.dumps(loaded.data)) if loaded else {}
+
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        """Only an id this server issued and still holds; never one taken from a cookie as is."""
+        loaded: LoadedSession | None = connection.scope.get(_LOADED)  # type: ignore[assignment]
+        return loaded.token if loaded else ""
+
+    async def store_in_message(
+        self,
+        scope_session: ScopeSession,
+        message: Message,
+        connection: ASGIConnection[Any, Any, Any, Any],
     ) -> None:
-        data = value.encode() if isinstance(value, str) else value
-        if isinstance(expires_in, int):
-            expires_in = timedelta(seconds=expires_in)
-        expires_at = _now() + expires_in if expires_in else None
-        full_key = self._key(key)
-        # Upsert in one statement so two processes writing the same key cannot collide.
-        await SessionRecord.insert(
-            SessionRecord(key=full_key, value=data, expires_at=expires_at)
-        ).on_conflict(
-            target=SessionRecord.key,
-            action="DO UPDATE",
-            values=[SessionRecord.value, SessionRecord.expires_at],
+        loaded: LoadedSession | None = connection.scope.get(_LOADED)  # type: ignore[assignment]
+        data = None if scope_session is Empty or not scope_session else dict(scope_session)  # type: ignore[call-overload]
+        max_age = int(self.config.max_age)
+        headers = MutableScopeHeaders.from_message(message)
+        if data is None:
+            # Signed out, or nothing to keep: no row, and tell the browser to forget its cookie.
+            if loaded is not None:
+                await delete(loaded.token)
+            if self.config.key in connection.cookies:
+                headers.add("Set-Cookie", self._cookie(_CLEARED, max_age=0, expires=0))
+            return
+        same_person = loaded is not None and loaded.data.get(IDENTITY_KEY) == data.get(IDENTITY_KEY)
+        if loaded is not None and same_person and not connection.scope.get(_ROTATE):
+            if data == loaded.data:
+                if not self._due_for_refresh(loaded):
+                    return
+                changed = await update(loaded.token, None, max_age)
+            else:
+                changed = await update(loaded.token, data, max_age)
+            if changed:
+                headers.add("Set-Cookie", self._cookie(loaded.token))
+            return
+        # A sign-in, someone new, or a first session: a fresh id, and the old one is gone.
+        if loaded is not None:
+            await delete(loaded.token)
+        token = await create(data, max_age)
+        headers.add("Set-Cookie", self._cookie(token))
+
+    def _due_for_refresh(self, loaded: LoadedSession) -> bool:
+        refreshed_at = loaded.expires_at - timedelta(seconds=self.config.max_age)
+        return _now() - refreshed_at >= timedelta(seconds=self.config.refresh_seconds)
+
+    def _cookie(self, value: str, **overrides: Any) -> str:
+        params = dict(
+            extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys())
         )
+        params.update(overrides)
+        return Cookie(value=value, key=self.config.key, **params).to_header(header="")
 
-    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        row = (
-            await SessionRecord.select(SessionRecord.value, SessionRecord.expires_at)
-            .where(SessionRecord.key == self._key(key))
-            .first()
-        )
-        if row is None:
-            return None
-        if row["expires_at"] is not None and row["expires_at"] <= _now():
-            await self.delete(key)
-            return None
-        if renew_for and row["expires_at"] is not None:
-            if isinstance(renew_for, int):
-                renew_for = timedelta(seconds=renew_for)
-            await SessionRecord.update({SessionRecord.expires_at: _now() + renew_for}).where(
-                SessionRecord.key == self._key(key)
-            )
-        return bytes(row["value"])
 
-    async def delete(self, key: str) -> None:
-        await SessionRecord.delete().where(SessionRecord.key == self._key(key))
+@dataclass
+class TandemSessionConfig(ServerSideSessionConfig):
+    """Session cookie settings; `refresh_seconds` is how often an unchanged session's expiry
+    (and its cookie) is extended: at most one write per session in that time."""
 
-    async def delete_all(self) -> None:
-        await SessionRecord.delete().where(SessionRecord.key.like(f"{self.namespace}:%"))
-
-    async def exists(self, key: str) -> bool:
-        return await self.get(key) is not None
-
-    async def expires_in(self, key: str) -> int | None:
-        row = (
-            await SessionRecord.select(SessionRecord.expires_at)
-            .where(SessionRecord.key == self._key(key))
-            .first()
-        )
-        if row is None or row["expires_at"] is None:
-            return None
-        return max(int((row["expires_at"] - _now()).total_seconds()), 0)
-
-    async def delete_expired(self) -> int:
-        """Housekeeping for the CLI: drop every expired row of this namespace."""
-        deleted = (
-            await SessionRecord.delete()
-            .where(
-                SessionRecord.key.like(f"{self.namespace}:%") & (SessionRecord.expires_at < _now())
-            )
-            .returning(SessionRecord.id)
-        )
-        return len(deleted)
+    _backend_class = TandemSessionBackend  # type: ignore[assignment]
+    refresh_seconds: int = field(default=300)

@@ -1,4 +1,4 @@
-"""Programs (the tenants), people, their one role per program, and server-side sessions."""
+"""Programs (the tenants), people, their one role per program, and their browser sessions."""
 
 from __future__ import annotations
 
@@ -51,9 +51,17 @@ class Membership(Table, tablename="membership"):
     approved_at = Timestamptz(null=True, default=None)
 
 
-class SessionRecord(Table, tablename="session_record"):
-    """Server-side key/value store for sessions and rate limits, shared by every app process."""
+class WebSession(Table, tablename="web_session"):
+    """A browser session that holds something worth keeping (in practice: who is signed in).
 
-    key = Varchar(length=200, unique=True)
-    value = Bytea()
-    expires_at = Timestamptz(null=True, default=None, index=True)
+    The cookie carries a random token the server issued; the row is keyed by the token's SHA-256,
+    so reading this table does not let anyone sign in. The row belongs to the membership it signs
+    in: deleting the person deletes it with them, and deactivation deletes it explicitly.
+    """
+
+    token_hash = Varchar(length=64, unique=True)
+    data = Bytea()
+    membership = ForeignKey(
+        references=Membership, on_delete=OnDelete.cascade, null=True, default=None, index=True
+    )
+    expires_at = Timestamptz(index=True)

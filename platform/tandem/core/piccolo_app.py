@@ -4,10 +4,10 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from tandem.core.tables import AuditEvent
+from tandem.core.tables import AuditEvent, RateLimitCounter
 
 APP_CONFIG = AppConfig(
     app_name="core",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[AuditEvent],
+    table_classes=[AuditEvent, RateLimitCounter],
 )

@@ -1,4 +1,5 @@
-"""The audit trail: who did what to which record, and when. Never the content itself."""
+"""The audit trail (who did what to which record, and when; never the content itself) and the
+rate-limit counters."""
 
 from __future__ import annotations
 
@@ -20,3 +21,15 @@ class AuditEvent(Table, tablename="audit_event"):
     entity_id = Varchar(length=64)
     detail = JSON(default="{}")
     at = Timestamptz(index=True)
+
+
+class RateLimitCounter(Table, tablename="rate_limit_counter"):
+    """Attempts of one kind from one account or address in one time window.
+
+    `key` names the limit, the subject and the window (`login:account:river:29433012`); the
+    count is raised by a single upsert so concurrent requests can never both see a free slot.
+    """
+
+    key = Varchar(length=200, unique=True)
+    hits = Integer(default=0)
+    expires_at = Timestamptz(index=True)
