@@ -44,6 +44,7 @@ from tandem.profiles import pages as profiles_pages
 from tandem.settings import Settings
 from tandem.training import controllers as training_api
 from tandem.training import pages as training_pages
+from tandem.training import services as training
 
 WEB = Path(__file__).parent / "web"
 
@@ -149,6 +150,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=exception_handlers(),
         lifespan=[_lifespan(settings)],
+        # After the lifespan has opened the database: the served content versions, once.
+        on_startup=[training.register_content_versions],
         logging_config=LoggingConfig(
             log_exceptions="debug",
             loggers={

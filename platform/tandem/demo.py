@@ -103,7 +103,8 @@ def _answers(attempt: Attempt, *, well: bool) -> dict[str, int]:
         question = module.question(shown.id)
         assert question is not None  # noqa: S101
         shift = 0 if well else 1
-        answers[shown.id] = (question.correct_index + shift) % len(question.options)
+        best = shown.options.index(question.best.text)  # options are shuffled per attempt
+        answers[shown.id] = (best + shift) % len(shown.options)
     return answers
 
 
@@ -113,7 +114,7 @@ async def _take(caller: Caller, module_ids: list[str], when: datetime, *, well: 
     with clock.frozen(when):
         async with transaction():
             for module_id in module_ids:
-                await training.open_lesson(caller, module_id)
+                await training.mark_read(caller, module_id)
                 attempt = await training.start_attempt(caller, module_id)
                 await training.submit_attempt(caller, attempt.id, _answers(attempt, well=well))
                 clock.advance(timedelta(minutes=25))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 import pytest
@@ -18,6 +21,7 @@ from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, Slot
 from tandem.training import services
 from tandem.training.content import Track, current_track
+from tandem.training.tables import ContentVersion, LessonVisit, QuizAttempt
 from tests.conftest import FROZEN_AT
 
 pytestmark = pytest.mark.anyio
@@ -31,28 +35,41 @@ async def caller(membership_id: int) -> Caller:
     return found
 
 
-def best_answers(module_id: str, question_ids: list[str]) -> dict[str, int]:
-    """The key, read from the content on disk (never from a response)."""
+def _shown(questions: Sequence[Any]) -> list[tuple[str, list[str]]]:
+    """(id, options as shown) from an attempt's questions, as JSON dicts or as `QuizQuestion`."""
+    return [
+        (q["id"], q["options"]) if isinstance(q, dict) else (q.id, q.options) for q in questions
+    ]
+
+
+def best_answers(module_id: str, questions: Sequence[Any]) -> dict[str, int]:
+    """The key, read from the content on disk (never from a response), as the positions the
+    attempt showed the best options at (options are shuffled per attempt)."""
     module = current_track().module(module_id)
     assert module is not None
-    return {qid: module.question(qid).correct_index for qid in question_ids}  # type: ignore[union-attr]
+    return {
+        qid: options.index(module.question(qid).best.text)  # type: ignore[union-attr]
+        for qid, options in _shown(questions)
+    }
 
 
-def wrong_answers(module_id: str, question_ids: list[str]) -> dict[str, int]:
-    return {qid: (index + 1) % 3 for qid, index in best_answers(module_id, question_ids).items()}
+def wrong_answers(module_id: str, questions: Sequence[Any]) -> dict[str, int]:
+    return {qid: (index + 1) % 3 for qid, index in best_answers(module_id, questions).items()}
 
 
 async def pass_module(who: Caller, module_id: str) -> None:
     attempt = await services.start_attempt(who, module_id)
-    ids = [q.id for q in attempt.questions]
-    result = await services.submit_attempt(who, attempt.id, best_answers(module_id, ids))
+    result = await services.submit_attempt(
+        who, attempt.id, best_answers(module_id, attempt.questions)
+    )
     assert result.state == "passed"
 
 
 async def fail_module(who: Caller, module_id: str) -> None:
     attempt = await services.start_attempt(who, module_id)
-    ids = [q.id for q in attempt.questions]
-    result = await services.submit_attempt(who, attempt.id, wrong_answers(module_id, ids))
+    result = await services.submit_attempt(
+        who, attempt.id, wrong_answers(module_id, attempt.questions)
+    )
     assert result.state == "not_passed"
 
 
@@ -80,7 +97,13 @@ async def test_mentor_takes_a_module_over_the_api(client, people, frozen) -> Non
 
     lesson = (await client.get("/api/v1/training/modules/mentor-role")).json()
     assert '<div class="what-to-do">' in lesson["html"]
-    assert lesson["module"]["status"] == "in_progress"
+    # Reading records nothing; saying so does.
+    assert lesson["module"]["status"] == "not_started"
+    assert await LessonVisit.count() == 0
+    read = await client.post("/api/v1/training/modules/mentor-role/read")
+    assert read.status_code == 200, read.text
+    assert read.json()["status"] == "in_progress"
+    assert await LessonVisit.count() == 1
 
     started = await client.post("/api/v1/training/modules/mentor-role/attempts")
     assert started.status_code == 201
@@ -99,27 +122,41 @@ async def test_mentor_takes_a_module_over_the_api(client, people, frozen) -> Non
     assert again["id"] == quiz["id"]
     assert again["questions"] == quiz["questions"]
 
-    ids = [q["id"] for q in quiz["questions"]]
-    submitted = await client.post(
-        f"/api/v1/training/attempts/{quiz['id']}/submit",
-        json={"answers": best_answers("mentor-role", ids)},
-    )
+    answers = best_answers("mentor-role", quiz["questions"])
+    url = f"/api/v1/training/attempts/{quiz['id']}/submit"
+    # A partial sheet is refused, naming what is missing, and nothing is graded.
+    first, *rest = quiz["questions"]
+    partial = await client.post(url, json={"answers": {q["id"]: answers[q["id"]] for q in rest}})
+    assert partial.status_code == 400
+    assert f"Question 1 ({first['id']}) has no answer yet" in partial.json()["detail"]
+    # Positions are integers: a string, or a digit that is not ASCII, is a clear 400.
+    for wrong in ("2", "\u00b2", "\u2460"):
+        sheet = {**answers, first["id"]: wrong}
+        refused = await client.post(url, json={"answers": sheet})
+        assert refused.status_code == 400, (wrong, refused.text)
+        assert "answers" in refused.text
+    assert (await client.get(f"/api/v1/training/attempts/{quiz['id']}")).json()["state"] == "open"
+    submitted = await client.post(url, json={"answers": answers})
     assert submitted.status_code == 200, submitted.text
     result = submitted.json()
     assert result["state"] == "passed"
     assert result["result"]["right"] == 6
     assert all(f["rationale"] for f in result["result"]["feedback"])
+    # Feedback speaks in the positions the mentor saw.
+    for shown, feedback in zip(quiz["questions"], result["result"]["feedback"], strict=True):
+        assert feedback["options"] == shown["options"]
+        assert feedback["chosen"] == feedback["best_option"] == answers[shown["id"]]
     assert (await client.get(f"/api/v1/training/attempts/{quiz['id']}")).json()["state"] == "passed"
 
     track = (await client.get("/api/v1/training/modules")).json()
     passed = next(m for m in track["modules"] if m["module_id"] == "mentor-role")
     assert passed["status"] == "passed"
-    assert passed["passed_version"] == 1
+    assert passed["passed_version"] == current_track().modules[0].version
     assert passed["expires_at"].startswith("2028-01-05")
     assert await AuditEvent.exists().where(AuditEvent.action == "training.quiz_submitted")
     # A second submission of the same attempt is refused.
     resubmit = await client.post(
-        f"/api/v1/training/attempts/{quiz['id']}/submit", json={"answers": {}}
+        f"/api/v1/training/attempts/{quiz['id']}/submit", json={"answers": answers}
     )
     assert resubmit.status_code == 409
 
@@ -155,8 +192,14 @@ async def test_quiz_page_shows_no_answer_before_submission(client, people, froze
     attempt = await services.get_attempt(
         await caller(people.a[Role.MENTOR].membership_id), attempt_id
     )
-    keys = best_answers("overdose-response", [q.id for q in attempt.questions])
-    submitted = await client.post(quiz_url, data={f"answer-{q}": str(i) for q, i in keys.items()})
+    keys = best_answers("overdose-response", attempt.questions)
+    form = {f"answer-{q}": str(i) for q, i in keys.items()}
+    # The form path refuses digits that are not ASCII (`str.isdigit` accepts them) with a 400.
+    first = attempt.questions[0].id
+    for wrong in ("\u00b2", "\u2460", "x"):
+        refused = await client.post(quiz_url, data={**form, f"answer-{first}": wrong})
+        assert refused.status_code == 400, wrong
+    submitted = await client.post(quiz_url, data=form)
     assert submitted.status_code in {302, 303}
     result = await client.get(quiz_url)
     assert "passed" in result.text
@@ -172,7 +215,7 @@ async def test_a_critical_item_missed_fails_even_with_a_high_score(people, froze
     attempt = await services.start_attempt(mentor, "overdose-response")
     module = current_track().module("overdose-response")
     assert module is not None
-    answers = best_answers("overdose-response", [q.id for q in attempt.questions])
+    answers = best_answers("overdose-response", attempt.questions)
     critical = next(q.id for q in attempt.questions if q.critical)
     answers[critical] = (answers[critical] + 1) % 3
     result = await services.submit_attempt(mentor, attempt.id, answers)
@@ -197,11 +240,11 @@ async def test_retakes_need_review_then_a_wait_then_a_supervisor(
     assert "read the module again" in refused.json()["detail"]
 
     frozen.advance(timedelta(minutes=5))
-    await services.open_lesson(mentor, module)  # the review
+    await services.mark_read(mentor, module)  # the review
     frozen.advance(timedelta(minutes=5))
     await fail_module(mentor, module)  # second try, straight after the review
     frozen.advance(timedelta(minutes=5))
-    await services.open_lesson(mentor, module)
+    await services.mark_read(mentor, module)
     status = (await services.track_progress(mentor)).modules[0]
     assert status.failures == 2
     assert status.wait_until == START + timedelta(minutes=10, hours=24)
@@ -210,7 +253,7 @@ async def test_retakes_need_review_then_a_wait_then_a_supervisor(
     frozen.advance(timedelta(hours=24))
     await fail_module(mentor, module)  # third try after the wait
     frozen.advance(timedelta(minutes=5))
-    await services.open_lesson(mentor, module)
+    await services.mark_read(mentor, module)
     status = (await services.track_progress(mentor)).modules[0]
     assert status.status == "locked"
     assert status.locked_reason == "failures"
@@ -241,7 +284,7 @@ async def test_retakes_need_review_then_a_wait_then_a_supervisor(
     # reopening or not.
     await fail_module(mentor, module)
     frozen.advance(timedelta(minutes=5))
-    await services.open_lesson(mentor, module)
+    await services.mark_read(mentor, module)
     status = (await services.track_progress(mentor)).modules[0]
     assert status.attempt_limit_until == START + timedelta(days=90)
     assert not status.can_take_quiz
@@ -328,44 +371,86 @@ async def test_material_changes_need_a_retake_and_wording_fixes_do_not(
     await pass_track(mentor)
     assert mentor.membership_id in await services.eligible_mentor_ids(program)
 
-    def serve(version: int, material: bool) -> None:
+    base = original.module("boundaries").version  # type: ignore[union-attr]
+
+    async def serve(version: int, material: bool) -> None:
+        """Deploy a new version of the boundaries module: a restart registers it."""
         track = _with_version(original, "boundaries", version, material)
         monkeypatch.setattr(services, "current_track", lambda: track)
+        await services.register_content_versions()
+
+    async def boundaries() -> Any:
+        progress = await services.track_progress(mentor)
+        return next(m for m in progress.modules if m.module_id == "boundaries")
 
     frozen.advance(timedelta(days=1))
-    serve(2, False)  # a wording fix: the version 1 pass still counts
-    status = next(
-        m for m in (await services.track_progress(mentor)).modules if m.module_id == "boundaries"
-    )
+    await serve(base + 1, False)  # a wording fix: the earlier pass still counts
+    status = await boundaries()
     assert status.status == "passed"
-    assert status.passed_version == 1
+    assert status.passed_version == base
 
     frozen.advance(timedelta(days=1))
-    serve(3, True)  # what a mentor must know changed
-    status = next(
-        m for m in (await services.track_progress(mentor)).modules if m.module_id == "boundaries"
-    )
+    await serve(base + 2, True)  # what a mentor must know changed
+    status = await boundaries()
     assert status.status == "expired"
     assert status.retake_reason == "new_version"
+    assert status.lapsed_at == clock.now()  # from its release, registered at start-up
     assert mentor.membership_id not in await services.eligible_mentor_ids(program)
     assert await services.in_grace_period(program, mentor.membership_id)
 
     await pass_module(mentor, "boundaries")
     frozen.advance(timedelta(days=1))
-    serve(4, False)  # another wording fix after the retake
-    status = next(
-        m for m in (await services.track_progress(mentor)).modules if m.module_id == "boundaries"
-    )
+    await serve(base + 3, False)  # another wording fix after the retake
+    status = await boundaries()
     assert status.status == "passed"
-    assert status.passed_version == 3
+    assert status.passed_version == base + 2
     assert mentor.membership_id in await services.eligible_mentor_ids(program)
-    # Going from version 1 straight to a wording fix on top of the material version 3 still
-    # remembers that version 3 was material: the history is kept in the database.
-    serve(5, False)
-    status = next(
-        m for m in (await services.track_progress(mentor)).modules if m.module_id == "boundaries"
-    )
-    assert status.passed_version == 3
+    # Going straight to a wording fix on top of the material version still remembers that it
+    # was material: the history is kept in the database, one row per version.
+    await serve(base + 4, False)
+    await services.register_content_versions()  # a second process starting: no new rows
+    assert (await boundaries()).passed_version == base + 2
+    rows = await ContentVersion.count().where(ContentVersion.module_id == "boundaries")
+    assert rows == 5
+
+
+async def test_reading_pages_writes_no_training_rows(client, people, frozen) -> None:
+    """GETs only read: no lesson visit, no content version, no attempt (issue 12)."""
+    await client.login(people.a[Role.MENTOR].username)
+    before = [await table.count() for table in (ContentVersion, LessonVisit, QuizAttempt)]
+    for url in (
+        "/mentor/training",
+        "/mentor/training/modules/mentor-role",
+        "/api/v1/training/modules",
+        "/api/v1/training/modules/mentor-role",
+        "/mentor/training/certificate",
+        "/home",
+    ):
+        assert (await client.get(url)).status_code == 200, url
+    after = [await table.count() for table in (ContentVersion, LessonVisit, QuizAttempt)]
+    assert after == before
+    assert before[0] == len(current_track().modules)  # registered once, at start-up
+
+
+async def test_mark_as_read_is_a_form_on_the_lesson_page(client, people, frozen) -> None:
+    """The deliberate step a retake needs, submitted as a person would from the page."""
+    mentor = await caller(people.a[Role.MENTOR].membership_id)
+    await client.login(people.a[Role.MENTOR].username)
+    await fail_module(mentor, "mentor-role")
+    frozen.advance(timedelta(minutes=20))  # reading it again
+    page = await client.get("/mentor/training/modules/mentor-role")
+    assert "read the module again" in page.text  # the visit itself counts for nothing
+    action = "/mentor/training/modules/mentor-role/read"
+    assert f'action="{action}"' in page.text
+    assert "Mark as read" in page.text
+    field = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert field is not None
+    marked = await client.post(action, data={"_csrf_token": field.group(1)})
+    assert marked.status_code in {302, 303}
+    page = await client.get(marked.headers["location"])
+    assert "marked as read" in page.text
+    assert "Take the quiz" in page.text
+    assert (await services.track_progress(mentor)).modules[0].can_take_quiz
 
 
 async def test_the_gate_needs_approval_training_and_no_pause(people, frozen) -> None:
@@ -381,6 +466,10 @@ async def test_the_gate_needs_approval_training_and_no_pause(people, frozen) -> 
         pending.membership_id,
     }
     assert await services.eligible_mentor_ids(other.program_id) == {other.membership_id}
+    # The one-mentor answer agrees with the program-wide one, and stays inside the program.
+    assert await services.is_trained(program, pending.membership_id)
+    assert not await services.is_trained(program, other.membership_id)
+    assert not await services.is_trained(program, people.a[Role.NEWCOMER].membership_id)
 
     await profiles.save_mentor_profile(
         mentor,
@@ -407,6 +496,7 @@ async def test_the_gate_needs_approval_training_and_no_pause(people, frozen) -> 
     }
     await accounts.set_member_status(staff, mentor.membership_id, "inactive")
     assert await services.eligible_mentor_ids(program) == {pending.membership_id}
+    assert not await services.is_trained(program, mentor.membership_id)
 
 
 async def test_answers_are_checked_and_attempts_are_private(make_client, people, frozen) -> None:
@@ -425,9 +515,11 @@ async def test_answers_are_checked_and_attempts_are_private(make_client, people,
     extra = await own.post(url, json={"answers": {}, "score": 1})
     assert extra.status_code == 400
     assert (await own.get("/api/v1/training/modules/no-such-module")).status_code == 404
-    # Unanswered questions count as not answered well.
+    # An empty sheet is refused (400, every question named), not graded as a failure.
     partial = await own.post(url, json={"answers": {}})
-    assert partial.json()["state"] == "not_passed"
+    assert partial.status_code == 400
+    assert "Questions 1, 2, 3, 4, 5, 6" in partial.json()["detail"]
+    assert (await services.get_attempt(mentor, attempt.id)).state == "open"
 
 
 async def test_certificate_lists_modules_versions_and_expiry(client, people, frozen) -> None:
@@ -501,7 +593,7 @@ async def test_training_records_are_in_the_mentors_export(people, frozen) -> Non
     exported = await services.export_training(mentor)
     [attempt] = exported["training"]["attempts"]
     assert (attempt["module_id"], attempt["passed"], attempt["content_version"]) == (
-        "mentor-role", True, 1,
+        "mentor-role", True, current_track().modules[0].version,
     )  # fmt: skip
 
 

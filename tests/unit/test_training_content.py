@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from click.testing import CliRunner
 from tandem.cli import training_group
 from tandem.training.content import (
     CONTENT_ROOT,
+    MAX_LENGTH_SHARE,
     ContentInvalid,
+    best_is,
     current_track,
     load_track,
     render_markdown,
@@ -38,6 +41,15 @@ def test_the_real_track_is_valid() -> None:
         module = track.module(module_id)
         assert module is not None
         assert sum(q.critical for q in module.questions) >= 3
+
+
+def test_length_gives_no_module_away() -> None:
+    """The validator's length rule holds for the real track, with room to spare."""
+    track = current_track()
+    for module in track.modules:
+        for pick in (max, min):
+            share = sum(best_is(q, pick) for q in module.questions) / len(module.questions)
+            assert share <= MAX_LENGTH_SHARE, (module.id, pick.__name__, share)
 
 
 def test_the_track_is_loaded_once() -> None:
@@ -80,6 +92,13 @@ def test_the_valid_fixture_is_valid(tmp_path: Path) -> None:
         ("missing-module", "track.yaml", 5, "required module 'gamma' has no lesson file"),
         ("missing-quiz", "03-gamma.md", 1, "the question pool 03-gamma.quiz.yaml is missing"),
         ("unsafe-source-url", "01-alpha.md", 15, "a source url must start with https://"),
+        (
+            "best-is-longest",
+            "01-alpha.quiz.yaml",
+            2,
+            "the best option is the longest in 2 of 3 questions (at most 40%); rewrite some of: "
+            "alpha-02 (line 12), alpha-03 (line 21)",
+        ),
     ],
 )
 def test_each_mistake_is_reported_with_file_line_and_reason(
@@ -93,7 +112,7 @@ def test_each_mistake_is_reported_with_file_line_and_reason(
     )
     # One planted mistake gives one report (two for the orphan module), not a cascade.
     assert len(errors) <= 2, "\n".join(str(e) for e in errors)
-    with pytest.raises(ContentInvalid, match=reason.replace("[", r"\[").replace("(", r"\(")):
+    with pytest.raises(ContentInvalid, match=re.escape(reason)):
         load_track(root)
 
 

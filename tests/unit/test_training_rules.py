@@ -1,8 +1,13 @@
-"""The training rules as pure functions: grading, drawing, renewal arithmetic and retake state."""
+"""The training rules as pure functions: grading, drawing, renewal arithmetic and retake state.
+
+No database here: `tandem.training.rules` imports none (the first test holds it).
+"""
 
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -10,9 +15,11 @@ import pytest
 
 from tandem.accounts.services import ProgramSettings
 from tandem.training.content import Option, Question, current_track
-from tandem.training.services import (
+from tandem.training.rules import (
+    AnswerSheetError,
     AttemptRecord,
-    Records,
+    MentorRecords,
+    SeenVersion,
     VersionRule,
     add_months,
     compliance_state,
@@ -21,11 +28,31 @@ from tandem.training.services import (
     evaluate_track,
     grace_ends,
     grade,
+    may_be_matched,
+    option_order,
+    read_answer_sheet,
     renewal_months,
+    version_rules,
     why_not,
 )
 
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def test_the_rules_load_no_database_and_no_web_code() -> None:
+    """Importing the rules (and the content types they use) pulls in no Piccolo, Litestar or
+    HTTP client, so they run anywhere: a notebook, a batch job, this test without a server."""
+    code = (
+        "import sys, tandem.training.rules\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'piccolo', 'litestar', 'httpx', 'asyncpg', 'sqlite3'} or m.startswith("
+        "('tandem.core', 'tandem.accounts', 'tandem.training.services')))\n"
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 ANY_VERSION = VersionRule(required_version=0, since=None)
 
 
@@ -75,12 +102,12 @@ def test_a_draw_is_random_sized_right_and_meets_a_critical_item() -> None:
 
 def test_renewal_defaults_come_from_front_matter_and_programs_may_override() -> None:
     track = current_track()
-    defaults = renewal_months(track, ProgramSettings())
+    defaults = renewal_months(track, ProgramSettings(), ProgramSettings())
     assert defaults["overdose-response"] == 12
     assert defaults["boundaries"] == 24
     stricter = msgspec.structs.replace(ProgramSettings(), safety_module_renewal_months=6)
-    assert renewal_months(track, stricter)["suicide-and-escalation"] == 6
-    assert renewal_months(track, stricter)["mentor-role"] == 24
+    assert renewal_months(track, stricter, ProgramSettings())["suicide-and-escalation"] == 6
+    assert renewal_months(track, stricter, ProgramSettings())["mentor-role"] == 24
 
 
 def _attempt(module: str, when: datetime, passed: bool, version: int = 1) -> AttemptRecord:
@@ -91,13 +118,13 @@ def _attempt(module: str, when: datetime, passed: bool, version: int = 1) -> Att
 def test_failures_lead_to_review_then_wait_then_lock() -> None:
     module = current_track().module("mentor-role")
     assert module is not None
-    one = Records(attempts=[_attempt("mentor-role", AT - timedelta(hours=1), False)])
+    one = MentorRecords(attempts=[_attempt("mentor-role", AT - timedelta(hours=1), False)])
     state = evaluate_module(module, 24, ANY_VERSION, one, set(), AT)
     assert (state.status, state.needs_review, state.can_take_quiz) == ("in_progress", True, False)
     one.visits["mentor-role"] = AT - timedelta(minutes=30)
     assert evaluate_module(module, 24, ANY_VERSION, one, set(), AT).can_take_quiz
 
-    two = Records(
+    two = MentorRecords(
         attempts=[*one.attempts, _attempt("mentor-role", AT - timedelta(minutes=20), False)],
         visits={"mentor-role": AT - timedelta(minutes=10)},
     )
@@ -107,7 +134,7 @@ def test_failures_lead_to_review_then_wait_then_lock() -> None:
     later = AT + timedelta(hours=24)
     assert evaluate_module(module, 24, ANY_VERSION, two, set(), later).can_take_quiz
 
-    three = Records(
+    three = MentorRecords(
         attempts=[*two.attempts, _attempt("mentor-role", later, False)],
         visits={"mentor-role": later + timedelta(minutes=1)},
     )
@@ -123,7 +150,7 @@ def test_no_more_than_four_tries_in_ninety_days_even_after_a_reopening() -> None
     module = current_track().module("mentor-role")
     assert module is not None
     first = AT - timedelta(days=10)
-    records = Records(
+    records = MentorRecords(
         attempts=[_attempt("mentor-role", first + timedelta(days=d), False) for d in (0, 1, 3, 5)],
         visits={"mentor-role": first + timedelta(days=6)},  # read again after the fourth try
         unlocks={"mentor-role": first + timedelta(days=4)},  # reopened after the third
@@ -132,7 +159,7 @@ def test_no_more_than_four_tries_in_ninety_days_even_after_a_reopening() -> None
     assert (state.failures, state.locked_reason, state.needs_review) == (1, None, False)
     assert state.attempt_limit_until == first + timedelta(days=90)
     assert not state.can_take_quiz
-    assert "4 times in 90 days" in why_not(state.out())
+    assert "4 times in 90 days" in why_not(state, current_track())
     after = first + timedelta(days=90, minutes=1)  # the first try has left the window
     state = evaluate_module(module, 24, ANY_VERSION, records, set(), after)
     assert state.attempt_limit_until is None
@@ -146,7 +173,7 @@ def test_no_more_than_four_tries_in_ninety_days_even_after_a_reopening() -> None
 def test_a_pass_resets_the_failure_count() -> None:
     module = current_track().module("mentor-role")
     assert module is not None
-    records = Records(
+    records = MentorRecords(
         attempts=[
             _attempt("mentor-role", AT - timedelta(days=3), False),
             _attempt("mentor-role", AT - timedelta(days=2), False),
@@ -160,9 +187,9 @@ def test_a_pass_resets_the_failure_count() -> None:
 def test_prerequisites_lock_a_module_until_passed_once() -> None:
     module = current_track().module("self-disclosure")
     assert module is not None
-    state = evaluate_module(module, 24, ANY_VERSION, Records(), set(), AT)
+    state = evaluate_module(module, 24, ANY_VERSION, MentorRecords(), set(), AT)
     assert (state.status, state.locked_reason) == ("locked", "prerequisites")
-    state = evaluate_module(module, 24, ANY_VERSION, Records(), {"boundaries"}, AT)
+    state = evaluate_module(module, 24, ANY_VERSION, MentorRecords(), {"boundaries"}, AT)
     assert state.status == "not_started"
     assert state.can_take_quiz
 
@@ -171,7 +198,7 @@ def test_a_material_version_makes_older_passes_lapse_from_its_release() -> None:
     module = current_track().module("boundaries")
     assert module is not None
     released = AT - timedelta(days=3)
-    records = Records(attempts=[_attempt("boundaries", AT - timedelta(days=40), True, 1)])
+    records = MentorRecords(attempts=[_attempt("boundaries", AT - timedelta(days=40), True, 1)])
     state = evaluate_module(module, 24, VersionRule(2, released), records, {"mentor-role"}, AT)
     assert (state.status, state.retake_reason, state.lapsed_at) == (
         "expired", "new_version", released,
@@ -180,18 +207,95 @@ def test_a_material_version_makes_older_passes_lapse_from_its_release() -> None:
 
 def test_track_state_grace_and_compliance() -> None:
     track = current_track()
-    months = renewal_months(track, ProgramSettings())
+    months = renewal_months(track, ProgramSettings(), ProgramSettings())
     rules = {m.id: ANY_VERSION for m in track.modules}
-    passed = Records(attempts=[_attempt(m.id, AT, True) for m in track.modules])
+    passed = MentorRecords(attempts=[_attempt(m.id, AT, True) for m in track.modules])
     states = evaluate_track(track, months, rules, passed, AT + timedelta(days=1))
     assert compliance_state(states, visited=True) == "complete"
     assert grace_ends(states, 30) is None
+    assert may_be_matched("active", False, states)
+    assert not may_be_matched("active", True, states)  # paused
+    assert not may_be_matched("pending", False, states)  # not approved yet
     soon = evaluate_track(track, months, rules, passed, AT + timedelta(days=350))
     assert compliance_state(soon, visited=True) == "expiring_soon"
     lapsed = evaluate_track(track, months, rules, passed, AT + timedelta(days=400))
     assert compliance_state(lapsed, visited=True) == "expired"
     assert grace_ends(lapsed, 30) == add_months(AT, 12) + timedelta(days=30)
-    nothing = evaluate_track(track, months, rules, Records(), AT)
+    nothing = evaluate_track(track, months, rules, MentorRecords(), AT)
+    assert not may_be_matched("active", False, nothing)
     assert compliance_state(nothing, visited=False) == "not_started"
     assert compliance_state(nothing, visited=True) == "in_progress"
     assert grace_ends(nothing, 30) is None
+
+
+def test_options_are_shuffled_per_attempt_and_answers_map_back() -> None:
+    question = Question("q", "m", False, "stem", tuple(Option(t, t == "c") for t in "abcd"), "why")
+    rng = random.Random(7)
+    orders = [option_order(question, rng) for _ in range(60)]
+    assert all(sorted(order) == [0, 1, 2, 3] for order in orders)
+    assert len({tuple(order) for order in orders}) > 12  # most of the 24 orders appear
+    # Where the best option was shown decides nothing: graded after mapping back to the file.
+    for order in orders:
+        shown_best = order.index(question.correct_index)
+        chosen = read_answer_sheet([question], {"q": order}, {"q": shown_best})
+        assert chosen == {"q": question.correct_index}
+        assert grade([question], chosen, 0.8).passed
+    # Attempts stored before shuffling have no order: the file's order applies.
+    assert read_answer_sheet([question], {}, {"q": 2}) == {"q": 2}
+
+
+def test_an_answer_sheet_must_be_complete_and_name_real_options() -> None:
+    questions = [_question(f"q{i}") for i in range(3)]
+    with pytest.raises(AnswerSheetError, match=r"Questions 2, 3 \(q1, q2\) have no answer yet"):
+        read_answer_sheet(questions, {}, {"q0": 0})
+    with pytest.raises(AnswerSheetError, match=r"Question 1 \(q0\) has no answer yet"):
+        read_answer_sheet(questions, {}, {"q1": 0, "q2": 1})
+    with pytest.raises(AnswerSheetError, match="has no option 3"):
+        read_answer_sheet(questions, {}, {"q0": 3, "q1": 0, "q2": 0})
+    with pytest.raises(AnswerSheetError, match="not a question of this quiz"):
+        read_answer_sheet(questions, {}, {"q0": 0, "q1": 0, "q2": 0, "other": 0})
+
+
+def _strategy_pass_rate(module_id: str, pick: object, attempts: int, seed: int) -> float:
+    """Sit a module's quiz `attempts` times choosing by option length alone, through the same
+    draw, shuffle, answer-sheet and grading functions the service uses."""
+    module = current_track().module(module_id)
+    assert module is not None
+    rng = random.Random(seed)
+    passed = 0
+    for _ in range(attempts):
+        drawn = draw_questions(module, rng)
+        orders = {q.id: option_order(q, rng) for q in drawn}
+        answers = {}
+        for q in drawn:
+            shown = [" ".join(q.options[i].text.split()) for i in orders[q.id]]
+            lengths = [len(text) for text in shown]
+            answers[q.id] = lengths.index(pick(lengths))  # type: ignore[operator]
+        chosen = read_answer_sheet(drawn, orders, answers)
+        passed += grade(drawn, chosen, module.pass_mark).passed
+    return passed / attempts
+
+
+@pytest.mark.parametrize("module_id", [m.id for m in current_track().modules])
+@pytest.mark.parametrize("pick", [max, min], ids=["longest", "shortest"])
+def test_choosing_by_option_length_does_not_pass(module_id: str, pick: object) -> None:
+    """Before the rewrite, "always the longest" passed self-care-and-supervision 70% of tries."""
+    rate = _strategy_pass_rate(module_id, pick, attempts=1000, seed=2026)
+    assert rate <= 0.05, f"{pick.__name__}: {rate:.1%} of attempts pass {module_id}"  # type: ignore[attr-defined]
+
+
+def test_version_rules_keep_the_history_of_material_changes() -> None:
+    track = current_track()
+    module = track.modules[0]
+    released = AT - timedelta(days=2)
+    seen = [
+        SeenVersion(module.id, module.version - 1, True, AT - timedelta(days=400)),
+        SeenVersion(module.id, module.version, True, released),
+        SeenVersion(module.id, module.version + 1, True, AT),  # a newer file elsewhere
+    ]
+    rule = version_rules(track, seen)[module.id]
+    assert rule == VersionRule(required_version=module.version, since=released)
+    # A version nobody registered yet still counts with its own flag.
+    unregistered = version_rules(track, [])[module.id]
+    assert unregistered.required_version == (module.version if module.material_change else 0)
+    assert unregistered.since is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,17 @@ import yaml
 from markdown_it import MarkdownIt
 from mdit_py_plugins.container import container_plugin
 
-CONTENT_ROOT = Path(__file__).resolve().parents[3] / "training_content"
+# Package data, found the way Python finds the package: the checkout's folder in development,
+# site-packages in an installed wheel (the Dockerfile's case). Wheels install unzipped.
+CONTENT_ROOT = Path(str(resources.files("training_content")))
 CONTAINERS = ("what-to-do",)
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CITATION = re.compile(r"\[(S\d+)\]")
 MIN_OPTIONS, MAX_OPTIONS = 3, 5
 POOL_FACTOR = 3  # a pool holds at least 3x the questions drawn, so retakes see new items
+# The best option may be the longest (or the shortest) of its question in at most this share of
+# a module's questions: otherwise "pick the longest" passes quizzes without reading.
+MAX_LENGTH_SHARE = 0.4
 
 TRACK_FIELDS = {"id": str, "title": str, "version": int, "summary": str, "required_modules": list}
 MODULE_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -88,6 +94,10 @@ class Question:
     @property
     def correct_index(self) -> int:
         return next(index for index, option in enumerate(self.options) if option.correct)
+
+    @property
+    def best(self) -> Option:
+        return self.options[self.correct_index]
 
 
 @dataclass(frozen=True)
@@ -396,10 +406,13 @@ def _check_quiz(
             path, data.key_lines["module"], f"module is {data['module']!r}, expected {module_id!r}"
         )
     questions: list[Question] = []
+    lines: dict[str, int] = {}
     for item_line, item in zip(data["questions"].item_lines, data["questions"], strict=True):
         question = _check_question(checker, path, item, item_line, module_id, question_ids)
         if question is not None:
             questions.append(question)
+            lines[question.id] = item_line
+    _check_lengths(checker, path, data.key_lines["questions"], questions, lines)
     pool = len(data["questions"])
     if pool < POOL_FACTOR * quiz_length:
         checker.error(
@@ -409,6 +422,33 @@ def _check_quiz(
             f"{POOL_FACTOR * quiz_length}",
         )
     return questions
+
+
+def option_length(option: Option) -> int:
+    """An option's length as a reader sees it (runs of spaces and line breaks count once)."""
+    return len(" ".join(option.text.split()))
+
+
+def best_is(question: Question, pick: Any) -> bool:
+    """Whether the best option is the one `pick` (max or min) chooses by length (ties count)."""
+    lengths = [option_length(option) for option in question.options]
+    return lengths[question.correct_index] == pick(lengths)
+
+
+def _check_lengths(
+    checker: _Checker, path: Path, line: int, questions: list[Question], lines: dict[str, int]
+) -> None:
+    """No module may let the length of an option give the answer away."""
+    for pick, word in ((max, "longest"), (min, "shortest")):
+        hits = [q for q in questions if best_is(q, pick)]
+        if questions and len(hits) > MAX_LENGTH_SHARE * len(questions):
+            where = ", ".join(f"{q.id} (line {lines[q.id]})" for q in hits)
+            checker.error(
+                path,
+                line,
+                f"the best option is the {word} in {len(hits)} of {len(questions)} questions "
+                f"(at most {MAX_LENGTH_SHARE:.0%}); rewrite some of: {where}",
+            )
 
 
 def _check_question(

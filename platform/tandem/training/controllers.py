@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
+from tandem.core.errors import Invalid
 from tandem.training import services
+from tandem.training.rules import ModuleState
 from tandem.training.schemas import (
     AnswerSheet,
     Attempt,
@@ -14,7 +17,6 @@ from tandem.training.schemas import (
     ComplianceReport,
     Lesson,
     MentorProgress,
-    ModuleStatus,
     TrackProgress,
     UnlockRequest,
 )
@@ -33,8 +35,13 @@ class TrainingController(Controller):
 
     @get("/modules/{module_id:str}")
     async def lesson(self, request: CallerRequest, module_id: FromPath[str]) -> Lesson:
-        """Read a module. Opening it counts as the review a retake needs."""
-        return await services.open_lesson(request.user, module_id)
+        """Read a module. Reading records nothing; `POST .../read` does."""
+        return await services.lesson(request.user, module_id)
+
+    @post("/modules/{module_id:str}/read", status_code=200)
+    async def mark_read(self, request: CallerRequest, module_id: FromPath[str]) -> ModuleState:
+        """The mentor has read the module: what counts as the review a retake needs."""
+        return await services.mark_read(request.user, module_id)
 
     @post("/modules/{module_id:str}/attempts", status_code=201)
     async def start(self, request: CallerRequest, module_id: FromPath[str]) -> Attempt:
@@ -49,8 +56,20 @@ class TrainingController(Controller):
     async def submit(
         self, request: CallerRequest, attempt_id: FromPath[int], data: JSONBody[AnswerSheet]
     ) -> Attempt:
-        """Submit answers; the response carries the grading and every rationale."""
-        return await services.submit_attempt(request.user, attempt_id, data.answers)
+        """Submit answers; the response carries the grading and every rationale.
+
+        `data` validates the body and documents it; it is then read again strictly, because the
+        signature model coerces `"2"` to 2 and positions must be JSON integers.
+        """
+        try:
+            sheet = msgspec.json.decode(await request.body(), type=AnswerSheet)
+        except msgspec.ValidationError:
+            raise Invalid(
+                "Each answer is the position of an option as a whole number (0, 1, 2, ...), "
+                "not text.",
+                field="answers",
+            ) from None
+        return await services.submit_attempt(request.user, attempt_id, sheet.answers)
 
     @get("/certificate")
     async def certificate(self, request: CallerRequest) -> Certificate:
@@ -79,7 +98,7 @@ class TrainingComplianceController(Controller):
         membership_id: FromPath[int],
         module_id: FromPath[str],
         data: JSONBody[UnlockRequest],
-    ) -> ModuleStatus:
+    ) -> ModuleState:
         """Reopen a quiz locked after three failures, once remediation took place (audited)."""
         return await services.unlock_module(
             request.user, membership_id, module_id, data.remediation

@@ -5,6 +5,7 @@ Plain forms, no JavaScript: a quiz is a form of radio buttons, graded on the ser
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import get, post
@@ -19,6 +20,7 @@ from tandem.training.schemas import Remediation
 
 Form = URLEncodedBody[dict[str, Any]]
 ANSWER_PREFIX = "answer-"
+OPTION_POSITION = re.compile(r"[0-9]")  # a quiz shows at most five options
 REMEDIATION_LABELS: dict[Remediation, str] = {
     "supervision_conversation": "We talked it through in supervision",
     "remediation_plan": "We agreed a remediation plan and it is done",
@@ -54,12 +56,30 @@ async def track_page(request: CallerRequest) -> Template:
 @get(
     "/mentor/training/modules/{module_id:str}", guards=[allow(Role.MENTOR)], include_in_schema=False
 )
-async def lesson_page(request: CallerRequest, module_id: FromPath[str]) -> Template:
-    lesson = await services.open_lesson(request.user, module_id)
+async def lesson_page(
+    request: CallerRequest, module_id: FromPath[str], marked: FromQuery[str | None] = None
+) -> Template:
+    lesson = await services.lesson(request.user, module_id)
     return Template(
         "training/lesson.html",
-        context={"lesson": lesson, "labels": STATUS_LABELS, "why_not": services.why_not},
+        context={
+            "lesson": lesson,
+            "labels": STATUS_LABELS,
+            "why_not": services.why_not,
+            "marked": marked == "read",
+        },
     )
+
+
+@post(
+    "/mentor/training/modules/{module_id:str}/read",
+    guards=[allow(Role.MENTOR)],
+    include_in_schema=False,
+)
+async def mark_read(request: CallerRequest, module_id: FromPath[str]) -> Redirect:
+    """The "Mark as read" button: the deliberate step that counts as reading the module."""
+    await services.mark_read(request.user, module_id)
+    return Redirect(f"/mentor/training/modules/{module_id}?marked=read")
 
 
 @post(
@@ -96,13 +116,17 @@ async def attempt_page(request: CallerRequest, attempt_id: FromPath[int]) -> Tem
 
 
 def answers_from_form(form: dict[str, Any]) -> dict[str, int]:
-    """`answer-<question id>=<option index>` fields into the answer sheet."""
+    """`answer-<question id>=<option position>` fields into the answer sheet.
+
+    Only the ASCII digits the form sends: `str.isdigit` also accepts `²` and `①`, which `int()`
+    then refuses.
+    """
     answers = {}
     for key, value in form.items():
         if not key.startswith(ANSWER_PREFIX):
             continue
-        choice = value[-1] if isinstance(value, list) else value
-        if not str(choice).isdigit():
+        choice = str(value[-1] if isinstance(value, list) else value)
+        if not OPTION_POSITION.fullmatch(choice):
             raise Invalid("Please choose one of the options.", field="answers")
         answers[key.removeprefix(ANSWER_PREFIX)] = int(choice)
     return answers
@@ -157,6 +181,7 @@ async def unlock_page(
 routes = [
     track_page,
     lesson_page,
+    mark_read,
     start_quiz,
     attempt_page,
     submit_quiz,

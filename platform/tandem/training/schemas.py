@@ -11,39 +11,10 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-ModuleStatusName = Literal[
-    "not_started", "in_progress", "passed", "expiring_soon", "expired", "locked"
-]
-RetakeReason = Literal["renewal_due", "new_version"]
-LockReason = Literal["prerequisites", "failures"]
-ComplianceState = Literal[
-    "complete", "expiring_soon", "expired", "locked", "in_progress", "not_started"
-]
+from tandem.training.rules import ComplianceState, ModuleState
+
 Remediation = Literal["supervision_conversation", "remediation_plan", "supervised_review"]
 QuestionId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
-
-
-class ModuleStatus(Struct, kw_only=True):
-    """Where a mentor stands with one module, and whether (and when) they may take its quiz."""
-
-    module_id: str
-    title: str
-    summary: str
-    estimated_minutes: int
-    version: int
-    status: ModuleStatusName
-    passed_at: datetime | None = None
-    passed_version: int | None = None
-    expires_at: datetime | None = None
-    retake_reason: RetakeReason | None = None
-    locked_reason: LockReason | None = None
-    missing_prerequisites: list[str] = []
-    failures: int = 0
-    needs_review: bool = False
-    wait_until: datetime | None = None
-    attempt_limit_until: datetime | None = None
-    can_take_quiz: bool = False
-    open_attempt_id: int | None = None
 
 
 class TrackProgress(Struct, kw_only=True):
@@ -51,7 +22,7 @@ class TrackProgress(Struct, kw_only=True):
     title: str
     version: int
     summary: str
-    modules: list[ModuleStatus]
+    modules: list[ModuleState]
     current: int
     total: int
     complete: bool
@@ -67,7 +38,7 @@ class SourceOut(Struct):
 class Lesson(Struct, kw_only=True):
     """A module to read. `html` is rendered from the lesson with raw HTML escaped."""
 
-    module: ModuleStatus
+    module: ModuleState
     html: str
     sources: list[SourceOut]
     quiz_length: int
@@ -120,7 +91,10 @@ class Attempt(Struct, kw_only=True):
 
 
 class AnswerSheet(Struct, forbid_unknown_fields=True):
-    """The mentor's choices: question id -> index of the chosen option (0-based)."""
+    """The mentor's choices: question id -> position of the chosen option as shown (0-based).
+
+    Positions are JSON integers; `"2"` is refused, not read as a number.
+    """
 
     answers: Annotated[dict[QuestionId, Annotated[int, Meta(ge=0, le=9)]], Meta(max_length=50)]
 

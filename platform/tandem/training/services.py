@@ -1,19 +1,18 @@
-"""The training rules: quizzes graded on the server, retake waits, renewal, and the matching gate.
+"""The training track's transactions: load records, apply the rules, write, audit and emit.
 
-Time comes from `tandem.training.clock`, so a test can stand at any moment. Everything a mentor
-may see or do is worked out by one pure function, `evaluate_module`, from their records; the
-mentor pages, the supervisor view and the gate (`eligible_mentor_ids`) all use it, so they can
-never disagree about who is trained.
+The decisions themselves (grading, module states, renewal, the attempt cap, who may be matched)
+are pure functions in `tandem.training.rules`; this module only loads what they need, stores what
+they decide and keeps the matching gate (`eligible_mentor_ids`). Time comes from
+`tandem.core.clock`. Read paths never write: a lesson counts as read when the mentor says so, and
+content versions are registered once at start-up (`register_content_versions`).
 """
 
 from __future__ import annotations
 
-import calendar
-import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -27,18 +26,29 @@ from tandem.core.database import transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.notifications import services as notifications
 from tandem.profiles.services import paused_mentor_ids
+from tandem.training import rules
 from tandem.training.content import Module, Question, Track, current_track
+from tandem.training.rules import (
+    AttemptRecord,
+    ComplianceState,
+    MentorRecords,
+    ModuleState,
+    SeenVersion,
+    VersionRule,
+    compliance_state,
+    evaluate_track,
+    grace_ends,
+    may_be_matched,
+)
 from tandem.training.schemas import (
     Attempt,
     AttemptResult,
     Certificate,
     CertificateModule,
     ComplianceReport,
-    ComplianceState,
     Lesson,
     MentorCompliance,
     MentorProgress,
-    ModuleStatus,
     QuestionFeedback,
     QuizQuestion,
     Remediation,
@@ -47,354 +57,63 @@ from tandem.training.schemas import (
 )
 from tandem.training.tables import AttemptUnlock, ContentVersion, LessonVisit, QuizAttempt
 
-EXPIRING_WINDOW = timedelta(days=30)
-THIRD_ATTEMPT_WAIT = timedelta(hours=24)
-FAILURES_BEFORE_LOCK = 3
-# At most this many tries of one module in any window, a supervisor's reopening included: the
-# standards' cap (training-standards.md, attempt policy), so repeated tries turn into support.
-ATTEMPTS_PER_WINDOW = 4
-ATTEMPT_WINDOW = timedelta(days=90)
-_random = random.SystemRandom()
+# --- content versions -----------------------------------------------------------------------
+
+# The rules worked out at start-up, for the track they were worked out for: they only change
+# when a new version is registered, which happens at start-up.
+_registered: tuple[Track, dict[str, VersionRule]] | None = None
 
 
-# --- pure rules -----------------------------------------------------------------------------
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """Same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, _days_in(year, month)))
-
-
-def _days_in(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
-
-
-def renewal_months(track: Track, settings: ProgramSettings) -> dict[str, int]:
-    """Months each pass stays current in this program.
-
-    The module's front matter sets the default. Modules that renew more often than the longest
-    one (overdose and suicide) are the safety modules; a program that changed
-    `safety_module_renewal_months` or `full_track_renewal_months` from the service default
-    overrides the front matter for that group.
-    """
-    defaults = ProgramSettings()
-    result = {}
-    for module in track.modules:
-        if module.renewal_months < track.full_track_months:
-            chosen, default = (
-                settings.safety_module_renewal_months,
-                defaults.safety_module_renewal_months,
-            )
-        else:
-            chosen, default = settings.full_track_renewal_months, defaults.full_track_renewal_months
-        result[module.id] = chosen if chosen != default else module.renewal_months
-    return result
-
-
-@dataclass(frozen=True)
-class VersionRule:
-    """The oldest content version whose pass still counts, and since when that is so."""
-
-    required_version: int
-    since: datetime | None
-
-
-@dataclass(frozen=True)
-class AttemptRecord:
-    id: int
-    module_id: str
-    content_version: int
-    submitted_at: datetime | None
-    passed: bool | None
-
-
-@dataclass
-class Records:
-    """What one mentor did: attempts (open and submitted), lesson visits, supervisor unlocks."""
-
-    attempts: list[AttemptRecord] = field(default_factory=list)
-    visits: dict[str, datetime] = field(default_factory=dict)
-    unlocks: dict[str, datetime] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Grade:
-    right: int
-    total: int
-    score: float
-    critical_missed: int
-    passed: bool
-
-
-@dataclass(frozen=True)
-class ModuleState:
-    module: Module
-    status: str
-    passed_at: datetime | None = None
-    passed_version: int | None = None
-    expires_at: datetime | None = None
-    lapsed_at: datetime | None = None
-    retake_reason: str | None = None
-    locked_reason: str | None = None
-    missing_prerequisites: tuple[str, ...] = ()
-    failures: int = 0
-    needs_review: bool = False
-    wait_until: datetime | None = None
-    attempt_limit_until: datetime | None = None
-    open_attempt_id: int | None = None
-    ever_passed: bool = False
-
-    @property
-    def current(self) -> bool:
-        return self.status in ("passed", "expiring_soon")
-
-    @property
-    def can_take_quiz(self) -> bool:
-        return self.open_attempt_id is not None or (
-            self.locked_reason is None
-            and not self.needs_review
-            and self.wait_until is None
-            and self.attempt_limit_until is None
-        )
-
-    def out(self) -> ModuleStatus:
-        module = self.module
-        return ModuleStatus(
-            module_id=module.id,
-            title=module.title,
-            summary=module.summary,
-            estimated_minutes=module.estimated_minutes,
-            version=module.version,
-            status=self.status,  # type: ignore[arg-type]
-            passed_at=self.passed_at,
-            passed_version=self.passed_version,
-            expires_at=self.expires_at,
-            retake_reason=self.retake_reason,  # type: ignore[arg-type]
-            locked_reason=self.locked_reason,  # type: ignore[arg-type]
-            missing_prerequisites=list(self.missing_prerequisites),
-            failures=self.failures,
-            needs_review=self.needs_review,
-            wait_until=self.wait_until,
-            attempt_limit_until=self.attempt_limit_until,
-            can_take_quiz=self.can_take_quiz,
-            open_attempt_id=self.open_attempt_id,
-        )
-
-
-def grade(questions: Sequence[Question], answers: dict[str, int], pass_mark: float) -> Grade:
-    """Score a sitting: pass needs `pass_mark` overall AND every critical item answered well."""
-    right = sum(answers.get(q.id) == q.correct_index for q in questions)
-    critical_missed = sum(q.critical and answers.get(q.id) != q.correct_index for q in questions)
-    score = right / len(questions)
-    # A tiny tolerance keeps 4/5 = 0.8 a pass despite floating point.
-    passed = score + 1e-9 >= pass_mark and critical_missed == 0
-    return Grade(right, len(questions), round(score, 4), critical_missed, passed)
-
-
-def draw_questions(module: Module, rng: random.Random = _random) -> list[Question]:
-    """A random quiz of `quiz_length` from the pool, with at least one critical item when the
-    pool has any, so nobody passes a safety module without meeting a safety-critical question."""
-    critical = [q for q in module.questions if q.critical]
-    drawn = [rng.choice(critical)] if critical else []
-    rest = [q for q in module.questions if q not in drawn]
-    drawn += rng.sample(rest, module.quiz_length - len(drawn))
-    rng.shuffle(drawn)
-    return drawn
-
-
-def evaluate_module(
-    module: Module,
-    months: int,
-    rule: VersionRule,
-    records: Records,
-    ever_passed: set[str],
-    at: datetime,
-) -> ModuleState:
-    """Where a mentor stands with one module at `at`: every training rule in one place."""
-    mine = [
-        a
-        for a in records.attempts
-        if a.module_id == module.id and a.submitted_at is not None and a.submitted_at <= at
-    ]
-    passes = [a for a in mine if a.passed]
-    valid = [a for a in passes if a.content_version >= rule.required_version]
-    latest_pass = max(passes, key=_submitted, default=None)
-    latest_valid = max(valid, key=_submitted, default=None)
-    expires_at = add_months(_submitted(latest_valid), months) if latest_valid else None
-    current = expires_at is not None and at < expires_at
-    lapsed_at = retake_reason = None
-    if latest_pass is not None and not current:
-        if latest_valid is not None and expires_at is not None:
-            lapsed_at, retake_reason = expires_at, "renewal_due"
-        else:
-            lapsed_at, retake_reason = rule.since or _submitted(latest_pass), "new_version"
-
-    since_pass = sorted(
-        _submitted(a)
-        for a in mine
-        if not a.passed and (latest_pass is None or _submitted(a) > _submitted(latest_pass))
-    )
-    # A supervisor's reopening restarts the count towards the lock, not towards the cap below.
-    unlocked = records.unlocks.get(module.id)
-    failures = [t for t in since_pass if unlocked is None or unlocked > at or t > unlocked]
-    missing = tuple(p for p in module.prerequisites if p not in ever_passed)
-    locked_reason = None
-    if len(failures) >= FAILURES_BEFORE_LOCK:
-        locked_reason = "failures"
-    elif missing:
-        locked_reason = "prerequisites"
-    visit = records.visits.get(module.id)
-    needs_review = 0 < len(failures) < FAILURES_BEFORE_LOCK and (
-        visit is None or visit <= failures[-1]
-    )
-    wait_until = None
-    if len(failures) == FAILURES_BEFORE_LOCK - 1 and at < failures[-1] + THIRD_ATTEMPT_WAIT:
-        wait_until = failures[-1] + THIRD_ATTEMPT_WAIT
-    # The cap lifts when the oldest of the last ATTEMPTS_PER_WINDOW failures leaves the window.
-    recent = [t for t in since_pass if t > at - ATTEMPT_WINDOW]
-    attempt_limit_until = None
-    if len(recent) >= ATTEMPTS_PER_WINDOW:
-        attempt_limit_until = recent[-ATTEMPTS_PER_WINDOW] + ATTEMPT_WINDOW
-    open_attempt = next(
-        (
-            a.id
-            for a in records.attempts
-            if a.module_id == module.id
-            and a.submitted_at is None
-            and a.content_version == module.version
-        ),
-        None,
-    )
-    if current and expires_at is not None:
-        status = "expiring_soon" if expires_at - at <= EXPIRING_WINDOW else "passed"
-    elif locked_reason:
-        status = "locked"
-    elif latest_pass is not None:
-        status = "expired"
-    elif mine or visit or open_attempt:
-        status = "in_progress"
-    else:
-        status = "not_started"
-    return ModuleState(
-        module=module,
-        status=status,
-        passed_at=_submitted(latest_valid) if latest_valid else None,
-        passed_version=latest_valid.content_version if latest_valid else None,
-        expires_at=expires_at,
-        lapsed_at=lapsed_at,
-        retake_reason=retake_reason,
-        locked_reason=locked_reason,
-        missing_prerequisites=missing,
-        failures=len(failures),
-        needs_review=needs_review,
-        wait_until=wait_until,
-        attempt_limit_until=attempt_limit_until,
-        open_attempt_id=open_attempt if locked_reason != "failures" else None,
-        ever_passed=latest_pass is not None,
-    )
-
-
-def _submitted(attempt: AttemptRecord) -> datetime:
-    assert attempt.submitted_at is not None  # noqa: S101 - only submitted attempts get here
-    return attempt.submitted_at
-
-
-def evaluate_track(
-    track: Track,
-    months: dict[str, int],
-    rules: dict[str, VersionRule],
-    records: Records,
-    at: datetime,
-) -> list[ModuleState]:
-    ever_passed = {
-        a.module_id
-        for a in records.attempts
-        if a.passed and a.submitted_at is not None and a.submitted_at <= at
-    }
+def _seen(rows: Iterable[dict[str, Any]]) -> list[SeenVersion]:
     return [
-        evaluate_module(module, months[module.id], rules[module.id], records, ever_passed, at)
-        for module in track.modules
+        SeenVersion(r["module_id"], r["version"], r["material_change"], r["first_seen_at"])
+        for r in rows
     ]
 
 
-def grace_ends(states: Iterable[ModuleState], grace_days: int) -> datetime | None:
-    """When existing matches must stop, for a once fully trained mentor whose training lapsed.
+async def _history(track: Track) -> list[SeenVersion]:
+    rows = await ContentVersion.select().where(
+        ContentVersion.module_id.is_in([m.id for m in track.modules])
+    )
+    return _seen(rows)
 
-    None when the mentor is current (no grace needed) or never held every module.
+
+async def register_content_versions() -> None:
+    """Remember each module version the first time this installation serves it (at start-up).
+
+    The unique key (module, version) makes this safe when several processes start at once: the
+    first one's row, and so its `first_seen_at`, stands.
     """
-    states = list(states)
-    if all(state.current for state in states) or not all(s.ever_passed for s in states):
-        return None
-    lapsed = [s.lapsed_at for s in states if not s.current and s.lapsed_at is not None]
-    return min(lapsed) + timedelta(days=grace_days) if lapsed else None
+    global _registered
+    track = current_track()
+    now = clock.now()
+    async with transaction():
+        for module in track.modules:
+            await ContentVersion.insert(
+                ContentVersion(
+                    module_id=module.id, version=module.version,
+                    material_change=module.material_change, first_seen_at=now,
+                )
+            ).on_conflict(
+                target=(ContentVersion.module_id, ContentVersion.version), action="DO NOTHING"
+            )  # fmt: skip
+        _registered = (track, rules.version_rules(track, await _history(track)))
 
 
-def compliance_state(states: Sequence[ModuleState], visited: bool) -> ComplianceState:
-    if any(s.locked_reason == "failures" for s in states):
-        return "locked"
-    if any(s.status == "expired" for s in states):
-        return "expired"
-    if all(s.current for s in states):
-        return "expiring_soon" if any(s.status == "expiring_soon" for s in states) else "complete"
-    # A module locked only by its prerequisites is no sign of activity.
-    if visited or any(s.status not in ("not_started", "locked") for s in states):
-        return "in_progress"
-    return "not_started"
+async def _version_rules(track: Track) -> dict[str, VersionRule]:
+    if _registered is not None and _registered[0] is track:
+        return _registered[1]
+    return rules.version_rules(track, await _history(track))
 
 
 # --- loading records ------------------------------------------------------------------------
 
 
-async def version_rules(track: Track) -> dict[str, VersionRule]:
-    """Which content versions still count, remembering each version the first time it is served.
-
-    The front matter only says whether *its own* version is a material change; the history of
-    earlier material changes lives in `training_content_version`.
-    """
-    rows = await ContentVersion.select().where(
-        ContentVersion.module_id.is_in([m.id for m in track.modules])
-    )
-    seen = {(row["module_id"], row["version"]): row for row in rows}
-    missing = [m for m in track.modules if (m.id, m.version) not in seen]
-    if missing:
-        now = clock.now()
-        new_rows = [
-            ContentVersion(
-                module_id=m.id, version=m.version, material_change=m.material_change,
-                first_seen_at=now,
-            )
-            for m in missing
-        ]  # fmt: skip
-        await ContentVersion.insert(*new_rows)
-        for m in missing:
-            seen[(m.id, m.version)] = {
-                "module_id": m.id,
-                "version": m.version,
-                "material_change": m.material_change,
-                "first_seen_at": now,
-            }
-    rules = {}
-    for module in track.modules:
-        material = [
-            row
-            for (module_id, version), row in seen.items()
-            if module_id == module.id and row["material_change"] and version <= module.version
-        ]
-        latest = max(material, key=lambda row: row["version"], default=None)
-        rules[module.id] = VersionRule(
-            required_version=latest["version"] if latest else 0,
-            since=latest["first_seen_at"] if latest else None,
-        )
-    return rules
-
-
 async def _records(
     program_id: int, membership_ids: Sequence[int] | None = None, *, passes_only: bool = False
-) -> dict[int, Records]:
-    """Every mentor's records in one program, in three queries whatever the number of mentors."""
-    records: dict[int, Records] = defaultdict(Records)
+) -> dict[int, MentorRecords]:
+    """Mentors' records in one program, in three queries whatever the number of mentors."""
+    records: dict[int, MentorRecords] = defaultdict(MentorRecords)
     query = QuizAttempt.select(
         QuizAttempt.id,
         QuizAttempt.membership,
@@ -455,18 +174,20 @@ async def _context(program_id: int, at: datetime | None) -> _Context:
     settings = await accounts.program_settings(program_id)
     return _Context(
         track=track,
-        months=renewal_months(track, settings),
-        rules=await version_rules(track),
+        months=rules.renewal_months(track, settings, ProgramSettings()),
+        rules=await _version_rules(track),
         settings=settings,
         at=at or clock.now(),
     )
 
 
 async def _mentor_states(
-    context: _Context, program_id: int, membership_id: int
+    context: _Context, program_id: int, membership_id: int, *, passes_only: bool = False
 ) -> list[ModuleState]:
-    records = (await _records(program_id, [membership_id])).get(membership_id, Records())
-    return evaluate_track(context.track, context.months, context.rules, records, context.at)
+    """One mentor's module states; `passes_only` when only currency matters (the gate)."""
+    records = await _records(program_id, [membership_id], passes_only=passes_only)
+    mine = records.get(membership_id, MentorRecords())
+    return evaluate_track(context.track, context.months, context.rules, mine, context.at)
 
 
 def _program_caller(program_id: int) -> Caller:
@@ -489,11 +210,6 @@ async def _mentors(program_id: int) -> list[Any]:
 # --- the gate -------------------------------------------------------------------------------
 
 
-def may_be_matched(membership_status: str, paused: bool, states: Iterable[ModuleState]) -> bool:
-    """The eligibility rule itself: approved and active, not paused, every module current."""
-    return membership_status == "active" and not paused and all(s.current for s in states)
-
-
 async def _states_by_mentor(
     program_id: int, at: datetime | None
 ) -> tuple[_Context, list[tuple[Any, list[ModuleState]]]]:
@@ -507,7 +223,7 @@ async def _states_by_mentor(
                 context.track,
                 context.months,
                 context.rules,
-                records.get(member.membership_id, Records()),
+                records.get(member.membership_id, MentorRecords()),
                 context.at,
             ),
         )
@@ -522,6 +238,24 @@ async def trained_mentor_ids(program_id: int, at: datetime | None = None) -> set
     """
     _, mentors = await _states_by_mentor(program_id, at)
     return {member.membership_id for member, states in mentors if all(s.current for s in states)}
+
+
+async def _counts_as_mentor(program_id: int, membership_id: int) -> bool:
+    """A mentor of this program who is not inactive: whom `_mentors` would list."""
+    try:
+        row = await membership_in_program(_program_caller(program_id), membership_id)
+    except NotFound:
+        return False
+    return row["role"] == Role.MENTOR.value and row["status"] != "inactive"
+
+
+async def is_trained(program_id: int, membership_id: int, at: datetime | None = None) -> bool:
+    """One mentor's `trained_mentor_ids` answer, without evaluating the rest of the program."""
+    if not await _counts_as_mentor(program_id, membership_id):
+        return False
+    context = await _context(program_id, at)
+    states = await _mentor_states(context, program_id, membership_id, passes_only=True)
+    return all(s.current for s in states)
 
 
 async def eligible_mentor_ids(program_id: int, at: datetime | None = None) -> set[int]:
@@ -552,11 +286,24 @@ async def grace_period_ends(program_id: int, at: datetime | None = None) -> dict
 
 
 async def in_grace_period(program_id: int, membership_id: int, at: datetime | None = None) -> bool:
-    """True while a lapsed mentor's existing matches may continue (no new ones)."""
-    return membership_id in await grace_period_ends(program_id, at)
+    """True while a lapsed mentor's existing matches may continue (no new ones).
+
+    The `grace_period_ends` answer for one mentor, evaluating only them.
+    """
+    if not await _counts_as_mentor(program_id, membership_id):
+        return False
+    context = await _context(program_id, at)
+    states = await _mentor_states(context, program_id, membership_id, passes_only=True)
+    ends = grace_ends(states, context.settings.expiry_grace_days)
+    return ends is not None and context.at < ends
 
 
 # --- the mentor's track ---------------------------------------------------------------------
+
+
+def why_not(state: ModuleState) -> str:
+    """Why a mentor cannot take a quiz right now (`rules.why_not` for the served track)."""
+    return rules.why_not(state, current_track())
 
 
 def _progress(track: Track, states: list[ModuleState], eligible: bool) -> TrackProgress:
@@ -566,7 +313,7 @@ def _progress(track: Track, states: list[ModuleState], eligible: bool) -> TrackP
         title=track.title,
         version=track.version,
         summary=track.summary,
-        modules=[state.out() for state in states],
+        modules=states,
         current=current,
         total=len(states),
         complete=current == len(states),
@@ -590,11 +337,28 @@ def _module(track: Track, module_id: str) -> Module:
 
 
 def _state_of(states: list[ModuleState], module_id: str) -> ModuleState:
-    return next(state for state in states if state.module.id == module_id)
+    return next(state for state in states if state.module_id == module_id)
 
 
-async def open_lesson(caller: Caller, module_id: str) -> Lesson:
-    """A mentor reads a module. Opening it is what counts as the review before a retake."""
+async def lesson(caller: Caller, module_id: str) -> Lesson:
+    """A module to read, with where the mentor stands. Reading writes nothing: see `mark_read`."""
+    module = _module(current_track(), module_id)
+    context = await _context(caller.program_id, None)
+    states = await _mentor_states(context, caller.program_id, caller.membership_id)
+    return Lesson(
+        module=_state_of(states, module_id),
+        html=module.html,
+        sources=[SourceOut(s.tag, s.title, s.url) for s in module.sources],
+        quiz_length=module.quiz_length,
+        pass_mark=module.pass_mark,
+    )
+
+
+async def mark_read(caller: Caller, module_id: str) -> ModuleState:
+    """The mentor says they have read a module: what counts as the review before a retake.
+
+    A deliberate step (a button), never a page view: links are prefetched and pages reloaded.
+    """
     module = _module(current_track(), module_id)
     now = clock.now()
     async with transaction():
@@ -623,45 +387,15 @@ async def open_lesson(caller: Caller, module_id: str) -> Lesson:
             ).where(LessonVisit.id == visit["id"])
     context = await _context(caller.program_id, None)
     states = await _mentor_states(context, caller.program_id, caller.membership_id)
-    return Lesson(
-        module=_state_of(states, module_id).out(),
-        html=module.html,
-        sources=[SourceOut(s.tag, s.title, s.url) for s in module.sources],
-        quiz_length=module.quiz_length,
-        pass_mark=module.pass_mark,
-    )
-
-
-def why_not(state: ModuleStatus) -> str:
-    """Why a mentor cannot take a quiz right now, in words they can act on."""
-    if state.locked_reason == "failures":
-        return (
-            "This quiz is paused after three tries. Your supervisor will talk it through with "
-            "you and then reopen it."
-        )
-    if state.locked_reason == "prerequisites":
-        track = current_track()
-        titles = [_module(track, module_id).title for module_id in state.missing_prerequisites]
-        return "Please pass these modules first: " + "; ".join(titles) + "."
-    if state.attempt_limit_until is not None:
-        return (
-            f"You have taken this quiz {ATTEMPTS_PER_WINDOW} times in "
-            f"{ATTEMPT_WINDOW.days} days. You can take it again from "
-            f"{state.attempt_limit_until:%d %b %Y, %H:%M} UTC; until then your supervisor can "
-            "help you prepare."
-        )
-    if state.needs_review:
-        return "Please read the module again before you retake the quiz."
-    if state.wait_until is not None:
-        return (
-            "You can take the quiz again after "
-            f"{state.wait_until:%d %b %Y, %H:%M} UTC; a day's rest helps it sink in."
-        )
-    return "The quiz cannot be started right now."
+    return _state_of(states, module_id)
 
 
 async def start_attempt(caller: Caller, module_id: str) -> Attempt:
-    """Draw a quiz (or return the open one) if the retake rules allow it."""
+    """Draw a quiz (or return the open one) if the retake rules allow it.
+
+    The draw and each question's shuffled option order are stored with the attempt, so the
+    server grades exactly what it showed and the order never has to travel to the browser.
+    """
     track = current_track()
     module = _module(track, module_id)
     context = await _context(caller.program_id, None)
@@ -671,8 +405,9 @@ async def start_attempt(caller: Caller, module_id: str) -> Attempt:
         if state.open_attempt_id is not None:
             return await get_attempt(caller, state.open_attempt_id)
         if not state.can_take_quiz:
-            raise Conflict(why_not(state.out()))
-        drawn = draw_questions(module)
+            raise Conflict(rules.why_not(state, track))
+        drawn = rules.draw_questions(module)
+        orders = {q.id: rules.option_order(q) for q in drawn}
         rows = await QuizAttempt.insert(
             QuizAttempt(
                 membership=caller.membership_id,
@@ -680,6 +415,7 @@ async def start_attempt(caller: Caller, module_id: str) -> Attempt:
                 module_id=module.id,
                 content_version=module.version,
                 question_ids=msgspec.json.encode([q.id for q in drawn]).decode(),
+                option_orders=msgspec.json.encode(orders).decode(),
                 answers="{}",
                 started_at=clock.now(),
             )
@@ -713,7 +449,11 @@ def _questions(module: Module, ids: Iterable[str]) -> list[Question]:
 
 
 def _attempt_out(row: dict[str, Any], module: Module) -> Attempt:
+    """The attempt as the mentor sees it: options in the order this attempt showed them, and
+    (once graded) the chosen and best options as positions in that order."""
     questions = _questions(module, row["question_ids"])
+    orders: dict[str, list[int]] = row["option_orders"] or {}
+    shown = {q.id: rules.shown_order(orders, q) for q in questions}
     result = None
     if row["submitted_at"] is not None:
         answers: dict[str, int] = row["answers"] or {}
@@ -728,9 +468,9 @@ def _attempt_out(row: dict[str, Any], module: Module) -> Attempt:
                     id=q.id,
                     stem=q.stem,
                     critical=q.critical,
-                    options=[o.text for o in q.options],
-                    chosen=answers.get(q.id),
-                    best_option=q.correct_index,
+                    options=[q.options[i].text for i in shown[q.id]],
+                    chosen=shown[q.id].index(answers[q.id]) if q.id in answers else None,
+                    best_option=shown[q.id].index(q.correct_index),
                     answered_well=answers.get(q.id) == q.correct_index,
                     rationale=q.rationale,
                 )
@@ -748,7 +488,10 @@ def _attempt_out(row: dict[str, Any], module: Module) -> Attempt:
         submitted_at=row["submitted_at"],
         questions=[
             QuizQuestion(
-                id=q.id, stem=q.stem, critical=q.critical, options=[o.text for o in q.options]
+                id=q.id,
+                stem=q.stem,
+                critical=q.critical,
+                options=[q.options[i].text for i in shown[q.id]],
             )
             for q in questions
         ],
@@ -763,7 +506,11 @@ async def get_attempt(caller: Caller, attempt_id: int) -> Attempt:
 
 
 async def submit_attempt(caller: Caller, attempt_id: int, answers: dict[str, int]) -> Attempt:
-    """Grade on the server, record the result with its content version, then show feedback."""
+    """Grade on the server, record the result with its content version, then show feedback.
+
+    `answers` are positions as shown in this attempt; they are stored as indices into the file's
+    options, so a record means the same whatever order the mentor saw.
+    """
     module = _module(current_track(), (await _attempt_row(caller, attempt_id))["module_id"])
     async with transaction():
         row = await _attempt_row(caller, attempt_id)
@@ -774,18 +521,15 @@ async def submit_attempt(caller: Caller, attempt_id: int, answers: dict[str, int
             raise Conflict(
                 "This module was updated while you were taking the quiz. Please start it again."
             )
-        by_id = {q.id: q for q in questions}
-        for question_id, choice in answers.items():
-            question = by_id.get(question_id)
-            if question is None:
-                raise Invalid(f"{question_id!r} is not a question of this quiz.", field="answers")
-            if choice >= len(question.options):
-                raise Invalid(f"{question_id!r} has no option {choice}.", field="answers")
-        result = grade(questions, answers, module.pass_mark)
+        try:
+            chosen = rules.read_answer_sheet(questions, row["option_orders"] or {}, answers)
+        except rules.AnswerSheetError as problem:
+            raise Invalid(str(problem), field="answers") from None
+        result = rules.grade(questions, chosen, module.pass_mark)
         updated = (
             await QuizAttempt.update(
                 {
-                    QuizAttempt.answers: msgspec.json.encode(answers).decode(),
+                    QuizAttempt.answers: msgspec.json.encode(chosen).decode(),
                     QuizAttempt.submitted_at: clock.now(),
                     QuizAttempt.correct_count: result.right,
                     QuizAttempt.score: result.score,
@@ -814,7 +558,7 @@ async def _announce_pass(caller: Caller, attempt_id: int) -> None:
         caller, caller.program_id, "training.module_passed",
         subject=("quiz_attempt", attempt_id), link="/mentor/training",
     )  # fmt: skip
-    if caller.membership_id in await trained_mentor_ids(caller.program_id):
+    if await is_trained(caller.program_id, caller.membership_id):
         await notifications.emit(
             caller, caller.program_id, "training.track_completed",
             subject=("membership", caller.membership_id),
@@ -838,10 +582,10 @@ async def certificate(caller: Caller) -> Certificate:
         expires_at=min((s.expires_at for s in current if s.expires_at), default=None),
         modules=[
             CertificateModule(
-                module_id=s.module.id,
-                title=s.module.title,
+                module_id=s.module_id,
+                title=s.title,
                 passed_at=s.passed_at,  # type: ignore[arg-type]
-                content_version=s.passed_version or s.module.version,
+                content_version=s.passed_version or s.version,
                 expires_at=s.expires_at,  # type: ignore[arg-type]
             )
             for s in current
@@ -879,7 +623,7 @@ async def compliance(caller: Caller, at: datetime | None = None) -> ComplianceRe
     paused = await paused_mentor_ids(caller.program_id)
     rows = []
     for member in mentors:
-        mine = records.get(member.membership_id, Records())
+        mine = records.get(member.membership_id, MentorRecords())
         states = evaluate_track(context.track, context.months, context.rules, mine, context.at)
         state = compliance_state(states, bool(mine.visits))
         grace = grace_ends(states, context.settings.expiry_grace_days)
@@ -896,8 +640,8 @@ async def compliance(caller: Caller, at: datetime | None = None) -> ComplianceRe
                 next_expiry=min(
                     (s.expires_at for s in states if s.current and s.expires_at), default=None
                 ),
-                expired_modules=[s.module.id for s in states if s.status == "expired"],
-                locked_modules=[s.module.id for s in states if s.locked_reason == "failures"],
+                expired_modules=[s.module_id for s in states if s.status == "expired"],
+                locked_modules=[s.module_id for s in states if s.locked_reason == "failures"],
                 in_grace_until=grace if grace and context.at < grace else None,
             )
         )
@@ -930,7 +674,7 @@ async def mentor_progress(caller: Caller, membership_id: int) -> MentorProgress:
 
 async def unlock_module(
     caller: Caller, membership_id: int, module_id: str, remediation: Remediation
-) -> ModuleStatus:
+) -> ModuleState:
     """After three failures and a remediation conversation, a supervisor reopens the quiz."""
     module = _module(current_track(), module_id)
     await _mentor_member(caller, membership_id)
@@ -958,4 +702,4 @@ async def unlock_module(
     states = await _mentor_states(
         await _context(caller.program_id, None), caller.program_id, membership_id
     )
-    return _state_of(states, module.id).out()
+    return _state_of(states, module.id)

@@ -30,7 +30,9 @@ class QuizAttempt(Table, tablename="training_quiz_attempt"):
     module_id = Varchar(length=64, index=True)
     content_version = Integer()
     question_ids = JSON(default="[]")
-    # question id -> chosen option index; filled on submission.
+    # question id -> the order its options were shown in (shown position -> index in the file).
+    option_orders = JSON(default="{}")
+    # question id -> chosen option as an index in the file's order; filled on submission.
     answers = JSON(default="{}")
     started_at = Timestamptz()
     submitted_at = Timestamptz(null=True, default=None, index=True)
@@ -66,7 +68,9 @@ class ContentVersion(Table, tablename="training_content_version"):
     """Every module version this installation has served, with its `material_change` flag.
 
     A pass stays valid until a later version that changed what a mentor must know; the file only
-    describes its own version, so the history of material changes is kept here.
+    describes its own version, so the history of material changes is kept here. Rows are written
+    at start-up (`services.register_content_versions`), one per (module_id, version): a unique
+    index added by migration.
     """
 
     module_id = Varchar(length=64)
