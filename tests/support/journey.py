@@ -63,7 +63,8 @@ async def pass_training(mentor: Caller) -> None:
             for shown in attempt.questions:
                 question = module.question(shown.id)
                 assert question is not None
-                answers[shown.id] = question.correct_index
+                # Options are shuffled per attempt: answer with where the best one was shown.
+                answers[shown.id] = shown.options.index(question.best.text)
             await training.submit_attempt(mentor, attempt.id, answers)
 
 
