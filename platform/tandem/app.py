@@ -37,6 +37,10 @@ from tandem.core.hosts import AllowedHostsMiddleware
 from tandem.core.pages import template_globals
 from tandem.core.security_headers import SecurityHeadersMiddleware
 from tandem.home import pages as home_pages
+from tandem.matches import controllers as matches_api
+from tandem.matches import events as matches_events
+from tandem.matches import pages as matches_pages
+from tandem.matches.jobs import running_loop
 from tandem.notifications import controllers as notifications_api
 from tandem.notifications import pages as notifications_pages
 from tandem.notifications.services import register_notice_texts
@@ -55,7 +59,7 @@ from tandem.training import services as training
 WEB = Path(__file__).parent / "web"
 
 # Every slice's JSON API (`controllers.controllers`) and HTML pages (`pages.routes`).
-API = (accounts_api, profiles_api, training_api, notifications_api, privacy_api)
+API = (accounts_api, profiles_api, training_api, notifications_api, privacy_api, matches_api)
 PAGES = (
     accounts_pages,
     home_pages,
@@ -63,12 +67,14 @@ PAGES = (
     training_pages,
     notifications_pages,
     privacy_pages,
+    matches_pages,
 )
 # Every slice's event types with the sentence a person reads for each.
 NOTICE_TEXTS = (
     accounts_events.NOTICE_TEXTS,
     profiles_events.NOTICE_TEXTS,
     training_events.NOTICE_TEXTS,
+    matches_events.NOTICE_TEXTS,
 )
 
 
@@ -111,6 +117,19 @@ def _outbox_worker(settings: Settings) -> Any:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         async with running_worker(settings) if settings.run_outbox_worker else nullcontext():
+            yield
+
+    return lifespan
+
+
+def _match_loop(settings: Settings) -> Any:
+    """Lifespan: the periodic steps of the match journey (offer lapses, batch matching), every
+    `TANDEM_MATCH_LOOP_SECONDS` (0 turns it off, as in tests)."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        seconds = settings.match_loop_seconds
+        async with running_loop(seconds) if seconds > 0 else nullcontext():
             yield
 
     return lifespan
@@ -205,7 +224,7 @@ def _build(settings: Settings) -> Litestar:
         ),
         exception_handlers=exception_handlers(),
         # One lifespan per concern, started in this order and stopped in reverse.
-        lifespan=[_database_pool(settings), _outbox_worker(settings)],
+        lifespan=[_database_pool(settings), _outbox_worker(settings), _match_loop(settings)],
         # After the lifespans have opened the database: the served content versions, once.
         on_startup=[training.register_content_versions],
         logging_config=LoggingConfig(

@@ -15,6 +15,7 @@ from litestar.plugins import CLIPluginProtocol
 
 from tandem.accounts import cli as accounts_cli
 from tandem.core.cli import run
+from tandem.matches import cli as matches_cli
 from tandem.notifications import cli as notifications_cli
 from tandem.training import cli as training_cli
 
@@ -35,7 +36,12 @@ async def migrate() -> None:
 
 
 # Each slice's own command group (`<slice>/cli.py`), composed here.
-SLICE_GROUPS = (accounts_cli.group, training_cli.group, notifications_cli.group)
+SLICE_GROUPS = (
+    accounts_cli.group,
+    training_cli.group,
+    notifications_cli.group,
+    matches_cli.group,
+)
 
 
 class TandemCLIPlugin(CLIPluginProtocol):

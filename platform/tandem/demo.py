@@ -16,6 +16,7 @@ from tandem.core.auth import Caller, Role
 from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import NotFound
+from tandem.matches.demo import load_match_demo
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake, Slot
 from tandem.settings import DEMO_PROGRAM
@@ -184,6 +185,7 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
 
     # 40 mentors: 6 pending review, 4 paused, the rest approved; training states in `_train`.
     today = clock.today()
+    mentors: dict[int, Caller] = {}
     for index in range(40):
         membership_id = await member(
             f"mentor{index + 1:02d}", FIRST_NAMES[index % len(FIRST_NAMES)], Role.MENTOR
@@ -205,14 +207,17 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
         if index >= 36:
             await profiles.set_paused(await _caller(membership_id), True)
         await _train(await _caller(membership_id), index)
+        mentors[membership_id] = await _caller(membership_id)
     logins.append(("mentor (trained)", "mentor07", DEMO_PASSWORD))
     logins.append(("mentor (in training)", "mentor27", DEMO_PASSWORD))
     logins.append(("mentor (pending review)", "mentor01", DEMO_PASSWORD))
 
     # 100 newcomers; the last 10 have not filled in their intake yet.
+    newcomers: list[Caller] = []
     for index in range(100):
         name = FIRST_NAMES[(index * 7) % len(FIRST_NAMES)]
         membership_id = await member(f"newcomer{index + 1:03d}", name, Role.NEWCOMER)
+        newcomers.append(await _caller(membership_id))
         if index >= 90:
             continue
         traits = _shared_traits(rng)
@@ -231,7 +236,11 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
                 **traits,  # type: ignore[arg-type]
             ),
         )
-    logins.append(("newcomer (with intake)", "newcomer001", DEMO_PASSWORD))
+    logins.append(("newcomer (ready to ask)", "newcomer001", DEMO_PASSWORD))
+    # The match journey: a history for the wait estimate and one person at each step today.
+    steps = await load_match_demo(staff, newcomers, mentors, seed)
+    usernames = await accounts.usernames_of(staff, list(steps.values()))
+    logins.extend((label, usernames[m], DEMO_PASSWORD) for label, m in steps.items())
     logins.append(("newcomer (new)", "newcomer100", DEMO_PASSWORD))
     count = len(await accounts.list_members(staff))
     logins.append(("", f"({count} people in all)", ""))

@@ -36,5 +36,6 @@ APP_REGISTRY = AppRegistry(
         "tandem.profiles.piccolo_app",
         "tandem.training.piccolo_app",
         "tandem.notifications.piccolo_app",
+        "tandem.matches.piccolo_app",
     ]
 )

@@ -100,6 +100,40 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/admin/webhooks"): frozenset({A}),
     ("POST", "/admin/webhooks"): frozenset({A}),
     ("POST", "/admin/webhooks/{endpoint_id:int}/disable"): frozenset({A}),
+    # matches (issue 13)
+    ("POST", "/api/v1/match-requests"): frozenset({N}),
+    ("GET", "/api/v1/match-requests/mine"): frozenset({N}),
+    ("POST", "/api/v1/match-requests/mine/withdraw"): frozenset({N}),
+    ("POST", "/api/v1/match-requests/mine/rematch"): frozenset({N}),
+    ("GET", "/api/v1/match-requests/waiting"): STAFF,
+    ("POST", "/api/v1/match-requests/{request_id:int}/retry"): STAFF,
+    ("GET", "/api/v1/proposals"): STAFF,
+    ("GET", "/api/v1/proposals/{proposal_id:int}"): STAFF,
+    ("POST", "/api/v1/proposals/{proposal_id:int}/approve"): STAFF,
+    ("POST", "/api/v1/proposals/{proposal_id:int}/decline"): STAFF,
+    ("GET", "/api/v1/offers"): frozenset({M}),
+    ("POST", "/api/v1/offers/{offer_id:int}/accept"): frozenset({M}),
+    ("POST", "/api/v1/offers/{offer_id:int}/decline"): frozenset({M}),
+    ("GET", "/api/v1/matches"): EVERYONE,
+    ("GET", "/api/v1/matches/{match_id:int}"): EVERYONE,
+    ("POST", "/api/v1/matches/{match_id:int}/end"): EVERYONE,
+    ("GET", "/match"): frozenset({N}),
+    ("POST", "/match/request"): frozenset({N}),
+    ("POST", "/match/withdraw"): frozenset({N}),
+    ("POST", "/match/rematch"): frozenset({N}),
+    ("POST", "/match/{match_id:int}/end"): frozenset({N}),
+    ("GET", "/mentor/matches"): frozenset({M}),
+    ("POST", "/mentor/offers/{offer_id:int}/accept"): frozenset({M}),
+    ("POST", "/mentor/offers/{offer_id:int}/decline"): frozenset({M}),
+    ("POST", "/mentor/matches/{match_id:int}/end"): frozenset({M}),
+    ("GET", "/staff/matches"): STAFF,
+    ("GET", "/staff/matches/proposals/{proposal_id:int}"): STAFF,
+    ("POST", "/staff/matches/proposals/{proposal_id:int}/approve"): STAFF,
+    ("POST", "/staff/matches/proposals/{proposal_id:int}/decline"): STAFF,
+    ("POST", "/staff/matches/requests/{request_id:int}/retry"): STAFF,
+    ("POST", "/staff/matches/{match_id:int}/end"): STAFF,
+    ("GET", "/staff/settings"): STAFF,
+    ("POST", "/staff/settings"): STAFF,
 }
 
 # Routes that change the caller's own session or data in ways that would spoil later calls in the
@@ -136,6 +170,12 @@ def _fill(path: str, people: People) -> str:
         # Training: a real module; attempt 1 is the quiz the mentor starts earlier in the run.
         .replace("{module_id:str}", "mentor-role")
         .replace("{attempt_id:int}", "1")
+        # Matches: none exist in the run, so allowed roles get a 404 (or a 400 for a missing
+        # intake), past authorization.
+        .replace("{request_id:int}", "1")
+        .replace("{proposal_id:int}", "1")
+        .replace("{offer_id:int}", "1")
+        .replace("{match_id:int}", "1")
     )
 
 

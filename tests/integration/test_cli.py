@@ -11,6 +11,7 @@ import pytest
 
 from tandem.accounts.tables import Membership, Person, Program
 from tandem.core.auth import Role
+from tandem.matches.tables import MentorRequest
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,11 @@ async def test_demo_program_has_the_promised_people_and_loads_once() -> None:
         by_role[row["role"]] = by_role.get(row["role"], 0) + 1
     assert by_role == {"admin": 1, "supervisor": 2, "mentor": 40, "newcomer": 100}
     assert any(r["role"] == "mentor" and r["status"] == "pending" for r in rows)
+    # The match journey: a history for the wait estimate and a request at every step.
+    statuses = {r["status"] for r in await MentorRequest.select(MentorRequest.status)}
+    assert {"waiting", "under_review", "offered", "matched", "closed"} <= statuses
+    assert await MentorRequest.count().where(MentorRequest.matched_at.is_not_null()) >= 10
+    assert "newcomer (no mentor fits yet)" in output
     code, output = await litestar("demo", "load")
     assert "already loaded" in output
 

@@ -53,7 +53,9 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
         OutboxEvent.program == people.a[Role.ADMIN].program_id
     ).first()  # fmt: skip
     answers = best_answers(attempt.module_id, attempt.questions)
+    journey = await _match_journey(people, make_client, mentor_client)
     return {
+        **journey,
         "newcomer": newcomer,
         "mentor": mentor,
         "applicant": people.a_pending_mentor.membership_id,
@@ -62,6 +64,28 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
         "notice_id": notices[0]["id"],
         "event_id": event["id"],
         "endpoint_id": endpoint.json()["id"],
+    }
+
+
+async def _match_journey(people: People, make_client: Any, mentor: Any) -> dict[str, int]:
+    """A's newcomer asks, A's supervisor approves, A's mentor accepts: one record of each kind."""
+    newcomer = await make_client()
+    await newcomer.login(people.a[Role.NEWCOMER].username)
+    asked = await newcomer.post("/api/v1/match-requests")
+    assert asked.status_code == 201, asked.text
+    supervisor = await make_client()
+    await supervisor.login(people.a[Role.SUPERVISOR].username)
+    [proposal] = (await supervisor.get("/api/v1/proposals")).json()
+    approved = await supervisor.post(f"/api/v1/proposals/{proposal['id']}/approve", json={})
+    assert approved.status_code == 200, approved.text
+    [offer] = (await mentor.get("/api/v1/offers")).json()
+    accepted = await mentor.post(f"/api/v1/offers/{offer['id']}/accept")
+    assert accepted.status_code == 200, accepted.text
+    return {
+        "request_id": asked.json()["id"],
+        "proposal_id": proposal["id"],
+        "offer_id": offer["id"],
+        "match_id": accepted.json()["id"],
     }
 
 
@@ -92,11 +116,14 @@ def _body(method: str, path: str, records: dict[str, Any]) -> dict[str, Any]:
     answers = records["answers"]
     if path.endswith("/status"):
         return {"json": {"status": "active"}}
-    if path.endswith("/decline"):
-        key = "json" if path.startswith("/api/") else "data"
+    key = "json" if path.startswith("/api/") else "data"
+    if path.endswith("/decline") and ("/members/" in path or "/offers/" in path):
         return {key: {"reason": "Our mentor places are full this season."}}
+    if "/proposals/" in path:
+        return {key: {"note": "Another mentor fits better."} if path.endswith("/decline") else {}}
+    if path.endswith("/end"):
+        return {key: {"reason": "completed"}}
     if path.endswith("/unlock"):
-        key = "json" if path.startswith("/api/") else "data"
         return {key: {"remediation": "supervision_conversation"}}
     if path == "/api/v1/training/attempts/{attempt_id:int}/submit":
         return {"json": {"answers": answers}}

@@ -80,3 +80,4 @@ class MemberSummary(Struct):
     role: Role
     status: MembershipStatus
     created_at: datetime
+    approved_at: datetime | None = None

@@ -33,6 +33,10 @@ class ProgramSettings(msgspec.Struct, frozen=True, kw_only=True):
     safety_module_renewal_months: int = 12
     expiry_grace_days: int = 30
     auto_approve_matches: bool = False
+    # Matches: proposals scoring at least this are approved without review (when auto-approval
+    # is on and nothing is flagged); an offer unanswered this long lapses to the next mentor.
+    auto_approve_min_score: float = 8.0
+    offer_hours: int = 72
     # Empty means the service-wide defaults from settings.
     crisis_resources: tuple[CrisisResource, ...] = ()
 
@@ -54,6 +58,24 @@ async def program_settings(program_id: int) -> ProgramSettings:
 def _decode_settings(raw: str | bytes | dict[str, Any] | None) -> ProgramSettings:
     data = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
     return msgspec.convert(data or {}, ProgramSettings)
+
+
+async def save_program_settings(caller: Caller, settings: ProgramSettings) -> ProgramSettings:
+    """Staff change their own program's rules; the audit names the changed settings only."""
+    async with transaction():
+        old = await program_settings(caller.program_id)
+        changed = [
+            name
+            for name in ProgramSettings.__struct_fields__
+            if getattr(old, name) != getattr(settings, name)
+        ]
+        await Program.update({Program.settings: msgspec.json.encode(settings).decode()}).where(
+            Program.id == caller.program_id
+        )
+        await audit.record(
+            caller, "program.settings_saved", "program", caller.program_id, changed=changed
+        )
+    return settings
 
 
 async def create_program(slug: str, name: str, settings: ProgramSettings | None = None) -> int:
@@ -252,6 +274,7 @@ async def list_members(
         Membership.role,
         Membership.status,
         Membership.created_at,
+        Membership.approved_at,
     ).where(Membership.program == caller.program_id)
     if role is not None:
         query = query.where(Membership.role == role.value)
@@ -259,6 +282,14 @@ async def list_members(
         query = query.where(Membership.status == status.value)
     rows = await query.order_by(Membership.created_at)
     return msgspec.convert(rows, list[MemberSummary])
+
+
+async def usernames_of(caller: Caller, membership_ids: list[int]) -> dict[int, str]:
+    """Sign-in names of members of the caller's program (for the demo printout of logins)."""
+    rows = await Membership.select(Membership.id, Membership.person.username).where(
+        Membership.id.is_in(membership_ids or [0]) & (Membership.program == caller.program_id)
+    )
+    return {row["id"]: row["person.username"] for row in rows}
 
 
 async def membership_in_program(caller: Caller, membership_id: int) -> dict[str, Any]:

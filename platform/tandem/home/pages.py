@@ -16,6 +16,7 @@ from tandem.core.edge import PathId
 from tandem.core.errors import DomainError, NotFound
 from tandem.core.forms import Form
 from tandem.core.statuses import MembershipStatus
+from tandem.matches import services as matches
 from tandem.profiles import services as profiles
 from tandem.training import services as training
 
@@ -86,7 +87,7 @@ async def home(request: CallerRequest, saved: FromQuery[str | None] = None) -> T
         Role.SUPERVISOR: _staff_context,
         Role.ADMIN: _staff_context,
     }
-    context = await builders[caller.role](caller)
+    context = {**await builders[caller.role](caller), **await matches.home_summary(caller)}
     template = "staff" if caller.is_staff else caller.role.value
     return Template(
         f"home/{template}.html", context={**context, "saved": saved, "problem": None, "errors": {}}

@@ -10,6 +10,7 @@ from tandem.core.auth import Caller
 from tandem.core.clock import clock
 from tandem.core.errors import Invalid
 from tandem.core.tables import AuditEvent
+from tandem.matches import services as matches
 from tandem.profiles import services as profiles
 from tandem.training import services as training
 
@@ -34,9 +35,11 @@ async def export_my_data(caller: Caller) -> dict[str, Any]:
         **await accounts.export_account(caller),
         **await profiles.export_profiles(caller),
         **await training.export_training(caller),
+        **await matches.export_matches(caller),
         "my_actions": actions,
     }
 
 
 async def delete_my_data(caller: Caller) -> None:
+    await matches.leave(caller)
     await accounts.delete_person(caller)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -175,6 +175,15 @@ async def mentor_profiles(caller: Caller, membership_ids: list[int]) -> dict[int
     }
 
 
+async def mentor_capacities(program_id: int) -> dict[int, tuple[int, datetime]]:
+    """Each mentor's offered capacity and when their profile last changed, in one small query:
+    matching keeps its mentor index until one of these changes."""
+    rows = await MentorProfile.select(
+        MentorProfile.membership, MentorProfile.capacity, MentorProfile.updated_at
+    ).where(MentorProfile.program == program_id)
+    return {row["membership"]: (row["capacity"], row["updated_at"]) for row in rows}
+
+
 async def save_mentor_profile(caller: Caller, profile: MentorProfileUpdate) -> MentorProfileOut:
     await _save_profile(caller, MentorProfile, profile)
     return await get_mentor_profile(caller)
@@ -323,15 +332,20 @@ def newcomer_record(
     )
 
 
-def mentor_record(profile: MentorProfileOut, *, today: date, current_load: int = 0) -> Mentor:
-    """The engine's view of a saved mentor profile, with the places left after `current_load`.
+def mentor_record(
+    profile: MentorProfileOut, *, today: date, current_load: int = 0, places: int | None = None
+) -> Mentor:
+    """The engine's view of a saved mentor profile, with the places left after `current_load`
+    (or `places`, when the caller applies a caseload rule of its own, as matching does).
 
     A mentor who preferred not to say their gender keeps that answer: the engine then pairs
     them only with newcomers open to any gender (no newcomer can ask for that "gender").
     """
     return Mentor(
         **_shared_record_fields(profile, today),
-        remaining_capacity=max(profile.capacity - current_load, 0),
+        remaining_capacity=(
+            max(profile.capacity - current_load, 0) if places is None else max(places, 0)
+        ),
         bio=profile.bio,
         current_load=current_load,
     )

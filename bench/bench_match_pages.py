@@ -1,0 +1,127 @@
+"""The match journey on the demo program: database queries and server time per page, and the
+time to request a mentor with the mentor index cold (first request) and cached.
+
+Usage:
+    .venv/bin/python bench/bench_match_pages.py    # SQLite in a temporary file
+    DATABASE_URL=postgresql://... .venv/bin/python bench/bench_match_pages.py
+
+Runs the app in process (ASGI transport, no network) on a fresh database with `demo load`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite'}")
+os.environ["PICCOLO_CONF"] = "tandem.piccolo_conf"
+os.environ["TANDEM_ENV"] = "test"
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "platform")]
+
+import anyio  # noqa: E402
+import httpx  # noqa: E402
+
+from tandem.settings import Settings  # noqa: E402
+
+QUERIES = {"count": 0}
+ROUNDS = 5
+
+
+def count_queries() -> None:
+    """Count every query the engine runs (both databases go through `run_querystring`)."""
+    from tandem.piccolo_conf import DB
+
+    engine_type = type(DB)
+    original = engine_type.run_querystring
+
+    async def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        QUERIES["count"] += 1
+        return await original(self, *args, **kwargs)
+
+    engine_type.run_querystring = counted  # type: ignore[method-assign]
+
+
+async def signed_in(app, username: str) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    await client.get("/login")
+    client.headers["x-csrftoken"] = client.cookies["csrftoken"]
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": "tandem-demo-2026"}
+    )
+    response.raise_for_status()
+    return client
+
+
+async def measure(client: httpx.AsyncClient, method: str, url: str) -> tuple[int, float, int]:
+    QUERIES["count"] = 0
+    start = time.perf_counter()
+    response = await client.request(method, url, headers={"accept": "text/html"})
+    elapsed = time.perf_counter() - start
+    return QUERIES["count"], elapsed * 1000, response.status_code
+
+
+async def main() -> None:
+    from tandem.app import create_app
+    from tandem.cli import migrate
+    from tandem.demo import load_demo
+    from tandem.matches import engine
+    from tandem.matches.tables import BatchRun, MatchProposal
+
+    await migrate()
+    await load_demo()
+    run = await BatchRun.select().output(load_json=True).first()
+    print(f"demo batch run: {run['waiting']} waiting, {run['proposed']} proposed, unmatched "
+          f"{run['unmatched']}, {run['seconds']} s {run['timings']}")  # fmt: skip
+    count_queries()
+    app = create_app(
+        Settings(database_url=os.environ["DATABASE_URL"], environment="test",
+                 run_outbox_worker=False, login_rate_limit_per_minute=10_000)
+    )  # fmt: skip
+    async with app.lifespan():
+        proposal = (
+            await MatchProposal.select(MatchProposal.id)
+            .where(MatchProposal.status == "pending")
+            .first()
+        )
+        pages = [
+            ("newcomer004", "GET", "/match", "newcomer, matched"),
+            ("newcomer002", "GET", "/match", "newcomer, waiting for review"),
+            ("newcomer004", "GET", "/home", "newcomer home"),
+            ("supervisor1", "GET", "/staff/matches", "review queue"),
+            ("supervisor1", "GET", f"/staff/matches/proposals/{proposal['id']}", "one proposal"),
+        ]
+        print(f"database: {os.environ['DATABASE_URL'].split(':')[0]}; median of {ROUNDS} calls")
+        print("| page | queries | server ms |\n|---|---:|---:|")
+        for username, method, url, label in pages:
+            client = await signed_in(app, username)
+            runs = [await measure(client, method, url) for _ in range(ROUNDS)]
+            if any(code != 200 for _, _, code in runs):
+                raise SystemExit(f"{url} answered {runs}")
+            median = statistics.median(ms for _, ms, _ in runs)
+            print(f"| {label} (`{url}`) | {runs[-1][0]} | {median:.1f} |")
+            await client.aclose()
+
+        times = []
+        for index in range(40, 70):  # demo newcomers with an intake and no request yet
+            client = await signed_in(app, f"newcomer{index + 1:03d}")
+            if index == 40:
+                engine.forget()
+            queries, ms, code = await measure(client, "POST", "/api/v1/match-requests")
+            if code != 201:
+                raise SystemExit(f"requesting a mentor answered {code}")
+            times.append((ms, queries))
+            await client.aclose()
+        warm = sorted(ms for ms, _ in times[1:])
+        p95 = warm[int(0.95 * (len(warm) - 1))]
+        print("\n| request a mentor | queries | server ms |\n|---|---:|---:|")
+        print(f"| first, index cold | {times[0][1]} | {times[0][0]:.1f} |")
+        print(f"| cached, median of {len(warm)} | {times[1][1]} | {statistics.median(warm):.1f} |")
+        print(f"| cached, p95 | | {p95:.1f} |")
+
+
+if __name__ == "__main__":
+    anyio.run(main)

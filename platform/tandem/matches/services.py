@@ -1,0 +1,1255 @@
+"""The match journey's changes, each in one transaction: load (row-locked on PostgreSQL), apply the
+lifecycle, write, audit, emit. And the one answer to "who may get new matches".
+
+Capacity is guarded twice over: every step that gives a mentor a mentee (approving, accepting)
+takes the mentor's lock first (a PostgreSQL advisory lock; SQLite's IMMEDIATE transactions already
+run one writer at a time) and re-reads the places left inside the transaction, so two approvals
+for a mentor's last place give one offer and one clear 409.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from piccolo.query import Select
+from piccolo.table import Table
+
+from tandem.accounts import services as accounts
+from tandem.core import audit
+from tandem.core.auth import Caller, Role
+from tandem.core.clock import clock
+from tandem.core.database import engine as database_engine
+from tandem.core.database import transaction
+from tandem.core.errors import Conflict, Invalid, NotFound
+from tandem.matches import engine, lifecycle
+from tandem.matches.events import MatchEvent
+from tandem.matches.lifecycle import (
+    OPEN_REQUEST,
+    Action,
+    CaseloadRule,
+    EndReason,
+    InvalidTransition,
+    MatchStatus,
+    OfferStatus,
+    ProposalStatus,
+    RequestStatus,
+)
+from tandem.matches.schemas import (
+    ActiveMatchOut,
+    BatchRunOut,
+    Candidate,
+    MatchOut,
+    MentorLoad,
+    OfferOut,
+    ProposalOut,
+    RequestOut,
+    WaitingRequestOut,
+    WaitOut,
+)
+from tandem.matches.tables import (
+    BatchRun,
+    MatchProposal,
+    MentorMatch,
+    MentorOffer,
+    MentorRequest,
+)
+from tandem.notifications import services as notifications
+from tandem.profiles import services as profiles
+from tandem.profiles.schemas import MentorProfileOut, NewcomerIntakeOut
+from tandem.training import services as training
+
+MENTOR_LOCK = 7_301  # advisory-lock namespace: (MENTOR_LOCK, mentor membership id)
+NEWCOMER_LOCK = 7_302
+BATCH_LOCK = 7_303  # (BATCH_LOCK, program id): one batch run per program at a time
+
+# Extra holds on who may get new matches, added by slices above this one (safety) through
+# `create_app`: each returns the mentor ids of a program to hold back from new matches.
+MatchGate = Callable[[int, frozenset[int]], Awaitable[set[int]]]
+_gates: list[MatchGate] = []
+
+
+def add_match_gate(gate: MatchGate) -> None:
+    """Let another slice hold mentors back from new matches without `matches` importing it."""
+    if gate not in _gates:
+        _gates.append(gate)
+
+
+def remove_match_gate(gate: MatchGate) -> None:
+    if gate in _gates:
+        _gates.remove(gate)
+
+
+def _program_reader(program_id: int) -> Caller:
+    """The program itself reading its own records for a rule (no person involved)."""
+    return Caller(
+        person_id=0,
+        membership_id=0,
+        program_id=program_id,
+        role=Role.SUPERVISOR,
+        display_name="",
+        status="active",
+    )
+
+
+def _advance(kind: str, state: str, action: Action) -> str:
+    try:
+        return lifecycle.advance(kind, state, action).value
+    except InvalidTransition as error:
+        raise Conflict(str(error)) from None
+
+
+def _is_postgres() -> bool:
+    return database_engine().engine_type == "postgres"
+
+
+async def _locked(
+    table: type[Table], record_id: int, program_id: int, missing: str
+) -> dict[str, Any]:
+    """One row of the caller's program, locked FOR UPDATE on PostgreSQL until commit."""
+    query: Select = table.select().where(
+        (table._meta.primary_key == record_id) & (table.program == program_id)  # type: ignore[attr-defined]
+    )
+    if _is_postgres():
+        query = query.lock_rows()
+    rows = await query.output(load_json=True)
+    if not rows:
+        raise NotFound(missing)
+    return rows[0]
+
+
+async def _lock(namespace: int, key: int) -> None:
+    """Serialise steps on one person until the transaction ends (SQLite: already serial)."""
+    if _is_postgres():
+        await MentorRequest.raw("SELECT pg_advisory_xact_lock({}, {})", namespace, key)
+
+
+async def _step_request(
+    request_id: int, program_id: int, action: Action, extra: dict[Any, Any] | None = None
+) -> dict[str, Any]:
+    """Lock a request, apply one lifecycle step and write its new state (with `extra` columns);
+    returns the row as it now stands."""
+    request = await _locked(MentorRequest, request_id, program_id, "No such request.")
+    status = _advance("request", request["status"], action)
+    await MentorRequest.update(
+        {MentorRequest.status: status, MentorRequest.updated_at: clock.now(), **(extra or {})}
+    ).where(MentorRequest.id == request_id)
+    return {**request, "status": status}
+
+
+# --- who may get new matches --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MentorPlaces:
+    """A mentor's caseload now. `open` is the gate: trained, approved, not paused, no hold."""
+
+    membership_id: int
+    open: bool
+    limit: int
+    active: int
+    offers: int
+    profile_version: datetime
+
+    @property
+    def places(self) -> int:
+        return lifecycle.places_left(self.limit, self.active, self.offers) if self.open else 0
+
+
+async def _loads(program_id: int) -> tuple[Counter[int], Counter[int]]:
+    active = await MentorMatch.select(MentorMatch.mentor).where(
+        (MentorMatch.program == program_id) & (MentorMatch.status == MatchStatus.ACTIVE.value)
+    )
+    offers = await MentorOffer.select(MentorOffer.mentor).where(
+        (MentorOffer.program == program_id) & (MentorOffer.status == OfferStatus.OPEN.value)
+    )
+    return Counter(r["mentor"] for r in active), Counter(r["mentor"] for r in offers)
+
+
+async def mentor_places(program_id: int) -> dict[int, MentorPlaces]:
+    """THE answer to who may get new matches, and how many: the training gate
+    (`training.services.eligible_mentor_ids`, which also holds pauses and approval), any gate
+    another slice added, and the caseload rule (profile capacity, tier, active matches and open
+    offers). Every mentor with a profile is listed; `places` is 0 for those who may not."""
+    settings = await accounts.program_settings(program_id)
+    gated = await training.eligible_mentor_ids(program_id)
+    for gate in _gates:
+        gated -= await gate(program_id, frozenset(gated))
+    capacities = await profiles.mentor_capacities(program_id)
+    members = await accounts.list_members(_program_reader(program_id), role=Role.MENTOR)
+    since = {m.membership_id: m.approved_at for m in members}
+    active, offers = await _loads(program_id)
+    rule = CaseloadRule(
+        settings.new_mentor_months,
+        settings.caseload_new_mentor,
+        settings.caseload_experienced_mentor,
+    )
+    now = clock.now()
+    return {
+        mentor: MentorPlaces(
+            membership_id=mentor,
+            open=mentor in gated,
+            limit=lifecycle.caseload_limit(rule, capacity, since.get(mentor), now),
+            active=active[mentor],
+            offers=offers[mentor],
+            profile_version=version,
+        )
+        for mentor, (capacity, version) in capacities.items()
+        if mentor in since
+    }
+
+
+async def may_get_new_matches(program_id: int) -> set[int]:
+    """Membership ids of the mentors who may get a new mentee now."""
+    return {m for m, places in (await mentor_places(program_id)).items() if places.places > 0}
+
+
+# --- proposing ----------------------------------------------------------------------------
+
+
+async def _excluded_mentors(newcomer_id: int, request_id: int) -> set[int]:
+    """Mentors never to propose again: any the newcomer left (or a safety end), and, for this
+    request, any who declined, lapsed or whom a supervisor turned down."""
+    ended = await MentorMatch.select(MentorMatch.mentor).where(
+        (MentorMatch.newcomer == newcomer_id)
+        & (MentorMatch.status == MatchStatus.ENDED.value)
+        & (
+            (MentorMatch.ended_by_role == Role.NEWCOMER.value)
+            | (MentorMatch.end_reason == EndReason.SAFETY.value)
+            | (MentorMatch.end_reason == EndReason.REMATCH_REQUESTED.value)
+        )
+    )
+    declined = await MentorOffer.select(MentorOffer.mentor).where(
+        (MentorOffer.request == request_id)
+        & MentorOffer.status.is_in(
+            [OfferStatus.DECLINED.value, OfferStatus.LAPSED.value, OfferStatus.WITHDRAWN.value]
+        )
+    )
+    turned_down = await MatchProposal.select(MatchProposal.mentor).where(
+        (MatchProposal.request == request_id)
+        & (MatchProposal.status == ProposalStatus.DECLINED.value)
+    )
+    return {r["mentor"] for r in (*ended, *declined, *turned_down)}
+
+
+async def _index(program_id: int, policy: Any) -> Any:
+    """The program's mentor index, rebuilt only when a gated mentor's profile, places or the
+    policy changed since it was built."""
+    places = {m: p for m, p in (await mentor_places(program_id)).items() if p.open}
+    key = (
+        policy,
+        tuple(sorted((m, p.profile_version, p.places, p.active) for m, p in places.items())),
+    )
+    index = engine.cached_index(program_id, key)
+    if index is not None:
+        return index
+    found = await profiles.mentor_profiles(_program_reader(program_id), sorted(places))
+    today = clock.today()
+    mentors = [
+        engine.mentor_record(found[m], today, places[m].places, places[m].active + places[m].offers)
+        for m in sorted(found)
+    ]
+    return engine.build_index(program_id, key, mentors, policy)
+
+
+async def _propose(caller: Caller | None, request: dict[str, Any]) -> str:
+    """Rank the mentors for a waiting request and queue the best with its alternatives for
+    review (or approve it under the program's auto-approval); with none, keep it waiting with
+    the reasons counted. Returns the request's new status."""
+    program_id = request["program"]
+    settings = await accounts.program_settings(program_id)
+    policy = engine.policy_for(settings, clock.today())
+    intake = await profiles.get_intake(_program_reader(program_id), request["newcomer"])
+    excluded = await _excluded_mentors(request["newcomer"], request["id"])
+    newcomer = engine.newcomer_record(intake, clock.today(), excluded, request["created_at"].date())
+    index = await _index(program_id, policy)
+    ranked = engine.propose(newcomer, index, policy)
+    now = clock.now()
+    if not ranked:
+        reasons = engine.unmatched_reasons(newcomer, index.mentors, policy)
+        await MentorRequest.update(
+            {MentorRequest.unmatched_reasons: reasons, MentorRequest.updated_at: now}
+        ).where(MentorRequest.id == request["id"])
+        await audit.record(
+            caller, "match.no_mentor_fits", "match_request", request["id"], program_id=program_id
+        )
+        return request["status"]
+    flagged = bool(excluded)  # a newcomer who left a mentor or was declined gets a person's eye
+    return await _store_proposal(caller, request, ranked, policy, settings, flagged=flagged)
+
+
+async def _store_proposal(
+    caller: Caller | None,
+    request: dict[str, Any],
+    ranked: list[dict[str, Any]],
+    policy: Any,
+    settings: accounts.ProgramSettings,
+    *,
+    flagged: bool,
+) -> str:
+    """Queue the best of `ranked` with its alternatives for review, or approve it under the
+    program's auto-approval; returns the request's new status."""
+    program_id = request["program"]
+    status = _advance("request", request["status"], Action.PROPOSE)
+    best, alternatives = ranked[0], ranked[1:]
+    now = clock.now()
+    rows = await MatchProposal.insert(
+        MatchProposal(
+            request=request["id"],
+            program=program_id,
+            mentor=best["mentor_id"],
+            score=best["score"],
+            explanation=best,
+            alternatives=alternatives,
+            weights=engine.weights_of(policy),
+            status=ProposalStatus.PENDING.value,
+            created_at=now,
+        )
+    ).returning(MatchProposal.id)
+    proposal_id = rows[0]["id"]
+    await MentorRequest.update(
+        {
+            MentorRequest.status: status,
+            MentorRequest.unmatched_reasons: {},
+            MentorRequest.updated_at: now,
+        }
+    ).where(MentorRequest.id == request["id"])
+    await audit.record(
+        caller,
+        "match.proposed",
+        "match_proposal",
+        proposal_id,
+        program_id=program_id,
+        request_id=request["id"],
+        mentor_id=best["mentor_id"],
+    )
+    auto = settings.auto_approve_matches and best["score"] >= settings.auto_approve_min_score
+    if auto and not flagged:
+        proposal = {"id": proposal_id, "request": request["id"], "program": program_id}
+        await _offer(caller, proposal, best["mentor_id"], auto=True)
+        return RequestStatus.OFFERED.value
+    await notifications.emit(
+        caller,
+        program_id,
+        MatchEvent.PROPOSAL_WAITING,
+        subject=("match_proposal", proposal_id),
+        recipients=await accounts.supervisor_ids(program_id),
+        link=f"/staff/matches/proposals/{proposal_id}",
+    )
+    return status
+
+
+async def _offer(
+    caller: Caller | None, proposal: dict[str, Any], mentor_id: int, *, auto: bool
+) -> int:
+    """Approve a proposal for `mentor_id` and put the offer to them, if they still have a place."""
+    program_id = proposal["program"]
+    await _lock(MENTOR_LOCK, mentor_id)
+    places = (await mentor_places(program_id)).get(mentor_id)
+    if places is None or places.places <= 0:
+        raise Conflict(
+            "This mentor has no place left for a new mentee now (or is no longer open to new "
+            "matches). Choose another mentor, or decline the proposal."
+        )
+    request = await _step_request(proposal["request"], program_id, Action.OFFER)
+    now = clock.now()
+    settings = await accounts.program_settings(program_id)
+    await MatchProposal.update(
+        {
+            MatchProposal.status: ProposalStatus.APPROVED.value,
+            MatchProposal.chosen_mentor: mentor_id,
+            MatchProposal.auto_approved: auto,
+            MatchProposal.reviewed_by: None if auto or caller is None else caller.membership_id,
+            MatchProposal.reviewed_at: now,
+        }
+    ).where(MatchProposal.id == proposal["id"])
+    rows = await MentorOffer.insert(
+        MentorOffer(
+            proposal=proposal["id"],
+            request=request["id"],
+            program=program_id,
+            mentor=mentor_id,
+            status=OfferStatus.OPEN.value,
+            created_at=now,
+            expires_at=now + timedelta(hours=settings.offer_hours),
+        )
+    ).returning(MentorOffer.id)
+    await audit.record(
+        caller,
+        "match.proposal_approved",
+        "match_proposal",
+        proposal["id"],
+        program_id=program_id,
+        mentor_id=mentor_id,
+        auto_approved=auto,
+    )
+    await notifications.emit(
+        caller,
+        program_id,
+        MatchEvent.OFFER_MADE,
+        subject=("match_offer", rows[0]["id"]),
+        recipients=[mentor_id],
+        link="/mentor/matches",
+    )
+    return int(rows[0]["id"])
+
+
+# --- the newcomer -------------------------------------------------------------------------
+
+
+async def _open_request(newcomer_id: int) -> dict[str, Any] | None:
+    return (
+        await MentorRequest.select()
+        .where(
+            (MentorRequest.newcomer == newcomer_id)
+            & MentorRequest.status.is_in([s.value for s in OPEN_REQUEST])
+        )
+        .order_by(MentorRequest.id, ascending=False)
+        .output(load_json=True)
+        .first()
+    )
+
+
+async def _new_request(caller: Caller, intake: NewcomerIntakeOut) -> None:
+    now = clock.now()
+    rows = await MentorRequest.insert(
+        MentorRequest(
+            newcomer=caller.membership_id,
+            program=caller.program_id,
+            status=RequestStatus.WAITING.value,
+            languages=list(intake.languages),
+            formats=list(intake.formats),
+            created_at=now,
+            updated_at=now,
+        )
+    ).returning(MentorRequest.id)
+    request_id = rows[0]["id"]
+    await audit.record(caller, "match.requested", "match_request", request_id)
+    await notifications.emit(
+        caller,
+        caller.program_id,
+        MatchEvent.REQUESTED,
+        subject=("match_request", request_id),
+        recipients=await accounts.supervisor_ids(caller.program_id),
+        link="/staff/matches",
+    )
+    request = (
+        await MentorRequest.select()
+        .where(MentorRequest.id == request_id)
+        .output(load_json=True)
+        .first()
+    )
+    await _propose(caller, request)
+
+
+async def request_mentor(caller: Caller) -> RequestOut:
+    """A newcomer with a complete intake asks for a mentor; the engine proposes at once."""
+    try:
+        intake = await profiles.get_intake(caller)
+    except NotFound:
+        raise Invalid(
+            "Please fill in your intake first, so we can suggest a mentor who fits you."
+        ) from None
+    async with transaction():
+        await _lock(NEWCOMER_LOCK, caller.membership_id)
+        existing = await _open_request(caller.membership_id)
+        if existing is not None:
+            state = existing["status"].replace("_", " ")
+            raise Conflict(f"You already asked for a mentor; your request is {state}.")
+        await _new_request(caller, intake)
+    return await my_request(caller)
+
+
+async def withdraw_request(caller: Caller) -> None:
+    """The newcomer no longer wants a mentor for now; any proposal or offer is withdrawn."""
+    async with transaction():
+        found = await _open_request(caller.membership_id)
+        if found is None:
+            raise NotFound("You have no open request.")
+        request = await _step_request(found["id"], caller.program_id, Action.WITHDRAW)
+        now = clock.now()
+        await MatchProposal.update({MatchProposal.status: ProposalStatus.WITHDRAWN.value}).where(
+            (MatchProposal.request == request["id"])
+            & (MatchProposal.status == ProposalStatus.PENDING.value)
+        )
+        await MentorOffer.update(
+            {MentorOffer.status: OfferStatus.WITHDRAWN.value, MentorOffer.answered_at: now}
+        ).where(
+            (MentorOffer.request == request["id"]) & (MentorOffer.status == OfferStatus.OPEN.value)
+        )
+        await audit.record(caller, "match.request_withdrawn", "match_request", request["id"])
+
+
+async def wait_estimate(
+    program_id: int, languages: Iterable[str], formats: Iterable[str]
+) -> lifecycle.WaitEstimate:
+    """How long requests like this one (a language and a format in common) took to become an
+    active match, over the program's last 90 days."""
+    since = clock.now() - timedelta(days=lifecycle.HISTORY_DAYS)
+    rows = (
+        await MentorRequest.select(
+            MentorRequest.created_at,
+            MentorRequest.matched_at,
+            MentorRequest.languages,
+            MentorRequest.formats,
+        )
+        .where((MentorRequest.program == program_id) & (MentorRequest.matched_at >= since))
+        .output(load_json=True)
+    )
+    mine_languages, mine_formats = set(languages), set(formats)
+    waits = [
+        row["matched_at"] - row["created_at"]
+        for row in rows
+        if mine_languages & set(row["languages"]) and mine_formats & set(row["formats"])
+    ]
+    return lifecycle.wait_estimate(waits)
+
+
+def _wait_out(estimate: lifecycle.WaitEstimate) -> WaitOut:
+    return WaitOut(estimate.based_on, estimate.low_days, estimate.high_days, estimate.sentence())
+
+
+async def my_request(caller: Caller) -> RequestOut:
+    """Where the newcomer's latest request stands (never who declined or lapsed)."""
+    request = (
+        await MentorRequest.select()
+        .where(MentorRequest.newcomer == caller.membership_id)
+        .order_by(MentorRequest.id, ascending=False)
+        .output(load_json=True)
+        .first()
+    )
+    if request is None:
+        raise NotFound("You have not asked for a mentor yet.")
+    estimate = await wait_estimate(caller.program_id, request["languages"], request["formats"])
+    match = None
+    if request["status"] == RequestStatus.MATCHED.value:
+        found = (
+            await MentorMatch.select(MentorMatch.id)
+            .where(MentorMatch.request == request["id"])
+            .first()
+        )
+        if found is not None:
+            match = await get_match(caller, found["id"])
+    return RequestOut(
+        id=request["id"],
+        status=request["status"],
+        created_at=request["created_at"],
+        wait=_wait_out(estimate),
+        no_mentor_fits_yet=request["status"] == RequestStatus.WAITING.value
+        and bool(request["unmatched_reasons"]),
+        match=match,
+    )
+
+
+# --- supervisors ----------------------------------------------------------------------------
+
+
+async def _names(program_id: int) -> dict[int, str]:
+    members = await accounts.list_members(_program_reader(program_id))
+    return {m.membership_id: m.display_name for m in members}
+
+
+def _candidate(
+    explained: dict[str, Any], names: dict[int, str], places: dict[int, MentorPlaces]
+) -> Candidate:
+    mentor_id = explained["mentor_id"]
+    load = places.get(mentor_id)
+    return Candidate(
+        mentor_id=mentor_id,
+        mentor_name=names.get(mentor_id, "A former mentor"),
+        score=explained["score"],
+        reasons=explained["reasons"],
+        contributions=explained["contributions"],
+        shared_hours=explained["shared_hours"],
+        shared_grid=explained["shared_grid"],
+        rules_held=explained["rules_held"],
+        load=None
+        if load is None
+        else MentorLoad(load.active, load.offers, load.limit, load.places),
+    )
+
+
+async def _proposal_views(caller: Caller, rows: list[dict[str, Any]]) -> list[ProposalOut]:
+    if not rows:
+        return []
+    names = await _names(caller.program_id)
+    places = await mentor_places(caller.program_id)
+    now = clock.now()
+    views = []
+    for row in rows:
+        views.append(
+            ProposalOut(
+                id=row["id"],
+                request_id=row["request"],
+                newcomer_id=row["request.newcomer"],
+                newcomer_name=names.get(row["request.newcomer"], ""),
+                newcomer_time_zone=row["explanation"]["time_zone"],
+                requested_at=row["request.created_at"],
+                waited_days=round((now - row["request.created_at"]).total_seconds() / 86400, 1),
+                status=row["status"],
+                auto_approved=row["auto_approved"],
+                best=_candidate(row["explanation"], names, places),
+                alternatives=[_candidate(a, names, places) for a in row["alternatives"]],
+                weights=row["weights"],
+                staff_note=row["staff_note"],
+            )
+        )
+    return views
+
+
+def _proposal_query(program_id: int) -> Select:
+    return MatchProposal.select(
+        *MatchProposal.all_columns(),
+        MatchProposal.request.newcomer,
+        MatchProposal.request.created_at,
+    ).where(MatchProposal.program == program_id)
+
+
+async def review_queue(caller: Caller) -> list[ProposalOut]:
+    """Proposals waiting for a supervisor, the longest-waiting request first."""
+    rows = (
+        await _proposal_query(caller.program_id)
+        .where(MatchProposal.status == ProposalStatus.PENDING.value)
+        .order_by(MatchProposal.request.created_at)
+        .output(load_json=True)
+    )
+    return await _proposal_views(caller, rows)
+
+
+async def get_proposal(caller: Caller, proposal_id: int) -> ProposalOut:
+    rows = (
+        await _proposal_query(caller.program_id)
+        .where(MatchProposal.id == proposal_id)
+        .output(load_json=True)
+    )
+    if not rows:
+        raise NotFound("No such proposal in your program.")
+    return (await _proposal_views(caller, rows))[0]
+
+
+async def waiting_requests(caller: Caller) -> list[WaitingRequestOut]:
+    """Requests no mentor fits yet, oldest first, with the reasons counted over all mentors."""
+    rows = (
+        await MentorRequest.select()
+        .where(
+            (MentorRequest.program == caller.program_id)
+            & (MentorRequest.status == RequestStatus.WAITING.value)
+        )
+        .order_by(MentorRequest.created_at)
+        .output(load_json=True)
+    )
+    names = await _names(caller.program_id) if rows else {}
+    now = clock.now()
+    return [
+        WaitingRequestOut(
+            id=row["id"],
+            newcomer_id=row["newcomer"],
+            newcomer_name=names.get(row["newcomer"], ""),
+            requested_at=row["created_at"],
+            waited_days=round((now - row["created_at"]).total_seconds() / 86400, 1),
+            mentors_considered=row["unmatched_reasons"].get("mentors", 0),
+            reasons=[
+                (engine.rule_label(rule), count)
+                for rule, count in row["unmatched_reasons"].items()
+                if rule != "mentors"
+            ],
+        )
+        for row in rows
+    ]
+
+
+async def approve_proposal(
+    caller: Caller, proposal_id: int, mentor_id: int | None = None
+) -> ProposalOut:
+    """Approve the proposed mentor (or one of the alternatives): the mentor gets an offer.
+    Capacity and eligibility are checked again inside the transaction."""
+    async with transaction():
+        proposal = await _locked(
+            MatchProposal, proposal_id, caller.program_id, "No such proposal in your program."
+        )
+        _advance("proposal", proposal["status"], Action.APPROVE)
+        allowed = [
+            proposal["explanation"]["mentor_id"],
+            *(a["mentor_id"] for a in proposal["alternatives"]),
+        ]
+        chosen = proposal["mentor"] if mentor_id is None else mentor_id
+        if chosen not in allowed:
+            raise Invalid(
+                "Choose the proposed mentor or one of its alternatives.", field="mentor_id"
+            )
+        await _offer(caller, proposal, chosen, auto=False)
+    return await get_proposal(caller, proposal_id)
+
+
+async def decline_proposal(caller: Caller, proposal_id: int, note: str = "") -> ProposalOut:
+    """Turn a proposal down with a note only staff see; the request goes back to the queue and
+    the declined mentor is not proposed for it again."""
+    async with transaction():
+        proposal = await _locked(
+            MatchProposal, proposal_id, caller.program_id, "No such proposal in your program."
+        )
+        status = _advance("proposal", proposal["status"], Action.DECLINE)
+        await _step_request(proposal["request"], caller.program_id, Action.REQUEUE)
+        now = clock.now()
+        await MatchProposal.update(
+            {
+                MatchProposal.status: status,
+                MatchProposal.staff_note: note.strip(),
+                MatchProposal.reviewed_by: caller.membership_id,
+                MatchProposal.reviewed_at: now,
+            }
+        ).where(MatchProposal.id == proposal_id)
+        await audit.record(
+            caller,
+            "match.proposal_declined",
+            "match_proposal",
+            proposal_id,
+            changed=["staff_note"] if note.strip() else [],
+        )
+    return await get_proposal(caller, proposal_id)
+
+
+async def retry_request(caller: Caller | None, program_id: int, request_id: int) -> str:
+    """Propose again for a waiting request (after mentors changed, or from batch matching)."""
+    async with transaction():
+        request = await _locked(
+            MentorRequest, request_id, program_id, "No such request in your program."
+        )
+        if request["status"] != RequestStatus.WAITING.value:
+            _advance("request", request["status"], Action.PROPOSE)
+        return await _propose(caller, request)
+
+
+async def retry_waiting(program_id: int) -> int:
+    """Propose for every waiting request of a program; returns how many got a proposal."""
+    rows = (
+        await MentorRequest.select(MentorRequest.id)
+        .where(
+            (MentorRequest.program == program_id)
+            & (MentorRequest.status == RequestStatus.WAITING.value)
+        )
+        .order_by(MentorRequest.created_at)
+    )
+    proposed = 0
+    for row in rows:
+        if await retry_request(None, program_id, row["id"]) != RequestStatus.WAITING.value:
+            proposed += 1
+    return proposed
+
+
+# --- the mentor -----------------------------------------------------------------------------
+
+
+def _shared_with_mentor(intake: NewcomerIntakeOut) -> dict[str, Any]:
+    """Only the parts of the intake the newcomer ticked to share."""
+    return {field: getattr(intake, field) for field in intake.share_with_mentor}
+
+
+def _grid(
+    intake: NewcomerIntakeOut, mentor: MentorProfileOut, view_zone: str
+) -> tuple[list[list[int]], float]:
+    grid = engine.shared_grid(
+        (engine.slots(intake.availability), intake.timezone),
+        (engine.slots(mentor.availability), mentor.timezone),
+        view_zone,
+        engine.week_of(clock.today()),
+    )
+    return grid, float(sum(len(hours) for hours in grid))
+
+
+async def my_offers(caller: Caller) -> list[OfferOut]:
+    """The mentor's open offers: the newcomer's first name or alias, and only what they agreed
+    to share."""
+    rows = (
+        await MentorOffer.select(
+            MentorOffer.id,
+            MentorOffer.status,
+            MentorOffer.created_at,
+            MentorOffer.expires_at,
+            MentorOffer.request.newcomer,
+        )
+        .where(
+            (MentorOffer.mentor == caller.membership_id)
+            & (MentorOffer.program == caller.program_id)
+            & (MentorOffer.status == OfferStatus.OPEN.value)
+        )
+        .order_by(MentorOffer.created_at)
+    )
+    if not rows:
+        return []
+    names = await _names(caller.program_id)
+    mentor = await profiles.get_mentor_profile(caller)
+    offers = []
+    for row in rows:
+        intake = await profiles.get_intake(
+            _program_reader(caller.program_id), row["request.newcomer"]
+        )
+        grid, hours = _grid(intake, mentor, mentor.timezone)
+        offers.append(
+            OfferOut(
+                id=row["id"],
+                status=row["status"],
+                newcomer_name=names.get(row["request.newcomer"], ""),
+                created_at=row["created_at"],
+                expires_at=row["expires_at"],
+                shared_grid=grid,
+                shared_hours=hours,
+                time_zone=mentor.timezone,
+                ways_to_meet=engine.ways_to_meet(intake, mentor),
+                shared=_shared_with_mentor(intake),
+            )
+        )
+    return offers
+
+
+async def _my_offer(caller: Caller, offer_id: int) -> dict[str, Any]:
+    offer = await _locked(MentorOffer, offer_id, caller.program_id, "No such offer.")
+    if offer["mentor"] != caller.membership_id:
+        raise NotFound("No such offer.")
+    return offer
+
+
+async def accept_offer(caller: Caller, offer_id: int) -> MatchOut:
+    """The mentor says yes: the match is active and the newcomer is told who and how to meet."""
+    async with transaction():
+        offer = await _my_offer(caller, offer_id)
+        status = _advance("offer", offer["status"], Action.ACCEPT)
+        now = clock.now()
+        request = await _step_request(
+            offer["request"], caller.program_id, Action.ACCEPT, {MentorRequest.matched_at: now}
+        )
+        await _lock(MENTOR_LOCK, caller.membership_id)
+        places = (await mentor_places(caller.program_id)).get(caller.membership_id)
+        # This offer holds one of the places counted as taken.
+        if (
+            places is None
+            or lifecycle.places_left(places.limit, places.active, places.offers - 1) <= 0
+        ):
+            raise Conflict("Your caseload is full, so this offer cannot be accepted now.")
+        await MentorOffer.update({MentorOffer.status: status, MentorOffer.answered_at: now}).where(
+            MentorOffer.id == offer_id
+        )
+        rows = await MentorMatch.insert(
+            MentorMatch(
+                request=request["id"],
+                program=caller.program_id,
+                newcomer=request["newcomer"],
+                mentor=caller.membership_id,
+                status=MatchStatus.ACTIVE.value,
+                started_at=now,
+            )
+        ).returning(MentorMatch.id)
+        match_id = rows[0]["id"]
+        await audit.record(
+            caller, "match.offer_accepted", "match_offer", offer_id, match_id=match_id
+        )
+        await notifications.emit(
+            caller,
+            caller.program_id,
+            MatchEvent.MATCH_ACTIVE,
+            subject=("mentor_match", match_id),
+            recipients=[request["newcomer"]],
+            link="/match",
+        )
+        await notifications.emit(
+            caller,
+            caller.program_id,
+            MatchEvent.OFFER_ACCEPTED,
+            subject=("mentor_match", match_id),
+            recipients=await accounts.supervisor_ids(caller.program_id),
+            link="/staff/matches",
+        )
+    return await get_match(caller, match_id)
+
+
+async def _close_offer(
+    caller: Caller | None, offer: dict[str, Any], action: Action, reason: str = ""
+) -> None:
+    """A declined or lapsed offer: the request goes to the next mentor (or back to the queue).
+    The newcomer is never told who declined or lapsed."""
+    status = _advance("offer", offer["status"], action)
+    request = await _step_request(offer["request"], offer["program"], Action.REQUEUE)
+    now = clock.now()
+    await MentorOffer.update(
+        {
+            MentorOffer.status: status,
+            MentorOffer.answered_at: now,
+            MentorOffer.decline_reason: reason.strip(),
+        }
+    ).where(MentorOffer.id == offer["id"])
+    await audit.record(
+        caller,
+        f"match.offer_{status}",
+        "match_offer",
+        offer["id"],
+        program_id=offer["program"],
+        changed=["decline_reason"] if reason.strip() else [],
+    )
+    await _propose(caller, request)
+
+
+async def decline_offer(caller: Caller, offer_id: int, reason: str = "") -> None:
+    """The mentor says no, without penalty; the optional reason is for staff only."""
+    async with transaction():
+        offer = await _my_offer(caller, offer_id)
+        await _close_offer(caller, offer, Action.DECLINE, reason)
+
+
+async def lapse_offers() -> int:
+    """Offers unanswered past their time lapse and the next mentor is proposed; returns how many.
+    Safe to run in several processes at once: each offer is re-read locked and lapses once."""
+    due = await MentorOffer.select(MentorOffer.id, MentorOffer.program).where(
+        (MentorOffer.status == OfferStatus.OPEN.value) & (MentorOffer.expires_at <= clock.now())
+    )
+    lapsed = 0
+    for row in due:
+        async with transaction():
+            offer = await _locked(MentorOffer, row["id"], row["program"], "No such offer.")
+            if offer["status"] != OfferStatus.OPEN.value:
+                continue
+            await _close_offer(None, offer, Action.LAPSE)
+            lapsed += 1
+    return lapsed
+
+
+# --- matches ----------------------------------------------------------------------------------
+
+
+async def _match_row(caller: Caller, match_id: int, *, lock: bool = False) -> dict[str, Any]:
+    """A match of the caller's program that the caller is part of (or staff), else NotFound."""
+    if lock:
+        row = await _locked(MentorMatch, match_id, caller.program_id, "No such match.")
+    else:
+        row = (
+            await MentorMatch.select()
+            .where((MentorMatch.id == match_id) & (MentorMatch.program == caller.program_id))
+            .first()
+        )
+    if row is None or (
+        not caller.is_staff and caller.membership_id not in (row["newcomer"], row["mentor"])
+    ):
+        raise NotFound("No such match.")
+    return row
+
+
+async def get_match(caller: Caller, match_id: int) -> MatchOut:
+    """The match as the caller sees it: the other's first name or alias, the shared hours in the
+    caller's own time zone and the ways to meet; a mentor also sees what the newcomer shared."""
+    row = await _match_row(caller, match_id)
+    reader = _program_reader(caller.program_id)
+    intake = await profiles.get_intake(reader, row["newcomer"])
+    mentor = await profiles.get_mentor_profile(reader, row["mentor"])
+    names = await _names(caller.program_id)
+    as_mentor = caller.membership_id == row["mentor"]
+    zone = mentor.timezone if as_mentor else intake.timezone
+    partner = row["newcomer"] if as_mentor else row["mentor"]
+    grid, hours = _grid(intake, mentor, zone)
+    return MatchOut(
+        id=row["id"],
+        status=row["status"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        partner_membership_id=partner,
+        partner_name=names.get(partner, ""),
+        partner_role=Role.NEWCOMER.value if as_mentor else Role.MENTOR.value,
+        shared_grid=grid,
+        shared_hours=hours,
+        time_zone=zone,
+        ways_to_meet=engine.ways_to_meet(intake, mentor),
+        shared=_shared_with_mentor(intake) if as_mentor or caller.is_staff else {},
+        # Why a match ended is told to staff and to whoever ended it, never to the other one.
+        end_reason=row["end_reason"]
+        if caller.is_staff or row["ended_by_role"] == caller.role.value
+        else None,
+    )
+
+
+async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
+    """The program's active matches for staff: who with whom since when, in two queries."""
+    rows = (
+        await MentorMatch.select(
+            MentorMatch.id, MentorMatch.newcomer, MentorMatch.mentor, MentorMatch.started_at
+        )
+        .where(
+            (MentorMatch.program == caller.program_id)
+            & (MentorMatch.status == MatchStatus.ACTIVE.value)
+        )
+        .order_by(MentorMatch.started_at)
+    )
+    names = await _names(caller.program_id) if rows else {}
+    return [
+        ActiveMatchOut(
+            id=row["id"],
+            newcomer_name=names.get(row["newcomer"], ""),
+            mentor_name=names.get(row["mentor"], ""),
+            started_at=row["started_at"],
+        )
+        for row in rows
+    ]
+
+
+async def my_matches(caller: Caller) -> list[MatchOut]:
+    """Active matches the caller is part of (staff: all active matches of the program)."""
+    query = MentorMatch.select(MentorMatch.id).where(
+        (MentorMatch.program == caller.program_id)
+        & (MentorMatch.status == MatchStatus.ACTIVE.value)
+    )
+    if not caller.is_staff:
+        query = query.where(
+            (MentorMatch.newcomer == caller.membership_id)
+            | (MentorMatch.mentor == caller.membership_id)
+        )
+    rows = await query.order_by(MentorMatch.started_at)
+    return [await get_match(caller, row["id"]) for row in rows]
+
+
+ALLOWED_END_REASONS: dict[Role, tuple[EndReason, ...]] = {
+    Role.NEWCOMER: (EndReason.COMPLETED, EndReason.REMATCH_REQUESTED),
+    Role.MENTOR: (EndReason.COMPLETED, EndReason.MENTOR_UNAVAILABLE),
+    Role.SUPERVISOR: tuple(EndReason),
+    Role.ADMIN: tuple(EndReason),
+}
+
+
+async def end_match(caller: Caller, match_id: int, reason: EndReason) -> MatchOut:
+    """End a match: the place frees at once and the other person is told kindly, never why.
+    A newcomer asking for another mentor gets a new request straight away."""
+    if reason not in ALLOWED_END_REASONS[caller.role]:
+        raise Invalid(f"You cannot end a match with the reason {reason.value!r}.", field="reason")
+    async with transaction():
+        match = await _match_row(caller, match_id, lock=True)
+        status = _advance("match", match["status"], Action.END)
+        await _step_request(match["request"], caller.program_id, Action.END)
+        now = clock.now()
+        await MentorMatch.update(
+            {
+                MentorMatch.status: status,
+                MentorMatch.ended_at: now,
+                MentorMatch.end_reason: reason.value,
+                MentorMatch.ended_by_role: caller.role.value,
+            }
+        ).where(MentorMatch.id == match_id)
+        await audit.record(caller, "match.ended", "mentor_match", match_id, reason=reason.value)
+        told = [m for m in (match["newcomer"], match["mentor"]) if m != caller.membership_id]
+        await notifications.emit(
+            caller,
+            caller.program_id,
+            MatchEvent.MATCH_ENDED,
+            subject=("mentor_match", match_id),
+            recipients=told,
+            link="/home",
+        )
+        if reason is EndReason.REMATCH_REQUESTED:
+            newcomer = await accounts.caller_for_membership(match["newcomer"])
+            if newcomer is not None:
+                await _new_request(newcomer, await profiles.get_intake(newcomer))
+    return await get_match(caller, match_id)
+
+
+async def ask_for_another_mentor(caller: Caller) -> RequestOut:
+    """The newcomer leaves their mentor without giving a reason and asks for someone else; that
+    mentor is never proposed to them again."""
+    active = (
+        await MentorMatch.select(MentorMatch.id)
+        .where(
+            (MentorMatch.newcomer == caller.membership_id)
+            & (MentorMatch.status == MatchStatus.ACTIVE.value)
+        )
+        .first()
+    )
+    if active is None:
+        raise NotFound("You have no active match.")
+    await end_match(caller, active["id"], EndReason.REMATCH_REQUESTED)
+    return await my_request(caller)
+
+
+async def home_summary(caller: Caller) -> dict[str, Any]:
+    """What each role's home page shows of the journey: active matches, offers, the queue."""
+    if caller.is_staff:
+        return {
+            "matches": await active_matches(caller),
+            "review_count": await MatchProposal.count().where(
+                (MatchProposal.program == caller.program_id)
+                & (MatchProposal.status == ProposalStatus.PENDING.value)
+            ),
+        }
+    summary: dict[str, Any] = {"matches": await my_matches(caller)}
+    if caller.role is Role.MENTOR:
+        summary["open_offers"] = await MentorOffer.count().where(
+            (MentorOffer.mentor == caller.membership_id)
+            & (MentorOffer.status == OfferStatus.OPEN.value)
+        )
+    return summary
+
+
+# --- batch matching ---------------------------------------------------------------------------
+
+
+async def _batch_lock(program_id: int) -> bool:
+    """Whether this run may go ahead: on PostgreSQL, a transaction-level advisory lock that
+    another process's run already holding makes us skip; on SQLite the IMMEDIATE transaction
+    already lets one writer in at a time, and the run behind it finds nobody left waiting."""
+    if not _is_postgres():
+        return True
+    rows = await MentorRequest.raw(
+        "SELECT pg_try_advisory_xact_lock({}, {}) AS locked", BATCH_LOCK, program_id
+    )
+    return bool(rows[0]["locked"])
+
+
+async def run_batch(program_id: int) -> BatchRunOut | None:
+    """Match everyone waiting in a program at once (`matching.assign`) and turn the result
+    into proposals for review; the run's figures are stored. None when another run holds the
+    program's lock."""
+    started, clock_start = clock.now(), time.perf_counter()
+    async with transaction():
+        if not await _batch_lock(program_id):
+            return None
+        rows = (
+            await MentorRequest.select()
+            .where(
+                (MentorRequest.program == program_id)
+                & (MentorRequest.status == RequestStatus.WAITING.value)
+            )
+            .order_by(MentorRequest.created_at)
+            .output(load_json=True)
+        )
+        settings = await accounts.program_settings(program_id)
+        policy = engine.policy_for(settings, clock.today())
+        reader = _program_reader(program_id)
+        today = clock.today()
+        newcomers, requests, flagged = [], {}, {}
+        for row in rows:
+            try:
+                intake = await profiles.get_intake(reader, row["newcomer"])
+            except NotFound:  # the intake was deleted since; nothing to match on
+                continue
+            excluded = await _excluded_mentors(row["newcomer"], row["id"])
+            newcomers.append(
+                engine.newcomer_record(intake, today, excluded, row["created_at"].date())
+            )
+            requests[str(row["newcomer"])] = row
+            flagged[str(row["newcomer"])] = bool(excluded)
+        index = await _index(program_id, policy)
+        loaded = time.perf_counter()
+        result = engine.assign(newcomers, index, policy)
+        assigned = time.perf_counter()
+        by_id = {n.id: n for n in newcomers}
+        for pair in result.matches:
+            ranked = engine.propose_for(by_id[pair.newcomer_id], index, policy, int(pair.mentor_id))
+            await _store_proposal(
+                None,
+                requests[pair.newcomer_id],
+                ranked,
+                policy,
+                settings,
+                flagged=flagged[pair.newcomer_id],
+            )
+        unmatched = dict(Counter(u.reason for u in result.unmatched))
+        done = time.perf_counter()
+        timings = {
+            "load": round(loaded - clock_start, 3),
+            "assign": round(assigned - loaded, 3),
+            "store": round(done - assigned, 3),
+        }
+        run = BatchRun(
+            program=program_id,
+            started_at=started,
+            seconds=round(done - clock_start, 3),
+            waiting=len(newcomers),
+            proposed=len(result.matches),
+            unmatched=unmatched,
+            timings=timings,
+        )
+        stored = await BatchRun.insert(run).returning(BatchRun.id)
+        await audit.record(
+            None,
+            "match.batch_run",
+            "match_batch_run",
+            stored[0]["id"],
+            program_id=program_id,
+            waiting=len(newcomers),
+            proposed=len(result.matches),
+        )
+    return BatchRunOut(
+        started_at=started,
+        seconds=run.seconds,
+        waiting=run.waiting,
+        proposed=run.proposed,
+        unmatched=unmatched,
+        timings=timings,
+    )
+
+
+async def latest_batch_run(caller: Caller) -> BatchRunOut | None:
+    row = (
+        await BatchRun.select()
+        .where(BatchRun.program == caller.program_id)
+        .order_by(BatchRun.id, ascending=False)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        return None
+    return BatchRunOut(
+        started_at=row["started_at"],
+        seconds=row["seconds"],
+        waiting=row["waiting"],
+        proposed=row["proposed"],
+        unmatched=row["unmatched"],
+        timings=row["timings"],
+    )
+
+
+async def programs_with_waiting() -> list[int]:
+    """Programs with anyone waiting: where a batch run has work."""
+    waiting = await MentorRequest.select(MentorRequest.program).where(
+        MentorRequest.status == RequestStatus.WAITING.value
+    )
+    return sorted({row["program"] for row in waiting})
+
+
+# --- a person's own data -----------------------------------------------------------------------
+
+
+async def export_matches(caller: Caller) -> dict[str, Any]:
+    """The caller's own requests, offers (with their own decline reasons) and matches."""
+    requests = await MentorRequest.select(
+        MentorRequest.id, MentorRequest.status, MentorRequest.created_at, MentorRequest.matched_at
+    ).where(MentorRequest.newcomer == caller.membership_id)
+    offers = await MentorOffer.select(
+        MentorOffer.id,
+        MentorOffer.status,
+        MentorOffer.created_at,
+        MentorOffer.answered_at,
+        MentorOffer.decline_reason,
+    ).where(MentorOffer.mentor == caller.membership_id)
+    matches = await MentorMatch.select(
+        MentorMatch.id,
+        MentorMatch.status,
+        MentorMatch.started_at,
+        MentorMatch.ended_at,
+        MentorMatch.ended_by_role,
+    ).where(
+        (MentorMatch.newcomer == caller.membership_id)
+        | (MentorMatch.mentor == caller.membership_id)
+    )
+    return {"match_requests": requests, "match_offers": offers, "matches": matches}
+
+
+async def leave(caller: Caller) -> None:
+    """Before an account is deleted: end its active matches (the other person is told kindly),
+    withdraw its open request, and hand a departing mentor's open offers to the next mentor."""
+    for match in await my_matches(caller):
+        reason = EndReason.MENTOR_UNAVAILABLE if caller.role is Role.MENTOR else EndReason.COMPLETED
+        await end_match(caller, match.id, reason)
+    if caller.role is Role.NEWCOMER and await _open_request(caller.membership_id) is not None:
+        await withdraw_request(caller)
+    if caller.role is Role.MENTOR:
+        for offer in await my_offers(caller):
+            async with transaction():
+                await _close_offer(caller, await _my_offer(caller, offer.id), Action.WITHDRAW)

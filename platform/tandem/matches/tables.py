@@ -1,0 +1,104 @@
+"""Requests for a mentor, the proposals supervisors review, offers to mentors, and matches.
+
+Statuses are the `lifecycle` enums stored as text. A proposal keeps its explanation as it was
+when the engine made it, so it reads the same later even after profiles change. Every row hangs
+off memberships and goes when the person deletes their data; a program with rows cannot be
+deleted by accident.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Real,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from tandem.accounts.tables import Membership, Program
+
+
+class MentorRequest(Table, tablename="match_request"):
+    """A newcomer asking for a mentor. Languages and formats are copied from the intake when
+    the request is made, so the wait estimate can find "requests like this one" later."""
+
+    newcomer = ForeignKey(references=Membership, on_delete=OnDelete.cascade, index=True)
+    program = ForeignKey(references=Program, on_delete=OnDelete.restrict, index=True)
+    status = Varchar(length=16, index=True)
+    languages = JSON(default="[]")
+    formats = JSON(default="[]")
+    # When no mentor fits: hard rule -> how many mentors it ruled out (staff see these).
+    unmatched_reasons = JSON(default="{}")
+    created_at = Timestamptz(index=True)
+    updated_at = Timestamptz()
+    matched_at = Timestamptz(null=True, default=None, index=True)
+
+
+class MatchProposal(Table, tablename="match_proposal"):
+    """The engine's best mentor for a request, with up to three alternatives, for review."""
+
+    request = ForeignKey(references=MentorRequest, on_delete=OnDelete.cascade, index=True)
+    program = ForeignKey(references=Program, on_delete=OnDelete.restrict, index=True)
+    mentor = ForeignKey(references=Membership, on_delete=OnDelete.cascade, index=True)
+    score = Real()
+    # {mentor_id, score, contributions, reasons, shared_hours, shared_grid, rules_held}
+    explanation = JSON(default="{}")
+    alternatives = JSON(default="[]")
+    weights = JSON(default="{}")
+    status = Varchar(length=16, index=True)
+    auto_approved = Boolean(default=False)
+    chosen_mentor = Integer(null=True, default=None)
+    # Only staff read the note; the audit trail names the field, never its words.
+    staff_note = Text(default="", secret=True)
+    reviewed_by = Integer(null=True, default=None)
+    created_at = Timestamptz(index=True)
+    reviewed_at = Timestamptz(null=True, default=None)
+
+
+class MentorOffer(Table, tablename="match_offer"):
+    """An approved proposal put to one mentor, who accepts or declines (no penalty)."""
+
+    proposal = ForeignKey(references=MatchProposal, on_delete=OnDelete.cascade, index=True)
+    request = ForeignKey(references=MentorRequest, on_delete=OnDelete.cascade, index=True)
+    program = ForeignKey(references=Program, on_delete=OnDelete.restrict, index=True)
+    mentor = ForeignKey(references=Membership, on_delete=OnDelete.cascade, index=True)
+    status = Varchar(length=16, index=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz(index=True)
+    answered_at = Timestamptz(null=True, default=None)
+    # The mentor's optional private reason for declining: staff only.
+    decline_reason = Text(default="", secret=True)
+
+
+class MentorMatch(Table, tablename="mentor_match"):
+    """A newcomer and a mentor working together, until either (or a supervisor) ends it."""
+
+    request = ForeignKey(references=MentorRequest, on_delete=OnDelete.cascade, index=True)
+    program = ForeignKey(references=Program, on_delete=OnDelete.restrict, index=True)
+    newcomer = ForeignKey(references=Membership, on_delete=OnDelete.cascade, index=True)
+    mentor = ForeignKey(references=Membership, on_delete=OnDelete.cascade, index=True)
+    status = Varchar(length=16, index=True)
+    started_at = Timestamptz()
+    ended_at = Timestamptz(null=True, default=None)
+    end_reason = Varchar(length=32, null=True, default=None)
+    ended_by_role = Varchar(length=16, null=True, default=None)
+
+
+class BatchRun(Table, tablename="match_batch_run"):
+    """The figures of one batch-matching run, shown to supervisors."""
+
+    program = ForeignKey(references=Program, on_delete=OnDelete.cascade, index=True)
+    started_at = Timestamptz(index=True)
+    seconds = Real()
+    waiting = Integer()
+    proposed = Integer()
+    # Unmatched by reason (no_feasible_mentor, capacity_exhausted) -> how many.
+    unmatched = JSON(default="{}")
+    # Where the time went: load, assign, store (seconds).
+    timings = JSON(default="{}")
