@@ -90,8 +90,9 @@ def demo_load(seed: int) -> None:
         click.echo("The demo program is already loaded.")
         return
     click.echo("Demo program 'riverside' loaded. Sign in on the site's /login page with:")
+    width = max(len(role) for role, _, _ in logins)
     for role, username, password in logins:
-        click.echo(f"  {role:<24} {username:<22} {password}")
+        click.echo(f"  {role:<{width}}  {username:<22} {password}")
 
 
 def main() -> None:
