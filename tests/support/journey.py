@@ -1,29 +1,21 @@
-"""Builders for the match journey: trained mentors with profiles, newcomers with an intake.
-
-Everything goes through the slices' own services (training is passed by answering the quizzes
-from the content's key), so a test starts from states a person could really reach.
+"""Builders for the match journey: the shared builders with answers that fit each other (a
+mentor and a newcomer who share a language, a format and evening hours), and new members.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-
-import msgspec
 
 from tandem.accounts import services as accounts
 from tandem.accounts.passwords import hash_password
 from tandem.core.auth import Caller, Role
-from tandem.core.database import transaction
-from tandem.profiles import services as profiles
-from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake
-from tandem.training import services as training
-from tandem.training.content import current_track
+from tests.support.builders import caller, newcomer_with_intake, trained_mentor
 from tests.support.people import PASSWORD
 
 INTAKE: dict[str, Any] = {
     "recovery_stage": "1_to_3_months",
     "pathways": ["smart_recovery"],
+    "pathway_strictness": "preferred",
     "languages": ["en"],
     "formats": ["video", "phone"],
     "gender": "woman",
@@ -46,36 +38,12 @@ MENTOR_PROFILE: dict[str, Any] = {
 }
 
 
-async def caller_of(membership_id: int) -> Caller:
-    found = await accounts.caller_for_membership(membership_id)
-    assert found is not None
-    return found
-
-
-async def pass_training(mentor: Caller) -> None:
-    """Read every module and pass its quiz with the key from the content files."""
-    track = current_track()
-    async with transaction():
-        for module in track.modules:
-            await training.mark_read(mentor, module.id)
-            attempt = await training.start_attempt(mentor, module.id)
-            answers = {}
-            for shown in attempt.questions:
-                question = module.question(shown.id)
-                assert question is not None
-                # Options are shuffled per attempt: answer with where the best one was shown.
-                answers[shown.id] = shown.options.index(question.best.text)
-            await training.submit_attempt(mentor, attempt.id, answers)
+caller_of = caller
 
 
 async def ready_mentor(membership_id: int, **profile: Any) -> Caller:
-    """An approved mentor gets a profile and passes the track: open to new matches."""
-    mentor = await caller_of(membership_id)
-    values = {**MENTOR_PROFILE, **profile}
-    values["recovery_start"] = date.fromisoformat(values["recovery_start"])
-    await profiles.save_mentor_profile(mentor, msgspec.convert(values, MentorProfileUpdate))
-    await pass_training(mentor)
-    return mentor
+    """An approved mentor gets the journey's profile and passes the track: open to matches."""
+    return await trained_mentor(membership_id, **{**MENTOR_PROFILE, **profile})
 
 
 _hashes: dict[str, str] = {}
@@ -103,9 +71,8 @@ async def new_mentor(program_id: int, username: str, **profile: Any) -> Caller:
 
 
 async def with_intake(membership_id: int, **intake: Any) -> Caller:
-    newcomer = await caller_of(membership_id)
-    await profiles.save_intake(newcomer, msgspec.convert({**INTAKE, **intake}, NewcomerIntake))
-    return newcomer
+    """A newcomer who has saved the journey's intake, with any fields changed."""
+    return await newcomer_with_intake(membership_id, **{**INTAKE, **intake})
 
 
 async def new_newcomer(program_id: int, username: str, **intake: Any) -> Caller:
