@@ -54,6 +54,19 @@ class Caller(Struct, frozen=True):
         return self.role in STAFF
 
 
+def program_caller(program_id: int) -> Caller:
+    """The program itself reading its own records for a rule (the training gate, matching):
+    no person is involved, so the caller is a staff member with no membership of its own."""
+    return Caller(
+        person_id=0,
+        membership_id=0,
+        program_id=program_id,
+        role=Role.ADMIN,
+        display_name="",
+        status=MembershipStatus.ACTIVE,
+    )
+
+
 # What a guarded handler receives: `request.user` is the signed-in `Caller`.
 CallerRequest = Request[Caller, Any, Any]
 

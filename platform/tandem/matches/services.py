@@ -21,7 +21,7 @@ from piccolo.table import Table
 
 from tandem.accounts import services as accounts
 from tandem.core import audit
-from tandem.core.auth import Caller, Role
+from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
 from tandem.core.database import engine as database_engine
 from tandem.core.database import transaction
@@ -82,18 +82,6 @@ def add_match_gate(gate: MatchGate) -> None:
 def remove_match_gate(gate: MatchGate) -> None:
     if gate in _gates:
         _gates.remove(gate)
-
-
-def _program_reader(program_id: int) -> Caller:
-    """The program itself reading its own records for a rule (no person involved)."""
-    return Caller(
-        person_id=0,
-        membership_id=0,
-        program_id=program_id,
-        role=Role.SUPERVISOR,
-        display_name="",
-        status="active",
-    )
 
 
 def _advance(kind: str, state: str, action: Action) -> str:
@@ -180,7 +168,7 @@ async def mentor_places(program_id: int) -> dict[int, MentorPlaces]:
     for gate in _gates:
         gated -= await gate(program_id, frozenset(gated))
     capacities = await profiles.mentor_capacities(program_id)
-    members = await accounts.list_members(_program_reader(program_id), role=Role.MENTOR)
+    members = await accounts.list_members(program_caller(program_id), role=Role.MENTOR)
     since = {m.membership_id: m.approved_at for m in members}
     active, offers = await _loads(program_id)
     rule = CaseloadRule(
@@ -247,7 +235,7 @@ async def _index(program_id: int, policy: Any) -> Any:
     index = engine.cached_index(program_id, key)
     if index is not None:
         return index
-    found = await profiles.mentor_profiles(_program_reader(program_id), sorted(places))
+    found = await profiles.mentor_profiles(program_caller(program_id), sorted(places))
     today = clock.today()
     mentors = [
         engine.mentor_record(found[m], today, places[m].places, places[m].active + places[m].offers)
@@ -263,7 +251,7 @@ async def _propose(caller: Caller | None, request: dict[str, Any]) -> str:
     program_id = request["program"]
     settings = await accounts.program_settings(program_id)
     policy = engine.policy_for(settings, clock.today())
-    intake = await profiles.get_intake(_program_reader(program_id), request["newcomer"])
+    intake = await profiles.get_intake(program_caller(program_id), request["newcomer"])
     excluded = await _excluded_mentors(request["newcomer"], request["id"])
     newcomer = engine.newcomer_record(intake, clock.today(), excluded, request["created_at"].date())
     index = await _index(program_id, policy)
@@ -549,7 +537,7 @@ async def my_request(caller: Caller) -> RequestOut:
 
 
 async def _names(program_id: int) -> dict[int, str]:
-    members = await accounts.list_members(_program_reader(program_id))
+    members = await accounts.list_members(program_caller(program_id))
     return {m.membership_id: m.display_name for m in members}
 
 
@@ -786,7 +774,7 @@ async def my_offers(caller: Caller) -> list[OfferOut]:
     offers = []
     for row in rows:
         intake = await profiles.get_intake(
-            _program_reader(caller.program_id), row["request.newcomer"]
+            program_caller(caller.program_id), row["request.newcomer"]
         )
         grid, hours = _grid(intake, mentor, mentor.timezone)
         offers.append(
@@ -940,7 +928,7 @@ async def get_match(caller: Caller, match_id: int) -> MatchOut:
     """The match as the caller sees it: the other's first name or alias, the shared hours in the
     caller's own time zone and the ways to meet; a mentor also sees what the newcomer shared."""
     row = await _match_row(caller, match_id)
-    reader = _program_reader(caller.program_id)
+    reader = program_caller(caller.program_id)
     intake = await profiles.get_intake(reader, row["newcomer"])
     mentor = await profiles.get_mentor_profile(reader, row["mentor"])
     names = await _names(caller.program_id)
@@ -1120,7 +1108,7 @@ async def run_batch(program_id: int) -> BatchRunOut | None:
         )
         settings = await accounts.program_settings(program_id)
         policy = engine.policy_for(settings, clock.today())
-        reader = _program_reader(program_id)
+        reader = program_caller(program_id)
         today = clock.today()
         newcomers, requests, flagged = [], {}, {}
         for row in rows:

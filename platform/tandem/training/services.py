@@ -20,7 +20,7 @@ import msgspec
 from tandem.accounts import services as accounts
 from tandem.accounts.services import ProgramSettings, membership_in_program
 from tandem.core import audit
-from tandem.core.auth import Caller, Role
+from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
@@ -192,20 +192,8 @@ async def _mentor_states(
     return evaluate_track(context.track, context.months, context.rules, mine, context.at)
 
 
-def _program_caller(program_id: int) -> Caller:
-    """The program itself, reading its own member list for the gate (no person involved)."""
-    return Caller(
-        person_id=0,
-        membership_id=0,
-        program_id=program_id,
-        role=Role.ADMIN,
-        display_name="",
-        status=MembershipStatus.ACTIVE,
-    )
-
-
 async def _mentors(program_id: int) -> list[Any]:
-    members = await accounts.list_members(_program_caller(program_id), role=Role.MENTOR)
+    members = await accounts.list_members(program_caller(program_id), role=Role.MENTOR)
     return [m for m in members if m.status is not MembershipStatus.INACTIVE]
 
 
@@ -245,7 +233,7 @@ async def trained_mentor_ids(program_id: int, at: datetime | None = None) -> set
 async def _counts_as_mentor(program_id: int, membership_id: int) -> bool:
     """A mentor of this program who is not inactive: whom `_mentors` would list."""
     try:
-        row = await membership_in_program(_program_caller(program_id), membership_id)
+        row = await membership_in_program(program_caller(program_id), membership_id)
     except NotFound:
         return False
     return row["role"] == Role.MENTOR.value and row["status"] != MembershipStatus.INACTIVE
