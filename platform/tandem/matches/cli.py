@@ -32,9 +32,12 @@ def matches_batch(program_slug: str) -> None:
     )
 
 
-@group.command(name="run", help="One round of the periodic steps (lapses, batches).")
+@group.command(name="run", help="One round of the periodic steps (lapses, batches, retention).")
 def matchesrun() -> None:
     from tandem.matches.jobs import periodic_steps
 
     result = run(periodic_steps())
-    click.echo(f"Offers lapsed: {result['lapsed']}; proposals made: {result['proposed']}.")
+    click.echo(
+        f"Offers lapsed: {result['lapsed']}; proposals made: {result['proposed']}; "
+        f"ended matches past retention unlinked: {result['purged']}."
+    )

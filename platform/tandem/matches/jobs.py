@@ -16,13 +16,15 @@ log = logging.getLogger("tandem.matches")
 
 
 async def periodic_steps() -> dict[str, int]:
-    """One round: lapse overdue offers, then a batch run per program with anyone waiting."""
+    """One round: lapse overdue offers, then a batch run per program with anyone waiting, then
+    the retention purge of ended matches past their program's limit."""
     lapsed = await services.lapse_offers()
     proposed = 0
     for program_id in await services.programs_with_waiting():
         run = await services.run_batch(program_id)
         proposed += run.proposed if run is not None else 0
-    return {"lapsed": lapsed, "proposed": proposed}
+    purged = await services.purge_ended_matches()
+    return {"lapsed": lapsed, "proposed": proposed, "purged": purged}
 
 
 async def _every(seconds: float) -> None:

@@ -163,3 +163,5 @@ class SettingsForm(Struct, kw_only=True):
     offer_hours: Annotated[int, Meta(ge=1, le=336)]
     auto_approve_matches: bool = False
     auto_approve_min_score: Annotated[float, Meta(ge=0, le=50)]
+    # Ended matches keep who was in them this long; then only the anonymous outcome stays.
+    ended_match_retention_days: Annotated[int, Meta(ge=30, le=3650)]

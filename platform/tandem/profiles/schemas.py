@@ -71,6 +71,12 @@ class NewcomerIntake(Struct, forbid_unknown_fields=True, kw_only=True):
     share_with_mentor: Annotated[list[Shareable], Meta(max_length=5)] = []
 
 
+class SharingUpdate(Struct, forbid_unknown_fields=True):
+    """What the newcomer lets their mentor see of their intake; an empty list shares nothing."""
+
+    share_with_mentor: Annotated[list[Shareable], Meta(max_length=5)] = []
+
+
 class NewcomerIntakeOut(NewcomerIntake, kw_only=True, forbid_unknown_fields=False):
     membership_id: int
     updated_at: datetime
