@@ -137,6 +137,13 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     # oversight (issue 15)
     ("GET", "/staff/dashboard"): STAFF,
     ("GET", "/api/v1/oversight/dashboard"): STAFF,
+    # the audit trail: admins and supervisors of the program alike (compliance review)
+    ("GET", "/staff/audit"): STAFF,
+    ("GET", "/staff/audit.csv"): STAFF,
+    ("GET", "/api/v1/oversight/audit"): STAFF,
+    # consent: what a newcomer shares with their mentor
+    ("PUT", "/api/v1/intake/sharing"): frozenset({N}),
+    ("POST", "/intake/sharing"): frozenset({N}),
 }
 
 # Routes that change the caller's own session or data in ways that would spoil later calls in the

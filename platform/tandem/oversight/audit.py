@@ -21,7 +21,7 @@ from tandem.core import audit
 from tandem.core.audit import DELETED_ACTOR, ERASED
 from tandem.core.auth import Caller
 from tandem.core.database import transaction
-from tandem.core.errors import Invalid
+from tandem.core.errors import MAX_ID, Invalid
 from tandem.core.pagination import Page, PageRequest, paginate
 from tandem.core.tables import AuditEvent
 from tandem.privacy.services import MEMBERSHIP_ENTITIES
@@ -84,17 +84,17 @@ class _Stored(Struct, frozen=True):
 
 
 def checked_filter(
-    person: int | None = None,
+    person: str | None = None,
     entity: str | None = None,
     record: str | None = None,
     action: str | None = None,
-    sensitive: bool = False,
+    sensitive: str | None = None,
 ) -> AuditFilter:
     """An `AuditFilter` from query-string values (blank means unset), or `Invalid` in words."""
-    entity, record, action = (
-        value.strip() or None if value else None for value in (entity, record, action)
+    person, entity, record, action = (
+        (value or "").strip() or None for value in (person, entity, record, action)
     )
-    if person is not None and person < 1:
+    if person is not None and not (person.isdigit() and 1 <= int(person) <= MAX_ID):
         raise Invalid("Choose a person from the list.", field="person")
     if entity is not None and not _NAME.match(entity):
         raise Invalid("Choose a kind of record from the list.", field="entity")
@@ -109,7 +109,11 @@ def checked_filter(
                 field="record",
             )
     return AuditFilter(
-        person=person, entity=entity, record=record, action=action, sensitive=sensitive
+        person=int(person) if person else None,
+        entity=entity,
+        record=record,
+        action=action,
+        sensitive=(sensitive or "").lower() in {"on", "true", "1", "yes"},
     )
 
 

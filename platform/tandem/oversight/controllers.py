@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import get
 
 from tandem.core.auth import STAFF, CallerRequest, allow
-from tandem.oversight import services
+from tandem.oversight import audit_controllers, services
 from tandem.oversight.schemas import Dashboard
 
 
@@ -16,3 +16,4 @@ async def dashboard_api(request: CallerRequest) -> Dashboard:
 
 
 controllers = [dashboard_api]
+controllers += audit_controllers.controllers

@@ -6,7 +6,7 @@ from litestar import get
 from litestar.response import Template
 
 from tandem.core.auth import STAFF, CallerRequest, allow
-from tandem.oversight import services
+from tandem.oversight import audit_pages, services
 
 
 @get("/staff/dashboard", guards=[allow(*STAFF)], include_in_schema=False)
@@ -16,3 +16,4 @@ async def dashboard_page(request: CallerRequest) -> Template:
 
 
 routes = [dashboard_page]
+routes += audit_pages.routes

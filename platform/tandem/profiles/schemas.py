@@ -20,6 +20,14 @@ from tandem.core.edge import FreeText, NoNul
 
 Barrier = Literal["transport", "childcare", "language", "cost", "internet", "disability"]
 Shareable = Literal["recovery_stage", "pathways", "hopes", "barriers", "lived_experience"]
+# How the intake form and the home page's sharing form name each part a newcomer may share.
+SHARE_LABELS: dict[str, str] = {
+    "recovery_stage": "Where I am in my recovery",
+    "pathways": "My recovery pathway(s)",
+    "hopes": "What I hope for (in my own words)",
+    "barriers": "Practical barriers",
+    "lived_experience": "Lived experience I chose above",
+}
 Language = Annotated[
     str,
     Meta(
