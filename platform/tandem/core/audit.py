@@ -13,6 +13,8 @@ AuditValue = str | int | bool | None | list[str]
 # their own events becomes DELETED_ACTOR, and a record id naming them becomes ERASED.
 DELETED_ACTOR = -1
 ERASED = "erased"
+# Records whose id in the trail is a membership id (`person` and `membership` name themselves).
+MEMBERSHIP_ENTITIES = frozenset({"membership", "newcomer_profile", "mentor_profile"})
 # Words that, as the last part of a column, detail key or entity name, say it names a person
 # (`mentor_id`, `reviewed_by`, `recipients`): erasure and the export's completeness test read it.
 PERSON_WORDS = frozenset(

@@ -18,13 +18,12 @@ from msgspec import Struct
 
 from tandem.accounts import services as accounts
 from tandem.core import audit
-from tandem.core.audit import DELETED_ACTOR, ERASED
+from tandem.core.audit import DELETED_ACTOR, ERASED, MEMBERSHIP_ENTITIES
 from tandem.core.auth import Caller
 from tandem.core.database import transaction
 from tandem.core.errors import MAX_ID, Invalid
 from tandem.core.pagination import Page, PageRequest, paginate
 from tandem.core.tables import AuditEvent
-from tandem.privacy.services import MEMBERSHIP_ENTITIES
 
 # A read of a sensitive record (an intake, a pause note, a concern) is recorded with an action
 # ending in "read" or "viewed" (`intake.read`, `mentor.pause_notes_read`); the viewer marks

@@ -13,7 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from tandem.accounts import services as accounts
-from tandem.core.audit import DELETED_ACTOR, ERASED, names_a_person, record
+from tandem.core.audit import (
+    DELETED_ACTOR,
+    ERASED,
+    MEMBERSHIP_ENTITIES,
+    names_a_person,
+    record,
+)
 from tandem.core.auth import Caller
 from tandem.core.clock import clock
 from tandem.core.database import transaction
@@ -49,8 +55,6 @@ NOT_EXPORTED: dict[str, str] = {
     "web_session": "a signed-in browser's session key, not information about the person; "
     "ended on deletion",
 }
-# Audit records whose id is a membership id (the rest name themselves: `person`, `membership`).
-MEMBERSHIP_ENTITIES = frozenset({"membership", "newcomer_profile", "mentor_profile"})
 
 
 def check_confirmation(text: str) -> None:
