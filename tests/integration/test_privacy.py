@@ -185,12 +185,16 @@ async def test_a_newcomer_who_erases_their_account_leaves_no_trace_but_the_outco
     # The history stays, anonymous: the match with how it ended, its request's times, the
     # proposal's score and explanation; the figures (batch runs) are untouched.
     [match] = await MentorMatch.select().where(MentorMatch.id == journey["match_id"])
-    assert match["status"] == "ended" and match["end_reason"] == "completed"
-    assert match["newcomer"] is None and match["mentor"] is None
+    assert match["status"] == "ended"
+    assert match["end_reason"] == "completed"
+    assert match["newcomer"] is None
+    assert match["mentor"] is None
     [request] = await MentorRequest.select().where(MentorRequest.id == match["request"])
-    assert request["newcomer"] is None and request["matched_at"] is not None
+    assert request["newcomer"] is None
+    assert request["matched_at"] is not None
     [proposal] = await MatchProposal.select().where(MatchProposal.id == journey["proposal_id"])
-    assert proposal["score"] > 0 and proposal["staff_note"] == ""
+    assert proposal["score"] > 0
+    assert proposal["staff_note"] == ""
     assert await BatchRun.count() == runs
     # The trail keeps what happened, by "a person who deleted their account".
     theirs = await AuditEvent.select(AuditEvent.action).where(
@@ -211,7 +215,8 @@ async def test_a_mentor_who_erases_their_account_leaves_no_trace_either(
     assert erased.status_code == 204, erased.text
     assert await traces(person_id, membership_id, words) == []
     [match] = await MentorMatch.select().where(MentorMatch.id == journey["match_id"])
-    assert match["status"] == "ended" and match["mentor"] is None
+    assert match["status"] == "ended"
+    assert match["mentor"] is None
     # Rowan's own link stays until they leave or the retention time passes.
     assert match["newcomer"] == (await _ids("rowan"))[1]
 
@@ -246,7 +251,8 @@ async def test_ended_matches_lose_who_was_in_them_after_the_retention_time(
         .where(MatchProposal.id == journey["proposal_id"])
         .output(load_json=True)
     )
-    assert proposal["mentor"] is None and proposal["explanation"]["mentor_id"] is None
+    assert proposal["mentor"] is None
+    assert proposal["explanation"]["mentor_id"] is None
     assert (await periodic_steps())["purged"] == 0, "a purged match is not purged again"
     purges = await AuditEvent.select(AuditEvent.detail).where(
         AuditEvent.action == "match.retention_purged"
@@ -259,7 +265,8 @@ async def test_a_shorter_retention_time_is_set_on_the_settings_page(
 ) -> None:
     supervisor = await _signed_in(make_client, people.a[Role.SUPERVISOR].username)
     page = await supervisor.get("/staff/settings")
-    assert 'name="ended_match_retention_days"' in page.text and 'value="730"' in page.text
+    assert 'name="ended_match_retention_days"' in page.text
+    assert 'value="730"' in page.text
     form = {
         "min_mentor_recovery_days": "730",
         "new_mentor_months": "6",
@@ -272,7 +279,8 @@ async def test_a_shorter_retention_time_is_set_on_the_settings_page(
     refused = await supervisor.post(
         "/staff/settings", data={**form, "ended_match_retention_days": "3"}
     )
-    assert refused.status_code == 400 and "30" in refused.text
+    assert refused.status_code == 400
+    assert "30" in refused.text
     saved = await supervisor.post(
         "/staff/settings", data={**form, "ended_match_retention_days": "90"}
     )
