@@ -17,17 +17,11 @@ from tandem.core.tables import AuditEvent
 from tandem.matches.tables import MentorMatch
 from tandem.oversight import audit
 from tests.support.builders import caller
-from tests.support.journey import new_mentor, new_newcomer
+from tests.support.journey import new_mentor, new_newcomer, signed_in
 
 pytestmark = pytest.mark.anyio
 
 HOPES = "Evenings after work are when I need someone."
-
-
-async def _signed_in(make_client, username: str):  # type: ignore[no-untyped-def]
-    client = await make_client()
-    await client.login(username)
-    return client
 
 
 async def _person(username: str) -> int:
@@ -43,8 +37,8 @@ async def _matched(people, make_client):  # type: ignore[no-untyped-def]
     program = people.a[Role.SUPERVISOR].program_id
     sage = await new_newcomer(program, "sage", hopes=HOPES, share_with_mentor=["pathways", "hopes"])
     ash = await new_mentor(program, "ash")
-    clients = [await _signed_in(make_client, u) for u in ("sage", "ash")]
-    supervisor = await _signed_in(make_client, people.a[Role.SUPERVISOR].username)
+    clients = [await signed_in(make_client, u) for u in ("sage", "ash")]
+    supervisor = await signed_in(make_client, people.a[Role.SUPERVISOR].username)
     await clients[0].post("/api/v1/match-requests")
     [proposal] = [
         p
@@ -143,7 +137,7 @@ async def test_filters_by_person_record_and_kind(make_client, people, frozen) ->
     ],
 )
 async def test_a_bad_filter_is_named_in_plain_words(make_client, people, params, field) -> None:
-    supervisor = await _signed_in(make_client, people.a[Role.SUPERVISOR].username)
+    supervisor = await signed_in(make_client, people.a[Role.SUPERVISOR].username)
     response = await supervisor.get("/api/v1/oversight/audit", params=params)
     assert response.status_code == 400
     assert field in response.text
@@ -172,7 +166,7 @@ async def test_pages_of_the_trail_newest_first_without_overlap(make_client, peop
             for n in range(7)
         ]
     )
-    admin = await _signed_in(make_client, people.a[Role.ADMIN].username)
+    admin = await signed_in(make_client, people.a[Role.ADMIN].username)
     seen, offset = [], 0
     while offset is not None:
         page = (
@@ -232,7 +226,7 @@ async def test_staff_of_the_program_only_and_a_deleted_person_is_named_as_such(
     assert all(i["actor_id"] == DELETED_ACTOR for i in theirs)
     assert "Sage" not in str(everything)
     # Program B's staff see none of it.
-    other = await _signed_in(make_client, people.b[Role.SUPERVISOR].username)
+    other = await signed_in(make_client, people.b[Role.SUPERVISOR].username)
     b_items = (await other.get("/api/v1/oversight/audit", params={"limit": 100})).json()["items"]
     assert not {i["action"] for i in b_items} & {"person.deleted", "match.requested"}
     assert sage.person_id

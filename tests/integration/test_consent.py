@@ -10,26 +10,20 @@ import pytest
 
 from tandem.core.auth import Role
 from tandem.core.tables import AuditEvent
-from tests.support.journey import new_mentor, new_newcomer
+from tests.support.journey import new_mentor, new_newcomer, signed_in
 
 pytestmark = pytest.mark.anyio
 
 HOPES = "To get through Friday nights without feeling alone."
 
 
-async def _signed_in(make_client, username: str):  # type: ignore[no-untyped-def]
-    client = await make_client()
-    await client.login(username)
-    return client
-
-
 async def _matched(people, make_client):  # type: ignore[no-untyped-def]
     program = people.a[Role.SUPERVISOR].program_id
     await new_newcomer(program, "juniper", hopes=HOPES, share_with_mentor=["pathways", "hopes"])
     oak = await new_mentor(program, "oak")
-    newcomer = await _signed_in(make_client, "juniper")
-    mentor = await _signed_in(make_client, "oak")
-    supervisor = await _signed_in(make_client, people.a[Role.SUPERVISOR].username)
+    newcomer = await signed_in(make_client, "juniper")
+    mentor = await signed_in(make_client, "oak")
+    supervisor = await signed_in(make_client, people.a[Role.SUPERVISOR].username)
     await newcomer.post("/api/v1/match-requests")
     [proposal] = (await supervisor.get("/api/v1/proposals")).json()
     await supervisor.post(

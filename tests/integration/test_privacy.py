@@ -21,7 +21,7 @@ from tandem.core.tables import AuditEvent
 from tandem.matches.jobs import periodic_steps
 from tandem.matches.tables import BatchRun, MatchProposal, MentorMatch, MentorOffer, MentorRequest
 from tandem.privacy.services import EXPORTED
-from tests.support.journey import new_mentor, new_newcomer
+from tests.support.journey import new_mentor, new_newcomer, signed_in
 from tests.unit.test_privacy_inventory import registered_tables
 
 pytestmark = pytest.mark.anyio
@@ -106,21 +106,15 @@ async def _ids(username: str) -> tuple[int, int]:
     return row["person"], row["id"]
 
 
-async def _signed_in(make_client: Any, username: str) -> Any:
-    client = await make_client()
-    await client.login(username)
-    return client
-
-
 async def matched(people: Any, make_client: Any) -> dict[str, Any]:
     """Rowan (a newcomer sharing their hopes) matched with Willow (a mentor with a bio), each
     with free text written about them, notices, and audited reads, over HTTP."""
     program = people.a[Role.SUPERVISOR].program_id
     await new_newcomer(program, "rowan", hopes=HOPES, share_with_mentor=["pathways", "hopes"])
     await new_mentor(program, "willow", bio=BIO)
-    rowan = await _signed_in(make_client, "rowan")
-    supervisor = await _signed_in(make_client, people.a[Role.SUPERVISOR].username)
-    willow = await _signed_in(make_client, "willow")
+    rowan = await signed_in(make_client, "rowan")
+    supervisor = await signed_in(make_client, people.a[Role.SUPERVISOR].username)
+    willow = await signed_in(make_client, "willow")
     assert (await rowan.post("/api/v1/match-requests")).status_code == 201
     proposals = (await supervisor.get("/api/v1/proposals")).json()
     [proposal] = [p for p in proposals if p["newcomer_name"] == "Rowan"]
@@ -263,7 +257,7 @@ async def test_ended_matches_lose_who_was_in_them_after_the_retention_time(
 async def test_a_shorter_retention_time_is_set_on_the_settings_page(
     make_client, people, frozen
 ) -> None:
-    supervisor = await _signed_in(make_client, people.a[Role.SUPERVISOR].username)
+    supervisor = await signed_in(make_client, people.a[Role.SUPERVISOR].username)
     page = await supervisor.get("/staff/settings")
     assert 'name="ended_match_retention_days"' in page.text
     assert 'value="730"' in page.text

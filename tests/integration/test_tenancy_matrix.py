@@ -10,6 +10,7 @@ yours", not "no such thing" or "bad request".
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
@@ -189,12 +190,20 @@ QUERY_FILTERED = {
 RECORD_QUERY_PARAMETERS = {"person", "record"}
 
 
+def _parameters(handler: Any) -> set[str]:
+    """The names a handler takes, directly or through its dependencies."""
+    names = set(handler.parsed_fn_signature.parameters)
+    for provider in handler.resolve_dependencies().values():
+        names |= set(inspect.signature(provider.dependency).parameters)
+    return names
+
+
 def routes_with_record_filters(app: Litestar) -> set[tuple[str, str]]:
     """Every served route taking a query parameter that names a person or a record."""
     return {
         key
         for key, handler in served_routes(app).items()
-        if RECORD_QUERY_PARAMETERS & set(handler.parsed_fn_signature.parameters)
+        if RECORD_QUERY_PARAMETERS & _parameters(handler)
     }
 
 

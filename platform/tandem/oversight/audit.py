@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from litestar.params import FromQuery
 from msgspec import Struct
 
 from tandem.accounts import services as accounts
@@ -114,6 +115,18 @@ def checked_filter(
         action=action,
         sensitive=(sensitive or "").lower() in {"on", "true", "1", "yes"},
     )
+
+
+async def filter_request(
+    person: FromQuery[str | None] = None,
+    entity: FromQuery[str | None] = None,
+    record: FromQuery[str | None] = None,
+    action: FromQuery[str | None] = None,
+    sensitive: FromQuery[str | None] = None,
+) -> AuditFilter:
+    """Litestar dependency: the trail's filters from the query string, checked (a bad one is a
+    400 naming it, on the page and in the API alike)."""
+    return checked_filter(person, entity, record, action, sensitive)
 
 
 def _query(caller: Caller, where: AuditFilter) -> Any:

@@ -6,11 +6,9 @@ from urllib.parse import urlencode
 
 from litestar import get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery
 from litestar.response import Response, Template
 
 from tandem.core.auth import STAFF, CallerRequest, allow
-from tandem.core.errors import Invalid
 from tandem.core.pagination import PageRequest, page_request
 from tandem.oversight import audit
 from tandem.oversight.audit import AuditFilter
@@ -30,55 +28,40 @@ def _query_string(where: AuditFilter, **more: int) -> str:
     "/staff/audit",
     guards=[allow(*STAFF)],
     include_in_schema=False,
-    dependencies={"page": Provide(page_request)},
+    dependencies={"page": Provide(page_request), "where": Provide(audit.filter_request)},
 )
 async def audit_page(
-    request: CallerRequest,
-    page: NamedDependency[PageRequest],
-    person: FromQuery[str | None] = None,
-    entity: FromQuery[str | None] = None,
-    record: FromQuery[str | None] = None,
-    action: FromQuery[str | None] = None,
-    sensitive: FromQuery[str | None] = None,
+    request: CallerRequest, page: NamedDependency[PageRequest], where: NamedDependency[AuditFilter]
 ) -> Template:
-    """Who did what to which record and when; a bad filter is named above the form."""
-    error = None
-    try:
-        where = audit.checked_filter(person, entity, record, action, sensitive)
-    except Invalid as problem:
-        error, where = problem.message, AuditFilter()
+    """Who did what to which record and when, a page at a time."""
     trail = await audit.trail(request.user, where, page)
+    previous = max(page.offset - page.limit, 0)
     return Template(
         "oversight/audit.html",
         context={
             "trail": trail,
             "where": where,
             "choices": await audit.choices(request.user),
-            "error": error,
             "query": _query_string(where),
-            "newer": _query_string(where, offset=max(page.offset - page.limit, 0), limit=page.limit)
+            "newer": _query_string(where, offset=previous, limit=page.limit)
             if page.offset
             else None,
             "older": _query_string(where, offset=trail.next_offset, limit=page.limit)
             if trail.next_offset is not None
             else None,
         },
-        status_code=400 if error else 200,
     )
 
 
-@get("/staff/audit.csv", guards=[allow(*STAFF)], include_in_schema=False)
-async def audit_csv(
-    request: CallerRequest,
-    person: FromQuery[str | None] = None,
-    entity: FromQuery[str | None] = None,
-    record: FromQuery[str | None] = None,
-    action: FromQuery[str | None] = None,
-    sensitive: FromQuery[str | None] = None,
-) -> Response[str]:
+@get(
+    "/staff/audit.csv",
+    guards=[allow(*STAFF)],
+    include_in_schema=False,
+    dependencies={"where": Provide(audit.filter_request)},
+)
+async def audit_csv(request: CallerRequest, where: NamedDependency[AuditFilter]) -> Response[str]:
     """The filtered trail as CSV, for the program's own compliance review (the export is
     recorded in the trail)."""
-    where = audit.checked_filter(person, entity, record, action, sensitive)
     return Response(
         await audit.trail_csv(request.user, where),
         media_type="text/csv; charset=utf-8",
