@@ -175,6 +175,27 @@ async def mentor_profiles(caller: Caller, membership_ids: list[int]) -> dict[int
     }
 
 
+async def intakes(caller: Caller, membership_ids: list[int]) -> dict[int, NewcomerIntakeOut]:
+    """Several newcomers' intakes of the caller's program in one query (batch matching reads
+    the whole waiting queue at once); newcomers without an intake are left out."""
+    if not membership_ids:
+        return {}
+    rows = (
+        await NewcomerProfile.select()
+        .where(
+            NewcomerProfile.membership.is_in(membership_ids)
+            & (NewcomerProfile.program == caller.program_id)
+        )
+        .output(load_json=True)
+    )
+    return {
+        row["membership"]: msgspec.convert(
+            {**row, "membership_id": row["membership"]}, NewcomerIntakeOut
+        )
+        for row in rows
+    }
+
+
 async def mentor_capacities(program_id: int) -> dict[int, tuple[int, datetime]]:
     """Each mentor's offered capacity and when their profile last changed, in one small query:
     matching keeps its mentor index until one of these changes."""
