@@ -63,6 +63,7 @@ from tandem.matches.tables import (
     MentorMatch,
     MentorOffer,
     MentorRequest,
+    RetryMarker,
 )
 from tandem.notifications import services as notifications
 from tandem.profiles import services as profiles
@@ -133,6 +134,34 @@ async def _step_request(
         {MentorRequest.status: status, MentorRequest.updated_at: clock.now(), **(extra or {})}
     ).where(MentorRequest.id == request_id)
     return {**request, "status": status}
+
+
+# --- retrying when mentors change -------------------------------------------------------------
+
+
+async def mark_retry(program_id: int) -> None:
+    """Note that a program's mentors changed (a profile, a training pass, a pause, a freed
+    place), in the transaction of the change: the matches worker retries the program's waiting
+    requests moments later (`retry_marked`), so the change itself never waits for matching.
+    Registered with `core.changes` by `create_app` for the slices below this one."""
+    await RetryMarker.insert(RetryMarker(program=program_id, created_at=clock.now()))
+
+
+async def marked_programs() -> dict[int, int]:
+    """Programs with retry markers: program id -> the newest marker's id."""
+    rows = await RetryMarker.select(RetryMarker.program, RetryMarker.id)
+    newest: dict[int, int] = {}
+    for row in rows:
+        newest[row["program"]] = max(row["id"], newest.get(row["program"], 0))
+    return newest
+
+
+async def clear_markers(program_id: int, up_to: int) -> None:
+    """Forget a program's markers up to `up_to` (those a retry has handled); markers written
+    while it ran stay for the next round."""
+    await RetryMarker.delete().where(
+        (RetryMarker.program == program_id) & (RetryMarker.id <= up_to)
+    )
 
 
 # --- who may get new matches --------------------------------------------------------------
@@ -883,6 +912,7 @@ async def _close_offer(
         program_id=offer["program"],
         changed=["decline_reason"] if reason.strip() else [],
     )
+    await mark_retry(offer["program"])  # the mentor's held place is free again
     await _propose(caller, request)
 
 
@@ -1028,6 +1058,7 @@ async def end_match(caller: Caller, match_id: int, reason: EndReason) -> MatchOu
             }
         ).where(MentorMatch.id == match_id)
         await audit.record(caller, "match.ended", "mentor_match", match_id, reason=reason.value)
+        await mark_retry(caller.program_id)  # the place is free for someone waiting
         told = [m for m in (match["newcomer"], match["mentor"]) if m != caller.membership_id]
         await notifications.emit(
             caller,
@@ -1300,13 +1331,19 @@ async def run_batch(program_id: int) -> BatchRunOut | None:
         result = await anyio.to_thread.run_sync(engine.assign, newcomers, index, policy)
         mark("assign")
         by_id = {n.id: n for n in newcomers}
+        explained = engine.propose_many(
+            [by_id[pair.newcomer_id] for pair in result.matches],
+            index,
+            policy,
+            [pair.mentor_id for pair in result.matches],
+        )
         pairs = [
             (
                 requests[pair.newcomer_id],
-                engine.propose_for(by_id[pair.newcomer_id], index, policy, int(pair.mentor_id)),
+                ranked,
                 bool(excluded[requests[pair.newcomer_id]["id"]]),
             )
-            for pair in result.matches
+            for pair, ranked in zip(result.matches, explained, strict=True)
         ]
         mark("explain")
         proposal_ids: list[int] = []
@@ -1384,6 +1421,25 @@ async def latest_batch_run(caller: Caller) -> BatchRunOut | None:
         unmatched=row["unmatched"],
         timings=row["timings"],
     )
+
+
+async def programs_due_for_batch() -> list[int]:
+    """Programs with anyone waiting whose batch interval (`batch_interval_minutes`, 0 = off)
+    has passed since their last run."""
+    now, due = clock.now(), []
+    for program_id in await programs_with_waiting():
+        minutes = (await accounts.program_settings(program_id)).batch_interval_minutes
+        if minutes <= 0:
+            continue
+        previous = (
+            await BatchRun.select(BatchRun.started_at)
+            .where(BatchRun.program == program_id)
+            .order_by(BatchRun.started_at, ascending=False)
+            .first()
+        )
+        if previous is None or now - previous["started_at"] >= timedelta(minutes=minutes):
+            due.append(program_id)
+    return due
 
 
 async def programs_with_waiting() -> list[int]:

@@ -14,7 +14,7 @@ from tandem.accounts.services import (
     membership_in_program,
     supervisor_ids,
 )
-from tandem.core import audit
+from tandem.core import audit, changes
 from tandem.core.auth import Caller, Role
 from tandem.core.clock import clock
 from tandem.core.database import transaction
@@ -122,6 +122,8 @@ async def _save_profile(
             caller.membership_id,
             changed=_changed_fields(existing, values),
         )
+        if table is MentorProfile:
+            await changes.mentors_changed(caller.program_id)
 
 
 async def get_intake(caller: Caller, membership_id: int | None = None) -> NewcomerIntakeOut:
@@ -231,6 +233,7 @@ async def set_paused(caller: Caller, paused: bool, note: str = "") -> MentorPaus
             "mentor_profile",
             caller.membership_id,
         )
+        await changes.mentors_changed(caller.program_id)
         # Supervisors hear that a mentor paused, never why: the note stays on the profile.
         await notifications.emit(
             caller,
