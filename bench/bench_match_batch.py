@@ -4,7 +4,8 @@ where the time goes (the steps `run_batch` stores with each run) and the run's f
 
 Usage:
     .venv/bin/python bench/bench_match_batch.py                    # SQLite in a temporary file
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/<scratch db> .venv/bin/python bench/bench_match_batch.py
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/<scratch db> \
+        .venv/bin/python bench/bench_match_batch.py
     .venv/bin/python bench/bench_match_batch.py --newcomers 2000 --mentors 500
 
 The PostgreSQL database is wiped (every table dropped and migrated again): use a scratch one.
@@ -55,13 +56,16 @@ async def main(newcomers: int, mentors: int) -> None:
     await fresh_database()
     # A serving process has loaded the engine (numpy, scikit-learn, OR-Tools) on its first
     # request; load it before timing, as bench_matching.py does.
-    import matching.index  # noqa: F401
     import sklearn.feature_extraction.text  # noqa: F401
+
+    import matching.index  # noqa: F401
 
     started = time.perf_counter()
     program = await build(newcomers, mentors, waiting=newcomers)
-    print(f"database: {os.environ['DATABASE_URL'].split(':')[0]}; built {newcomers:,} waiting "
-          f"newcomers and {mentors:,} trained mentors in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    built = time.perf_counter() - started
+    database = os.environ["DATABASE_URL"].split(":")[0]
+    print(f"database: {database}; built {newcomers:,} waiting newcomers and {mentors:,} trained "
+          f"mentors in {built:.1f} s")  # fmt: skip
     started = time.perf_counter()
     run = await services.run_batch(program.program_id)
     wall = time.perf_counter() - started
@@ -70,7 +74,8 @@ async def main(newcomers: int, mentors: int) -> None:
     print("\n| step | seconds | share |\n|---|---:|---:|")
     for step, seconds in run.timings.items():
         print(f"| {STEPS.get(step, step)} | {seconds:.2f} | {seconds / run.seconds:.0%} |")
-    print(f"| **total** (`run_batch`, wall {wall:.2f} s) | **{run.seconds:.2f}** | 100% |")
+    total = f"**{run.seconds:.2f}**"
+    print(f"| **total** (`run_batch`, wall {wall:.2f} s) | {total} | 100% |")
 
 
 if __name__ == "__main__":
