@@ -52,14 +52,20 @@ async def test_a_mentor_finishing_training_marks_the_program_and_the_worker_prop
     assert await BatchRun.count() == 1
 
 
-async def test_a_mentor_resuming_or_a_freed_place_retries_the_waiting(people, frozen) -> None:
+async def _one_place_offered(people):  # type: ignore[no-untyped-def]
+    """A mentor with one place, whose offer to a first newcomer holds it: (mentor, first)."""
     a = people.a
-    program = a[Role.MENTOR].program_id
     mentor = await ready_mentor(a[Role.MENTOR].membership_id, capacity=1)
     staff = await caller_of(a[Role.SUPERVISOR].membership_id)
-    first = await new_newcomer(program, "first-newcomer")
+    first = await new_newcomer(a[Role.MENTOR].program_id, "first-newcomer")
     await services.request_mentor(first)
     await services.approve_proposal(staff, (await services.review_queue(staff))[0].id)
+    return mentor, first
+
+
+async def test_a_mentor_resuming_or_a_freed_place_retries_the_waiting(people, frozen) -> None:
+    program = people.a[Role.MENTOR].program_id
+    mentor, _ = await _one_place_offered(people)
     match = await services.accept_offer(mentor, (await services.my_offers(mentor))[0].id)
     await services.clear_markers(program, 10**9)
     second = await new_newcomer(program, "second-newcomer")
@@ -78,13 +84,8 @@ async def test_a_mentor_resuming_or_a_freed_place_retries_the_waiting(people, fr
 
 
 async def test_a_declined_offer_frees_the_place_for_the_next_in_the_queue(people, frozen) -> None:
-    a = people.a
-    program = a[Role.MENTOR].program_id
-    mentor = await ready_mentor(a[Role.MENTOR].membership_id, capacity=1)
-    staff = await caller_of(a[Role.SUPERVISOR].membership_id)
-    first = await new_newcomer(program, "first-newcomer")
-    await services.request_mentor(first)
-    await services.approve_proposal(staff, (await services.review_queue(staff))[0].id)
+    program = people.a[Role.MENTOR].program_id
+    mentor, first = await _one_place_offered(people)
     second = await new_newcomer(program, "second-newcomer")
     # The open offer holds the mentor's one place, so the second waits.
     assert (await services.request_mentor(second)).status == "waiting"

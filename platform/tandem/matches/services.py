@@ -747,23 +747,6 @@ async def retry_request(caller: Caller | None, program_id: int, request_id: int)
         return await _propose(caller, request)
 
 
-async def retry_waiting(program_id: int) -> int:
-    """Propose for every waiting request of a program; returns how many got a proposal."""
-    rows = (
-        await MentorRequest.select(MentorRequest.id)
-        .where(
-            (MentorRequest.program == program_id)
-            & (MentorRequest.status == RequestStatus.WAITING.value)
-        )
-        .order_by(MentorRequest.created_at)
-    )
-    proposed = 0
-    for row in rows:
-        if await retry_request(None, program_id, row["id"]) != RequestStatus.WAITING.value:
-            proposed += 1
-    return proposed
-
-
 # --- the mentor -----------------------------------------------------------------------------
 
 
