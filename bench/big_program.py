@@ -151,7 +151,9 @@ async def build(newcomers: int, mentors: int, *, waiting: int, slug: str = "big"
                     created_at=datetime.combine(n.waiting_since, time(), now.tzinfo),
                     updated_at=now,
                 )
-                for member, n in zip(newcomer_ids[:waiting], synthetic.newcomers, strict=True)
+                for member, n in zip(
+                    newcomer_ids[:waiting], synthetic.newcomers[:waiting], strict=True
+                )
             ]
         )  # fmt: skip
     return BigProgram(program_id, slug, mentor_ids, newcomer_ids, supervisor)
