@@ -44,7 +44,8 @@ async def fresh_database() -> None:
     if not os.environ["DATABASE_URL"].startswith("sqlite"):
         from tandem.piccolo_conf import DB
 
-        await DB.run_ddl("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        await DB.run_ddl("DROP SCHEMA public CASCADE")
+        await DB.run_ddl("CREATE SCHEMA public")
     await migrate()
 
 
