@@ -223,3 +223,27 @@ async def test_the_loop_honours_each_programs_batch_interval(people, frozen) -> 
     assert await services.programs_due_for_batch() == [program_a]
     runs = await BatchRun.select(BatchRun.program)
     assert runs == [{"program": program_a}]
+
+
+async def test_a_batch_run_auto_approves_as_a_request_does(people, frozen) -> None:
+    from tandem.accounts import services as accounts
+    from tandem.matches.tables import MatchProposal, MentorOffer
+
+    a = people.a
+    program = a[Role.MENTOR].program_id
+    staff = await caller_of(a[Role.SUPERVISOR].membership_id)
+    settings = await accounts.program_settings(program)
+    await accounts.save_program_settings(
+        staff,
+        msgspec.structs.replace(settings, auto_approve_matches=True, auto_approve_min_score=0.0),
+    )
+    for index in range(3):
+        newcomer = await new_newcomer(program, f"newcomer-{index}")
+        assert (await services.request_mentor(newcomer)).status == "waiting"
+    await ready_mentor(a[Role.MENTOR].membership_id, capacity=2)
+    run = await services.run_batch(program)
+    assert run is not None
+    assert (run.waiting, run.proposed) == (3, 2)
+    assert await MentorOffer.count().where(MentorOffer.status == "open") == 2
+    approved = await MatchProposal.select(MatchProposal.auto_approved, MatchProposal.status)
+    assert approved == [{"auto_approved": True, "status": "approved"}] * 2

@@ -1218,16 +1218,16 @@ async def _store_batch(
         )
         still = {row["id"] for row in await (query.lock_rows() if _is_postgres() else query)}
         pairs = [pair for pair in pairs if pair[0]["id"] in still]
-        auto = [
-            pair
-            for pair in pairs
-            if settings.auto_approve_matches
-            and not pair[2]
-            and pair[1][0]["score"] >= settings.auto_approve_min_score
-        ]
-        for request, ranked, flagged in auto:
-            await _store_proposal(None, request, ranked, policy, settings, flagged=flagged)
-        reviewed = [pair for pair in pairs if pair not in auto]
+        reviewed = []
+        for request, ranked, flagged in pairs:
+            if (
+                settings.auto_approve_matches
+                and not flagged
+                and ranked[0]["score"] >= settings.auto_approve_min_score
+            ):
+                await _store_proposal(None, request, ranked, policy, settings, flagged=flagged)
+            else:
+                reviewed.append((request, ranked, flagged))
         if not reviewed:
             return []
         now = clock.now()
