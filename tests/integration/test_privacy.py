@@ -267,6 +267,7 @@ async def test_a_shorter_retention_time_is_set_on_the_settings_page(
         "caseload_new_mentor": "2",
         "caseload_experienced_mentor": "4",
         "offer_hours": "72",
+        "batch_interval_minutes": "60",
         "auto_approve_min_score": "8",
         "crisis_resources": "",
     }

@@ -37,6 +37,8 @@ class ProgramSettings(msgspec.Struct, frozen=True, kw_only=True):
     # is on and nothing is flagged); an offer unanswered this long lapses to the next mentor.
     auto_approve_min_score: float = 8.0
     offer_hours: int = 72
+    # Batch matching runs for this program at most this often (0 = only by hand).
+    batch_interval_minutes: int = 60
     # Past this many days after a match ended, who was in it is erased (the outcome stays).
     ended_match_retention_days: int = 730
     # Empty means the service-wide defaults from settings.

@@ -32,12 +32,18 @@ def matches_batch(program_slug: str) -> None:
     )
 
 
-@group.command(name="run", help="One round of the periodic steps (lapses, batches, retention).")
+@group.command(
+    name="run", help="One round of the periodic steps (lapses, batches, retention, retries)."
+)
 def matchesrun() -> None:
-    from tandem.matches.jobs import periodic_steps
+    from tandem.matches.jobs import periodic_steps, retry_marked
 
-    result = run(periodic_steps())
+    async def both() -> tuple[dict[str, int], int]:
+        return await periodic_steps(), await retry_marked()
+
+    result, retried = run(both())
     click.echo(
         f"Offers lapsed: {result['lapsed']}; proposals made: {result['proposed']}; "
+        f"after mentor changes: {retried}; "
         f"ended matches past retention unlinked: {result['purged']}."
     )
