@@ -217,30 +217,28 @@ def _score_kernel(
     for i in range(len(rows)):
         r = rows[i]
         formats, area, in_person = n_formats[r], n_area[r], n_in_person[r]
-        strict, pathways, weeks, tags = n_strict[r], n_pathways[r], n_weeks[r], n_tags[r]
-        share, per_tag = format_share[r], tag_share[r]
+        any_pathway, weeks, tags = not n_strict[r], n_weeks[r], n_tags[r]
+        pathways, share, per_tag = n_pathways[r], format_share[r], tag_share[r]
         for word in range(n_words_per_person):
             mine[word] = n_words[word, r]
         row_base = base[styles[i]]
+        # No branch on a pair's rules: which pairs fail comes in no pattern the processor
+        # could predict, so every pair is scored and a failed rule selects -inf at the end.
         for j in range(n_mentors):
             remote = formats & m_remote[j]
-            meet = in_person and m_in_person[j] and area == m_area[j]
-            if (remote == 0 and not meet) or (strict and (pathways & m_pathways[j]) == 0):
-                out[i, j] = -np.inf
-                continue
+            meet = in_person & m_in_person[j] & (area == m_area[j])
+            feasible = ((remote != 0) | meet) & (any_pathway | ((pathways & m_pathways[j]) != 0))
             count = 0
             for word in range(n_words_per_person):
                 count += _popcount(mine[word] & m_words[word, j])
-            score = np.float64(by_count[count])
-            if points and score > -np.inf:
+            score = np.float64(by_count[count])  # -inf below a minimum of shared hours
+            if points:
                 score += row_base[j] + _popcount(np.uint64(remote)) * share
-                if meet:
-                    score += share + area_points
-                gap = min(max(m_weeks[j] - weeks + 1, 0), last_gap)
-                score += by_gap[gap]
-                if per_tag > 0:
-                    score += _popcount(tags & m_tags[j]) * per_tag
-            out[i, j] = score
+                score += meet * (share + area_points) + _popcount(tags & m_tags[j]) * per_tag
+                score += by_gap[min(max(m_weeks[j] - weeks + 1, 0), last_gap)]
+            out[i, j] = score if feasible else -np.inf
+    for i in range(len(rows)):
+        r = rows[i]
         if points:
             for at in range(hopes_indptr[r], hopes_indptr[r + 1]):
                 term, weight = hopes_terms[at], hopes_points[at]
@@ -300,33 +298,43 @@ def top_per_row(scores: Float32s, keep: int) -> tuple[Ints, Float32s, Ints]:
     """Each row's `keep` best finite scores, best first, ties to the smaller column.
 
     Returns (columns, scores), rows x `keep`, padded with -1 and -inf where a row has fewer,
-    and each row's count of finite scores. One pass: a score enters a row's sorted few only
-    when it beats the worst of them.
+    and each row's count of finite scores. One pass per row: a score is held only when it
+    beats the `keep`-th best held so far (a later column loses a tie), as one integer key that
+    orders by descending score, then ascending column (the float's bits, negatives flipped, so
+    that they order like the floats); the held keys are sorted when they fill their room.
     """
     n_rows, n_cols = scores.shape
     best = np.full((n_rows, keep), -1, dtype=np.int64)
     values = np.full((n_rows, keep), -np.inf, dtype=np.float32)
     finite = np.zeros(n_rows, dtype=np.int64)
+    keys = np.empty(8 * keep, dtype=np.int64)
     for i in range(n_rows):
-        filled = 0
+        row = scores[i]
+        bits = row.view(np.int32)
+        floor = -np.inf
+        count = 0
+        seen = 0
         for j in range(n_cols):
-            score = scores[i, j]
-            if score == -np.inf:
+            score = row[j]
+            seen += score > -np.inf  # no branch: infeasible pairs come in no pattern
+            if score <= floor:  # -inf too, as the floor starts there
                 continue
-            finite[i] += 1
-            if filled == keep and score <= values[i, keep - 1]:
-                continue
-            at = filled
-            if filled < keep:
-                filled += 1
-            else:
-                at = keep - 1
-            while at > 0 and values[i, at - 1] < score:
-                values[i, at] = values[i, at - 1]
-                best[i, at] = best[i, at - 1]
-                at -= 1
-            values[i, at] = score
-            best[i, at] = j
+            ordered = np.int64(bits[j])
+            if ordered < 0:  # negative floats order backwards; -0.0 is 0.0
+                ordered = 0 if ordered == -(1 << 31) else ordered ^ 0x7FFFFFFF
+            keys[count] = (-ordered << 32) + j
+            count += 1
+            if count == len(keys):
+                keys.sort()
+                count = keep
+                floor = row[keys[keep - 1] & 0xFFFFFFFF]
+        finite[i] = seen
+        held = keys[:count]
+        held.sort()
+        for k in range(min(count, keep)):
+            j = held[k] & 0xFFFFFFFF
+            best[i, k] = j
+            values[i, k] = row[j]
     return best, values, finite
 
 
