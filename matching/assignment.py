@@ -24,7 +24,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from matching.index import Bools, Floats, Ints, MentorIndex, NewcomerBatch, evaluate
+from matching.index import Floats, Ints, MentorIndex, NewcomerBatch, evaluate
 from matching.records import Assignment, Match, Mentor, Newcomer, Policy, Unmatched
 from matching.shortlist import Float32s as Floats32
 from matching.shortlist import ShortlistBlock, blocking_groups, shortlist_map, top_per_row

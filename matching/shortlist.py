@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numba
 import numpy as np
@@ -39,8 +39,7 @@ MOST_QUARTERS = 1 << 10  # above the 672 quarters of a week: the availability ta
 
 def _compiled(function: F) -> F:
     """Compile with numba: no GIL (the blocks run on threads), cached on disk (see README)."""
-    kernel: F = numba.njit(nogil=True, cache=True)(function)
-    return kernel
+    return cast(F, numba.njit(nogil=True, cache=True)(function))
 
 
 _M1 = np.uint64(0x5555555555555555)
@@ -246,9 +245,7 @@ def _score_kernel(
                     out[i, bios_cols[k]] += weight * bios_points[k]
 
 
-def _score(
-    tables: _Tables, group: _Group, part: slice, *, points: bool = True
-) -> ShortlistBlock:
+def _score(tables: _Tables, group: _Group, part: slice, *, points: bool = True) -> ShortlistBlock:
     """Estimated scores of a block, -inf where a hard rule fails; with `points=False` only the
     availability points (finite exactly where every rule holds), for searches that need no more.
     """
@@ -301,7 +298,8 @@ def top_per_row(scores: Float32s, keep: int) -> tuple[Ints, Float32s, Ints]:
     and each row's count of finite scores. One pass per row: a score is held only when it
     beats the `keep`-th best held so far (a later column loses a tie), as one integer key that
     orders by descending score, then ascending column (the float's bits, negatives flipped, so
-    that they order like the floats); the held keys are sorted when they fill their room.
+    that they order like the floats); when the held keys fill their room, the best `keep` are
+    selected and the floor rises to the worst of them.
     """
     n_rows, n_cols = scores.shape
     best = np.full((n_rows, keep), -1, dtype=np.int64)
@@ -321,15 +319,15 @@ def top_per_row(scores: Float32s, keep: int) -> tuple[Ints, Float32s, Ints]:
                 continue
             ordered = np.int64(bits[j])
             if ordered < 0:  # negative floats order backwards; -0.0 is 0.0
-                ordered = 0 if ordered == -(1 << 31) else ordered ^ 0x7FFFFFFF
+                ordered = np.int64(0) if ordered == -(1 << 31) else ordered ^ 0x7FFFFFFF
             keys[count] = (-ordered << 32) + j
             count += 1
-            if count == len(keys):
-                keys.sort()
+            if count == len(keys):  # keep the best `keep`: a selection, not a sort
+                keys[:keep] = np.partition(keys, keep - 1)[:keep]
                 count = keep
                 floor = row[keys[keep - 1] & 0xFFFFFFFF]
         finite[i] = seen
-        held = keys[:count]
+        held = np.partition(keys[:count], keep - 1)[:keep] if count > keep else keys[:count]
         held.sort()
         for k in range(min(count, keep)):
             j = held[k] & 0xFFFFFFFF
