@@ -137,6 +137,13 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     # oversight (issue 15)
     ("GET", "/staff/dashboard"): STAFF,
     ("GET", "/api/v1/oversight/dashboard"): STAFF,
+    ("GET", "/staff/dashboard/waiting"): STAFF,
+    ("GET", "/staff/dashboard/mentors"): STAFF,
+    ("GET", "/staff/trends"): STAFF,
+    ("GET", "/staff/trends/download"): STAFF,
+    ("GET", "/api/v1/oversight/trends"): STAFF,
+    ("GET", "/admin/health"): frozenset({A}),
+    ("GET", "/api/v1/oversight/health"): frozenset({A}),
 }
 
 # Routes that change the caller's own session or data in ways that would spoil later calls in the

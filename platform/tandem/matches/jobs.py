@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 
+from tandem.core.heartbeat import PERIODIC_LOOP, beat
 from tandem.matches import services
 
 log = logging.getLogger("tandem.matches")
@@ -28,10 +29,16 @@ async def periodic_steps() -> dict[str, int]:
 async def _every(seconds: float) -> None:
     while True:
         await anyio.sleep(seconds)
+        ok = True
         try:
             await periodic_steps()
         except Exception:  # one failed round must not stop the next one
+            ok = False
             log.exception("the periodic match steps failed; trying again next round")
+        try:
+            await beat(PERIODIC_LOOP, ok=ok)
+        except Exception:  # a missed heartbeat shows as a stale tick, not a stopped loop
+            log.exception("could not record the periodic loop's heartbeat")
 
 
 @asynccontextmanager

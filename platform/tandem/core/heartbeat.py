@@ -1,0 +1,40 @@
+"""When each periodic loop last ran, so an admin (or an external monitor) can tell a stopped
+loop from a quiet program. One row per loop name, upserted each round by whichever process ran
+it; reads never write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from msgspec import Struct
+
+from tandem.core.clock import clock
+from tandem.core.tables import Heartbeat
+
+# The app's one periodic loop (`matches.jobs`): offer lapses, batch matching, and what other
+# slices add to its round.
+PERIODIC_LOOP = "periodic"
+
+
+class Beat(Struct, frozen=True):
+    name: str
+    at: datetime
+    ok: bool
+    rounds: int
+
+
+async def beat(name: str, *, ok: bool) -> None:
+    """Record one round of the loop `name` (`ok` is False when the round failed)."""
+    now = clock.now()
+    await Heartbeat.insert(Heartbeat(name=name, at=now, ok=ok, rounds=1)).on_conflict(
+        target=Heartbeat.name,
+        action="DO UPDATE",
+        values=[Heartbeat.at, Heartbeat.ok, (Heartbeat.rounds, Heartbeat.rounds + 1)],
+    )
+
+
+async def last_beat(name: str) -> Beat | None:
+    row = await Heartbeat.select().where(Heartbeat.name == name).first()
+    if row is None:
+        return None
+    return Beat(name=row["name"], at=row["at"], ok=row["ok"], rounds=row["rounds"])
