@@ -9,19 +9,42 @@ from __future__ import annotations
 
 import base64
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-
-import pygal
-from pygal.style import Style
+from functools import cache
+from types import ModuleType
+from typing import Any
 
 from tandem.oversight.schemas import Trend
 
-# pygal appends an old-style import hook (for its optional map plugins, which Tandem does not
-# use) that makes every later import in the process raise an ImportWarning: take it out again.
-sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
+
+@cache
+def _pygal() -> ModuleType:
+    """pygal, imported on the first chart (not at app start). It appends an old-style import
+    hook for its optional map plugins (unused here) that makes later imports in the process
+    warn (an ImportWarning, an error under the tests): it is taken out again at once."""
+    import pygal
+
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
+    return pygal
+
+
+@cache
+def _common() -> dict[str, Any]:
+    from pygal.style import Style
+
+    return {
+        "style": Style(**STYLE),
+        "js": [],  # no script from anywhere: the chart is a picture
+        "width": 720,
+        "height": 320,
+        "explicit_size": False,
+        "margin": 12,
+    }
+
 
 # Dark, distinct colours that keep their contrast on white (and for common colour blindness).
-STYLE = Style(
+STYLE: dict[str, Any] = dict(
     background="#ffffff",
     plot_background="#ffffff",
     foreground="#1f2933",
@@ -35,35 +58,27 @@ STYLE = Style(
     title_font_size=16,
     value_font_size=12,
 )
-_COMMON = {
-    "style": STYLE,
-    "js": [],  # no script from anywhere: the chart is a picture
-    "width": 720,
-    "height": 320,
-    "explicit_size": False,
-    "margin": 12,
-}
 
 
 def histogram(title: str, labels: Sequence[str], counts: Sequence[int]) -> str:
     """A bar per band, each labelled with its count."""
-    chart = pygal.Bar(
+    chart = _pygal().Bar(
         title=title,
         show_legend=False,
         print_values=True,
         x_label_rotation=0,
         truncate_label=-1,
-        **_COMMON,
+        **_common(),
     )
     chart.x_labels = list(labels)
     chart.add(title, list(counts))
-    return str(chart.render(is_unicode=True))
+    return _svg(chart)
 
 
 def trend_chart(trend: Trend) -> str:
     """A line per series of the trend's table, over its weeks (gaps where nothing was measured)."""
     weeks = [str(row[0]) for row in trend.rows]
-    chart = pygal.Line(
+    chart = _pygal().Line(
         title=trend.title,
         show_legend=len(trend.series) > 1,
         legend_at_bottom=True,
@@ -72,13 +87,23 @@ def trend_chart(trend: Trend) -> str:
         x_labels_major_every=max(1, len(weeks) // 8),
         allow_interruptions=True,
         y_title=trend.unit,
-        **_COMMON,
+        **_common(),
     )
     chart.x_labels = weeks
     for index in trend.series:
         values = [row[index] for row in trend.rows]
         chart.add(trend.columns[index], [v if isinstance(v, int | float) else None for v in values])
-    return str(chart.render(is_unicode=True))
+    return _svg(chart)
+
+
+def _svg(chart: Any) -> str:
+    """The chart as SVG text without pygal's script (a copy of its whole configuration, for
+    its tooltips): an `<img>` would not run it, and it doubled the size of every chart."""
+    root = chart.render_tree()
+    for parent in root.iter():
+        for child in [c for c in parent if str(c.tag).endswith("script")]:
+            parent.remove(child)
+    return str(ET.tostring(root, encoding="unicode"))
 
 
 def data_uri(svg: str) -> str:
