@@ -41,6 +41,7 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/privacy"): EVERYONE,
     ("POST", "/privacy/delete"): EVERYONE,
     ("GET", "/home"): EVERYONE,
+    ("GET", "/staff/overview"): STAFF,
     ("GET", "/api/v1/members"): STAFF,
     ("POST", "/api/v1/members/{membership_id:int}/approve"): STAFF,
     ("POST", "/api/v1/members/{membership_id:int}/status"): STAFF,

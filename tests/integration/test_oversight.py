@@ -284,3 +284,18 @@ async def test_health_reports_outbox_batch_and_loop(frozen, people, make_client)
     assert page.status_code == 200
     assert "2 rounds so far" in page.text
     assert "dead letters" in page.text
+
+
+async def test_the_dashboard_is_the_staff_home(people, make_client) -> None:
+    for role in (Role.SUPERVISOR, Role.ADMIN):
+        staff = await make_client()
+        await staff.login(people.a[role].username)
+        home = await staff.get("/home", headers=HTML)
+        assert home.status_code in {302, 303}
+        assert home.headers["location"] == "/staff/dashboard"
+        dashboard = await staff.get("/staff/dashboard", headers=HTML)
+        assert 'href="/staff/overview">Mentor applications waiting: 1</a>' in dashboard.text
+        assert ('href="/admin/health"' in dashboard.text) is (role is Role.ADMIN)
+    newcomer = await make_client()
+    await newcomer.login(people.a[Role.NEWCOMER].username)
+    assert (await newcomer.get("/home", headers=HTML)).status_code == 200

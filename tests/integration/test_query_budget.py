@@ -60,7 +60,10 @@ BUDGETS = [
     (None, "/healthz", 0),
     (None, "/login", 0),
     # Each home page also shows where the match journey stands (`matches.home_summary`).
-    (Role.SUPERVISOR, "/home", 6),
+    (Role.SUPERVISOR, "/staff/overview", 6),
+    # The supervisor's home: each figure one aggregate query; mentor load and training expiry
+    # also load the passes the training rules read (twice: the gate and the expiry).
+    (Role.SUPERVISOR, "/staff/dashboard", 17),
     (Role.MENTOR, "/home", 10),
     (Role.NEWCOMER, "/home", 4),
     (Role.MENTOR, "/mentor/training", 7),

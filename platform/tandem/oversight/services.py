@@ -184,7 +184,7 @@ async def dashboard(caller: Caller) -> Dashboard:
         concerns_overdue_link="/staff/concerns?overdue=1",
         quiet=await _quiet(program_id),
         applications_waiting=await _applications_waiting(program_id),
-        applications_link="/home",
+        applications_link="/staff/overview",
     )
 
 
