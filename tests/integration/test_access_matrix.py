@@ -157,6 +157,32 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/staff/concerns/{concern_id:int}/notes"): STAFF,
     ("POST", "/staff/concerns/{concern_id:int}/act"): STAFF,
     ("POST", "/staff/concerns/{concern_id:int}/close"): STAFF,
+    # safety: check-ins and self-care (issue 14)
+    ("POST", "/api/v1/check-ins"): frozenset({M}),
+    ("GET", "/api/v1/check-ins"): frozenset({M}),
+    ("GET", "/api/v1/check-ins/quiet"): frozenset({M, S, A}),
+    ("GET", "/api/v1/check-ins/flags"): STAFF,
+    ("GET", "/api/v1/self-care"): frozenset({M}),
+    ("PUT", "/api/v1/self-care/quiet-hours"): frozenset({M}),
+    ("POST", "/api/v1/self-care/wellbeing"): frozenset({M}),
+    ("POST", "/api/v1/self-care/return-to-use"): frozenset({M}),
+    ("POST", "/api/v1/self-care/return-to-use/ready"): frozenset({M}),
+    ("POST", "/api/v1/self-care/conversation"): frozenset({M}),
+    ("GET", "/api/v1/self-care/conversations"): STAFF,
+    ("POST", "/api/v1/self-care/conversations/{conversation_id:int}/held"): STAFF,
+    ("GET", "/mentor/check-ins"): frozenset({M}),
+    ("POST", "/mentor/check-ins"): frozenset({M}),
+    ("GET", "/mentor/self-care"): frozenset({M}),
+    ("POST", "/mentor/self-care/quiet-hours"): frozenset({M}),
+    ("POST", "/mentor/self-care/wellbeing"): frozenset({M}),
+    ("POST", "/mentor/self-care/conversation"): frozenset({M}),
+    ("GET", "/mentor/self-care/return-to-use"): frozenset({M}),
+    ("POST", "/mentor/self-care/return-to-use"): frozenset({M}),
+    ("POST", "/mentor/self-care/ready"): frozenset({M}),
+    ("GET", "/staff/check-ins/flags"): STAFF,
+    ("GET", "/staff/check-ins/quiet"): STAFF,
+    ("GET", "/staff/self-care/conversations"): STAFF,
+    ("POST", "/staff/self-care/conversations/{conversation_id:int}/held"): STAFF,
 }
 
 # Routes that change the caller's own session or data in ways that would spoil later calls in the
@@ -201,6 +227,8 @@ def _fill(path: str, people: People) -> str:
         .replace("{match_id:int}", "1")
         # Concerns: none exist in the run, so staff get a 404, past authorization.
         .replace("{concern_id:int}", "1")
+        # Conversation requests: none exist in the run, so staff get a 404.
+        .replace("{conversation_id:int}", "1")
     )
 
 

@@ -1,4 +1,4 @@
-"""Check-in flags, gone quiet and the monthly wellbeing check-in, judged on a clock the test sets."""
+"""Check-in flags, gone quiet and the monthly wellbeing check-in, on a clock the test sets."""
 
 from __future__ import annotations
 
@@ -126,4 +126,5 @@ def test_the_wellbeing_check_in_is_due_once_a_calendar_month(frozen) -> None:
 def test_the_rules_module_stays_pure() -> None:
     source = rules.__loader__.get_source(rules.__name__) or ""  # type: ignore[union-attr]
     for word in ("piccolo", "litestar", "tandem.", "httpx"):
-        assert f"import {word}" not in source and f"from {word}" not in source
+        assert f"import {word}" not in source
+        assert f"from {word}" not in source

@@ -59,7 +59,9 @@ class SelfCareController(Controller):
         return await services.self_care(request.user)
 
     @put("/quiet-hours", guards=[MENTOR])
-    async def quiet_hours(self, request: CallerRequest, data: JSONBody[QuietHoursIn]) -> SelfCareOut:
+    async def quiet_hours(
+        self, request: CallerRequest, data: JSONBody[QuietHoursIn]
+    ) -> SelfCareOut:
         return await services.set_quiet_hours(request.user, data)
 
     @post("/wellbeing", guards=[MENTOR], status_code=201)

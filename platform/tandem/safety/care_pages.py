@@ -103,9 +103,7 @@ async def check_in_submit(request: CallerRequest, data: Form[Any]) -> Template |
     }
     shaped = {key: value for key, value in shaped.items() if value not in ("", None)}
     try:
-        check_in = await services.log_check_in(
-            request.user, msgspec.convert(shaped, CheckInCreate)
-        )
+        check_in = await services.log_check_in(request.user, msgspec.convert(shaped, CheckInCreate))
     except (msgspec.ValidationError, DomainError) as error:
         return await _check_ins_page(
             request.user, values=values, errors=_errors(error, CheckInCreate), status=400
@@ -143,9 +141,7 @@ async def quiet_hours_submit(request: CallerRequest, data: Form[Any]) -> Templat
     try:
         await services.set_quiet_hours(request.user, msgspec.convert(hours, QuietHoursIn))
     except (msgspec.ValidationError, DomainError) as error:
-        return await _self_care_page(
-            request.user, errors=_errors(error, QuietHoursIn), status=400
-        )
+        return await _self_care_page(request.user, errors=_errors(error, QuietHoursIn), status=400)
     return Redirect("/mentor/self-care?done=quiet-hours")
 
 
@@ -162,8 +158,10 @@ async def wellbeing_submit(request: CallerRequest, data: Form[Any]) -> Template 
         )
     except (msgspec.ValidationError, DomainError) as error:
         return await _self_care_page(request.user, errors=_errors(error, WellbeingIn), status=400)
-    done = "wellbeing-low" if result.suggests_conversation and not result.conversation_asked else (
-        "wellbeing-talk" if result.conversation_asked else "wellbeing"
+    done = (
+        "wellbeing-low"
+        if result.suggests_conversation and not result.conversation_asked
+        else ("wellbeing-talk" if result.conversation_asked else "wellbeing")
     )
     return Redirect(f"/mentor/self-care?done={done}")
 
@@ -213,7 +211,9 @@ async def quiet_page(request: CallerRequest) -> Template:
 
 
 @get("/staff/self-care/conversations", guards=[allow(*STAFF)], include_in_schema=False)
-async def conversations_page(request: CallerRequest, done: FromQuery[str | None] = None) -> Template:
+async def conversations_page(
+    request: CallerRequest, done: FromQuery[str | None] = None
+) -> Template:
     return _page(
         "conversations.html",
         conversations=await services.conversation_requests(request.user),

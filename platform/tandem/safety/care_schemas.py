@@ -35,7 +35,9 @@ class CheckInCreate(Struct, forbid_unknown_fields=True, kw_only=True):
     note: Annotated[
         str,
         NoNul,
-        Meta(max_length=280, description="A few words for your supervisor, if something worried you."),
+        Meta(
+            max_length=280, description="A few words for your supervisor, if something worried you."
+        ),
     ] = ""
 
 

@@ -54,7 +54,7 @@ SELF_CARE_RECORDED = "self_care.recorded"
 
 def _as_date(value: Any) -> date | None:
     """A date from a raw row: SQLite hands back text, PostgreSQL a date or a timestamp."""
-    if value is None or isinstance(value, date) and not isinstance(value, datetime):
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
         return value
     if isinstance(value, datetime):
         return value.date()
@@ -66,7 +66,9 @@ def _as_date(value: Any) -> date | None:
 
 async def quiet_hours_of(mentor_id: int) -> rules.QuietHours | None:
     row = (
-        await MentorCareSettings.select(MentorCareSettings.quiet_start, MentorCareSettings.quiet_end)
+        await MentorCareSettings.select(
+            MentorCareSettings.quiet_start, MentorCareSettings.quiet_end
+        )
         .where(MentorCareSettings.mentor == mentor_id)
         .first()
     )
@@ -485,9 +487,14 @@ async def mark_conversation_held(caller: Caller, request_id: int) -> Conversatio
             raise NotFound("No such conversation request.")
         if row["held_at"] is None:
             await ConversationRequest.update(
-                {ConversationRequest.held_at: clock.now(), ConversationRequest.held_by: caller.person_id}
+                {
+                    ConversationRequest.held_at: clock.now(),
+                    ConversationRequest.held_by: caller.person_id,
+                }
             ).where(ConversationRequest.id == request_id)
-            await audit.record(caller, "self_care.conversation_held", "care_conversation", request_id)
+            await audit.record(
+                caller, "self_care.conversation_held", "care_conversation", request_id
+            )
     [held] = [c for c in await conversation_requests(caller) if c.id == request_id]
     return held
 
