@@ -19,6 +19,7 @@ from tandem.core.errors import NotFound
 from tandem.matches.demo import load_match_demo
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake, Slot
+from tandem.safety.care_demo import load_care_demo
 from tandem.settings import DEMO_PROGRAM
 from tandem.training import services as training
 from tandem.training.content import current_track
@@ -239,6 +240,8 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
     logins.append(("newcomer (ready to ask)", "newcomer001", DEMO_PASSWORD))
     # The match journey: a history for the wait estimate and one person at each step today.
     steps = await load_match_demo(staff, newcomers, mentors, seed)
+    # Check-ins for the active matches, one of them gone quiet.
+    steps |= await load_care_demo(mentors)
     usernames = await accounts.usernames_of(staff, list(steps.values()))
     logins.extend((label, usernames[m], DEMO_PASSWORD) for label, m in steps.items())
     logins.append(("newcomer (new)", "newcomer100", DEMO_PASSWORD))

@@ -56,8 +56,12 @@ def test_quiet_hours_cover_their_span_even_past_midnight(start, end, inside, out
     assert not any(quiet.covers(hour) for hour in outside)
 
 
-def test_no_shared_hours_at_all_flags_every_contact(frozen) -> None:
-    assert rules.outside_agreed_hours(frozen.today(), 12, 0, 15, [], None)
+def test_a_match_with_no_shared_hours_is_judged_by_the_quiet_hours_alone(frozen) -> None:
+    no_overlap = [[] for _ in range(7)]
+    assert not rules.outside_agreed_hours(frozen.today(), 12, 0, 15, no_overlap, None)
+    quiet = QuietHours(start=22, end=7)
+    assert rules.outside_agreed_hours(frozen.today(), 23, 0, 15, no_overlap, quiet)
+    assert not rules.outside_agreed_hours(frozen.today(), 12, 0, 15, [], quiet)
 
 
 def test_a_sixth_contact_within_seven_days_is_unusually_frequent(frozen) -> None:

@@ -8,7 +8,7 @@ day it happened (`clock.frozen`), as a mentor would have logged it.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from tandem.core.auth import Caller
 from tandem.core.clock import clock
@@ -21,10 +21,14 @@ CHANNELS = tuple(rules.Channel)
 TOPICS = tuple(rules.Topic)
 
 
-def _agreed_hour(grid: list[list[int]], weekday: int) -> int:
-    """An hour both are free on that weekday (the first of the week's when none that day)."""
-    hours = grid[weekday] or next((h for h in grid if h), [18])
-    return hours[0]
+def _agreed_day(grid: list[list[int]], week_start: date) -> tuple[date, int]:
+    """The first day of the week (from `week_start`) both are free on, and its first shared
+    hour; a week with no shared hours at all gives its first day at 18:00."""
+    for offset in range(7):
+        day = week_start + timedelta(days=offset)
+        if grid[day.weekday()]:
+            return day, grid[day.weekday()][0]
+    return week_start, 18
 
 
 async def load_care_demo(mentors: dict[int, Caller]) -> dict[str, int]:
@@ -42,7 +46,10 @@ async def load_care_demo(mentors: dict[int, Caller]) -> dict[str, int]:
         week = 0
         while day <= last:
             outside = position == 1 and week == 0
-            hour = 23 if outside else _agreed_hour(match.shared_grid, day.weekday())
+            day, hour = _agreed_day(match.shared_grid, day)
+            if day > last:
+                break
+            hour = 23 if outside else hour
             with clock.frozen(datetime.combine(day, time(hour=12), tzinfo=now.tzinfo)):
                 await services.log_check_in(
                     mentor,

@@ -98,11 +98,13 @@ class QuietHours:
 def agreed_hours(shared_grid: Sequence[Sequence[int]], quiet: QuietHours | None) -> list[set[int]]:
     """Per weekday (0 = Monday), the hours contact was agreed in: the hours both people said
     they are free (the match's shared availability, in the mentor's zone), less the mentor's
-    quiet hours. Quiet hours win: a mentor's own time is respected even where both are free."""
-    return [
-        {hour for hour in hours if quiet is None or not quiet.covers(hour)}
-        for hours in (list(shared_grid) + [[]] * 7)[:7]
-    ]
+    quiet hours. Quiet hours win: a mentor's own time is respected even where both are free.
+    A match with no shared hours at all (text-only, say) agreed none to stay within, so only
+    the quiet hours count there; flagging its every contact would drown the real signals."""
+    days = (list(shared_grid) + [[]] * 7)[:7]
+    if not any(days):
+        days = [range(24)] * 7
+    return [{hour for hour in hours if quiet is None or not quiet.covers(hour)} for hours in days]
 
 
 def hours_touched(start_hour: int, start_minute: int, minutes: int) -> list[tuple[int, int]]:
