@@ -15,6 +15,7 @@ from tandem.matches import services as matches
 from tandem.notifications.tables import OutboxEvent
 from tandem.safety import services as safety
 from tandem.safety.care_tables import CheckIn, ConversationRequest, ReturnToUseReport
+from tandem.safety.tables import Concern
 from tests.integration.test_query_budget import recording
 from tests.support.journey import caller_of, new_mentor, new_newcomer, ready_mentor, with_intake
 
@@ -237,6 +238,10 @@ async def test_a_return_to_use_pauses_new_matches_without_penalty(make_client, p
     assert care["new_matches_held_since"] is not None
     assert care["load"]["places_left"] == 0
     # Ready again (agreed with the supervisor): proposed once more.
+    # Never a disciplinary record: no concern exists, and no concern list shows anything.
+    assert await Concern.count() == 0
+    supervisor = await signed_in(make_client, people.a[S])
+    assert (await supervisor.get("/api/v1/concerns")).json() == []
     ready = await mentor.post("/api/v1/self-care/return-to-use/ready")
     assert ready.status_code == 200
     assert ready.json()["new_matches_held_since"] is None
