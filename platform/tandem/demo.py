@@ -20,6 +20,7 @@ from tandem.matches.demo import load_match_demo
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake, Slot
 from tandem.safety.care_demo import load_care_demo
+from tandem.safety.demo import load_safety_demo
 from tandem.settings import DEMO_PROGRAM
 from tandem.training import services as training
 from tandem.training.content import current_track
@@ -244,6 +245,9 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
     steps |= await load_care_demo(mentors)
     usernames = await accounts.usernames_of(staff, list(steps.values()))
     logins.extend((label, usernames[m], DEMO_PASSWORD) for label, m in steps.items())
+    # Concerns in every state, none about the people the logins above name.
+    trained = list(mentors)[6]  # mentor07, "trained and can be matched"
+    await load_safety_demo(staff, newcomers, {*steps.values(), trained})
     logins.append(("newcomer (new)", "newcomer100", DEMO_PASSWORD))
     count = len(await accounts.list_members(staff))
     logins.append(("", f"({count} people in all)", ""))

@@ -405,7 +405,3 @@ def retention_cutoff(now: datetime, days: int) -> datetime:
     """Closed concerns that closed before this are purged."""
     return now - timedelta(days=days)
 
-
-def week_start(day: date) -> date:
-    """The Monday of the week `day` falls in (weekly figures start on Mondays)."""
-    return day - timedelta(days=day.weekday())

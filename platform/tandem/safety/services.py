@@ -625,7 +625,7 @@ async def act(
             await Concern.update(changes).where(Concern.id == concern_id)
         await _add_step(caller, concern_id, caller.program_id, "action", action=action.value)
         await audit.record(
-            caller, "concern.acted", "concern", concern_id, action=action.value, module=module_id
+            caller, "concern.acted", "concern", concern_id, step=action.value, module=module_id
         )
     return await _reload(caller, concern_id)
 
