@@ -21,6 +21,8 @@ from tandem.matches.lifecycle import EndReason, MatchStatus, RequestStatus
 from tandem.matches.tables import MentorMatch, MentorRequest
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake, Slot
+from tandem.safety.care_demo import load_care_demo
+from tandem.safety.demo import load_safety_demo
 from tandem.settings import DEMO_PROGRAM
 from tandem.training import services as training
 from tandem.training.content import current_track
@@ -344,6 +346,8 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
     logins.append(("newcomer (ready to ask)", "newcomer001", DEMO_PASSWORD))
     # The match journey: a history for the wait estimate and one person at each step today.
     steps = await load_match_demo(staff, newcomers, mentors, seed)
+    # Check-ins for the active matches, one of them gone quiet.
+    steps |= await load_care_demo(mentors)
     # Two years of the past for the trends, for those the journey left without a history.
     await load_history(
         program_id,
@@ -354,6 +358,9 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
     )
     usernames = await accounts.usernames_of(staff, list(steps.values()))
     logins.extend((label, usernames[m], DEMO_PASSWORD) for label, m in steps.items())
+    # Concerns in every state, none about the people the logins above name.
+    trained = list(mentors)[6]  # mentor07, "trained and can be matched"
+    await load_safety_demo(staff, newcomers, {*steps.values(), trained})
     logins.append(("newcomer (new)", "newcomer100", DEMO_PASSWORD))
     count = len(await accounts.list_members(staff))
     logins.append(("", f"({count} people in all)", ""))

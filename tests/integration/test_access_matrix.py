@@ -135,6 +135,55 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/staff/matches/{match_id:int}/end"): STAFF,
     ("GET", "/staff/settings"): STAFF,
     ("POST", "/staff/settings"): STAFF,
+    # safety: concerns (issue 14)
+    ("GET", "/api/v1/concerns/categories"): EVERYONE,
+    ("POST", "/api/v1/concerns"): EVERYONE,
+    ("POST", "/api/v1/concerns/urgent"): frozenset({M}),
+    ("GET", "/api/v1/concerns/mine"): EVERYONE,
+    ("GET", "/api/v1/concerns"): STAFF,
+    ("GET", "/api/v1/concerns/summary"): STAFF,
+    ("GET", "/api/v1/concerns/{concern_id:int}"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/acknowledge"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/notes"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/act"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/close"): STAFF,
+    ("GET", "/concerns/new"): EVERYONE,
+    ("POST", "/concerns/new"): EVERYONE,
+    ("GET", "/concerns/mine"): EVERYONE,
+    ("GET", "/mentor/escalate"): frozenset({M}),
+    ("POST", "/mentor/escalate"): frozenset({M}),
+    ("GET", "/staff/concerns"): STAFF,
+    ("GET", "/staff/concerns/{concern_id:int}"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/acknowledge"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/notes"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/act"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/close"): STAFF,
+    # safety: check-ins and self-care (issue 14)
+    ("POST", "/api/v1/check-ins"): frozenset({M}),
+    ("GET", "/api/v1/check-ins"): frozenset({M}),
+    ("GET", "/api/v1/check-ins/quiet"): frozenset({M, S, A}),
+    ("GET", "/api/v1/check-ins/flags"): STAFF,
+    ("GET", "/api/v1/self-care"): frozenset({M}),
+    ("PUT", "/api/v1/self-care/quiet-hours"): frozenset({M}),
+    ("POST", "/api/v1/self-care/wellbeing"): frozenset({M}),
+    ("POST", "/api/v1/self-care/return-to-use"): frozenset({M}),
+    ("POST", "/api/v1/self-care/return-to-use/ready"): frozenset({M}),
+    ("POST", "/api/v1/self-care/conversation"): frozenset({M}),
+    ("GET", "/api/v1/self-care/conversations"): STAFF,
+    ("POST", "/api/v1/self-care/conversations/{conversation_id:int}/held"): STAFF,
+    ("GET", "/mentor/check-ins"): frozenset({M}),
+    ("POST", "/mentor/check-ins"): frozenset({M}),
+    ("GET", "/mentor/self-care"): frozenset({M}),
+    ("POST", "/mentor/self-care/quiet-hours"): frozenset({M}),
+    ("POST", "/mentor/self-care/wellbeing"): frozenset({M}),
+    ("POST", "/mentor/self-care/conversation"): frozenset({M}),
+    ("GET", "/mentor/self-care/return-to-use"): frozenset({M}),
+    ("POST", "/mentor/self-care/return-to-use"): frozenset({M}),
+    ("POST", "/mentor/self-care/ready"): frozenset({M}),
+    ("GET", "/staff/check-ins/flags"): STAFF,
+    ("GET", "/staff/check-ins/quiet"): STAFF,
+    ("GET", "/staff/self-care/conversations"): STAFF,
+    ("POST", "/staff/self-care/conversations/{conversation_id:int}/held"): STAFF,
     # oversight (issue 15)
     ("GET", "/staff/dashboard"): STAFF,
     ("GET", "/api/v1/oversight/dashboard"): STAFF,
@@ -187,6 +236,10 @@ def _fill(path: str, people: People) -> str:
         .replace("{proposal_id:int}", "1")
         .replace("{offer_id:int}", "1")
         .replace("{match_id:int}", "1")
+        # Concerns: none exist in the run, so staff get a 404, past authorization.
+        .replace("{concern_id:int}", "1")
+        # Conversation requests: none exist in the run, so staff get a 404.
+        .replace("{conversation_id:int}", "1")
     )
 
 

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from tandem.core.auth import Role
-from tandem.core.heartbeat import PERIODIC_LOOP, beat
+from tandem.core.heartbeat import beat
+from tandem.core.periodic import MATCHES_LOOP
 from tandem.matches.tables import MentorMatch, MentorRequest
 from tandem.notifications.tables import Delivery, OutboxEvent
 from tandem.training.content import current_track
@@ -257,7 +258,7 @@ async def test_health_reports_outbox_batch_and_loop(frozen, people, make_client)
     admin = await make_client()
     await admin.login(people.a[Role.ADMIN].username)
     before = (await admin.get("/api/v1/oversight/health")).json()
-    assert before["loop"]["last_tick"] is None
+    assert [loop["last_tick"] for loop in before["loops"]] == [None, None]
     dead_before = before["outbox"]["dead"]
     event = await OutboxEvent.select(OutboxEvent.id).where(OutboxEvent.program == program).first()
     assert event is not None  # the mentor's approval, from `people`
@@ -270,12 +271,14 @@ async def test_health_reports_outbox_batch_and_loop(frozen, people, make_client)
             event=event["id"], endpoint=endpoint_rows.json()["id"], program=program, status="dead"
         )
     )
-    await beat(PERIODIC_LOOP, ok=True)
-    await beat(PERIODIC_LOOP, ok=True)
+    await beat(MATCHES_LOOP, ok=True)
+    await beat(MATCHES_LOOP, ok=True)
     after = (await admin.get("/api/v1/oversight/health")).json()
     assert after["outbox"]["dead"] == dead_before + 1
-    assert after["loop"]["last_tick"]["rounds"] == 2
-    assert after["loop"]["seconds_since"] == 0
+    matching, safety = after["loops"]
+    assert matching["last_tick"]["rounds"] == 2
+    assert matching["seconds_since"] == 0
+    assert safety["last_tick"] is None
     assert after["ok"] is False
     assert after["problems"] == [
         f"{dead_before + 1} notification deliveries gave up (dead letters)."

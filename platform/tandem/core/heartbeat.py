@@ -11,10 +11,6 @@ from msgspec import Struct
 from tandem.core.clock import clock
 from tandem.core.tables import Heartbeat
 
-# The app's one periodic loop (`matches.jobs`): offer lapses, batch matching, and what other
-# slices add to its round.
-PERIODIC_LOOP = "periodic"
-
 
 class Beat(Struct, frozen=True):
     name: str

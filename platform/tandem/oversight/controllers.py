@@ -7,13 +7,18 @@ from litestar import Request, get
 from litestar.params import FromQuery
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
+from tandem.core.periodic import MATCHES_LOOP, SAFETY_LOOP
 from tandem.oversight import services
 from tandem.oversight.schemas import Dashboard, ProgramHealth, Trends
 
 
-def loop_seconds(request: Request) -> float:
-    """How often this app runs the periodic loop (0: not in this process)."""
-    return float(request.app.state.settings.match_loop_seconds)
+def loop_seconds(request: Request) -> dict[str, float]:
+    """How often this app runs each periodic loop (0: not in this process)."""
+    settings = request.app.state.settings
+    return {
+        MATCHES_LOOP: float(settings.match_loop_seconds),
+        SAFETY_LOOP: float(settings.safety_loop_seconds),
+    }
 
 
 @get("/api/v1/oversight/dashboard", guards=[allow(*STAFF)], tags=["oversight"])
@@ -32,7 +37,7 @@ async def trends_api(request: CallerRequest, weeks: FromQuery[int | None] = None
 @get("/api/v1/oversight/health", guards=[allow(Role.ADMIN)], tags=["oversight"])
 async def health_api(request: CallerRequest) -> ProgramHealth:
     """Whether background work keeps up: the outbox backlog and dead letters, the last batch
-    run, the periodic loop's last tick. `ok` is false with `problems` saying why."""
+    run, each periodic loop's last tick. `ok` is false with `problems` saying why."""
     return await services.health(request.user, loop_seconds(request))
 
 

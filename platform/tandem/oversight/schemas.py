@@ -125,8 +125,10 @@ class OutboxHealth(Struct, frozen=True):
 
 
 class LoopHealth(Struct, frozen=True):
-    """The periodic loop's last round (`None` when it has never run against this database)."""
+    """A periodic loop's last round (`None` when it has never run against this database)."""
 
+    name: str
+    label: str
     last_tick: Beat | None
     seconds_since: float | None
     every_seconds: float
@@ -141,4 +143,4 @@ class ProgramHealth(Struct, frozen=True):
     problems: list[str]
     outbox: OutboxHealth
     last_batch_run: BatchRunOut | None
-    loop: LoopHealth
+    loops: list[LoopHealth]

@@ -16,7 +16,8 @@ from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.buckets import monday_of, weeks_between
 from tandem.core.clock import clock
 from tandem.core.errors import Invalid
-from tandem.core.heartbeat import PERIODIC_LOOP, last_beat
+from tandem.core.heartbeat import last_beat
+from tandem.core.periodic import MATCHES_LOOP, SAFETY_LOOP
 from tandem.core.statuses import MembershipStatus
 from tandem.matches import services as matches
 from tandem.matches.schemas import OpenRequestOut
@@ -39,6 +40,7 @@ from tandem.oversight.schemas import (
     WaitingFigures,
 )
 from tandem.profiles import services as profiles
+from tandem.safety import services as safety
 from tandem.training import services as training
 
 # Waiting-time bands of the histogram, in days: under 3, 3 to 7, 1 to 2 weeks, 2 to 4, more.
@@ -48,6 +50,10 @@ EXPIRY_DAYS = 30
 # The periods a supervisor may choose for the trends, in weeks (12 unless they choose).
 PERIODS = (4, 12, 26, 52, 104)
 DEFAULT_WEEKS = 12
+LOOP_LABELS = {
+    MATCHES_LOOP: "matching (offer lapses, batch runs)",
+    SAFETY_LOOP: "safety (overdue concerns, retention)",
+}
 LOAD_LABELS = {
     MentorLoadState.AT_CAPACITY: "At capacity",
     MentorLoadState.WITH_ROOM: "Have room for more",
@@ -189,12 +195,24 @@ async def dashboard(caller: Caller) -> Dashboard:
 
 
 async def _concerns(program_id: int) -> list[SeverityFigure]:
-    """Open concerns by severity, those with overdue ones first (the `safety` slice counts)."""
-    return []
+    """Open concerns by severity (the `safety` slice counts): severities with overdue concerns
+    first, then the rest, each in severity order (S1 first)."""
+    counts = await safety.open_concern_summary(program_id)
+    figures = [
+        SeverityFigure(
+            severity=count.severity,
+            open=count.open,
+            overdue=count.overdue,
+            link=f"/staff/concerns?severity={count.severity}",
+        )
+        for count in counts
+    ]
+    return sorted(figures, key=lambda figure: figure.overdue == 0)
 
 
 async def _quiet(program_id: int) -> QuietFigures:
-    return QuietFigures(matches=0, link="/staff/check-ins/quiet")
+    quiet = await safety.gone_quiet_matches(program_id)
+    return QuietFigures(matches=len(quiet), link="/staff/check-ins/quiet")
 
 
 # --- trends ---------------------------------------------------------------------------------
@@ -313,17 +331,28 @@ async def _training(program_id: int, weeks: list[date], since: datetime, until: 
 async def _concern_trend(
     program_id: int, weeks: list[date], since: datetime, until: datetime
 ) -> Trend:
-    counts: dict[tuple[date, str], int] = {}
-    categories = sorted({category for _, category in counts})
+    counts = {
+        (week, category): filed
+        for week, category, filed in await safety.weekly_concerns_by_category(
+            program_id, since, until
+        )
+    }
+    labels = {category.value: category.label for category in safety.categories()}
+    # In the taxonomy's own order, as the report form lists them.
+    categories = [value for value in labels if any(k == value for _, k in counts)]
     rows: list[list[str | int | float | None]] = [
         [_week_label(week), *(counts.get((week, c), 0) for c in categories)] for week in weeks
     ]
     total = sum(counts.values())
+    by_category = ", ".join(
+        f"{labels[c]} {sum(n for (_, k), n in counts.items() if k == c)}" for c in categories
+    )
     return Trend(
         key=TrendKey.CONCERNS,
         title="Concerns raised, by category, per week",
-        summary=f"{total} concern{'s' if total != 1 else ''} raised in these {len(weeks)} weeks.",
-        columns=["Week starting", *categories],
+        summary=f"{total} concern{'s' if total != 1 else ''} raised in these {len(weeks)} weeks"
+        + (f": {by_category}." if total else "."),
+        columns=["Week starting", *(labels[c] for c in categories)],
         rows=rows,
         series=list(range(1, len(categories) + 1)),
         unit="concerns",
@@ -360,9 +389,24 @@ def trend_csv(trend: Trend) -> str:
 # --- program health -------------------------------------------------------------------------
 
 
-async def health(caller: Caller, loop_seconds: float) -> ProgramHealth:
-    """Whether the background work keeps up: the outbox, batch matching, the periodic loop.
-    `loop_seconds` is how often the loop should tick (0: not run by this app)."""
+async def _loop(name: str, every: float, now: datetime) -> LoopHealth:
+    beat = await last_beat(name)
+    since = (now - beat.at).total_seconds() if beat else None
+    # Late by more than two rounds (and a minute's slack): the loop has probably stopped.
+    stale = every > 0 and (since is None or since > 2 * every + 60)
+    return LoopHealth(
+        name=name,
+        label=LOOP_LABELS.get(name, name),
+        last_tick=beat,
+        seconds_since=since,
+        every_seconds=every,
+        stale=stale,
+    )
+
+
+async def health(caller: Caller, loop_seconds: dict[str, float]) -> ProgramHealth:
+    """Whether the background work keeps up: the outbox, batch matching, the periodic loops.
+    `loop_seconds` is how often this app runs each loop (0: not in this process)."""
     now = clock.now()
     counts = await notifications.delivery_counts(caller.program_id)
     outbox = OutboxHealth(
@@ -373,23 +417,20 @@ async def health(caller: Caller, loop_seconds: float) -> ProgramHealth:
         backlog=counts["pending"] + counts["failed"],
         oldest_outstanding_at=await notifications.oldest_outstanding(caller.program_id),
     )
-    beat = await last_beat(PERIODIC_LOOP)
-    since = (now - beat.at).total_seconds() if beat else None
-    # Late by more than two rounds (and a minute's slack): the loop has probably stopped.
-    stale = loop_seconds > 0 and (since is None or since > 2 * loop_seconds + 60)
-    loop = LoopHealth(last_tick=beat, seconds_since=since, every_seconds=loop_seconds, stale=stale)
+    loops = [await _loop(name, every, now) for name, every in loop_seconds.items()]
     problems = []
     if outbox.dead:
         problems.append(f"{outbox.dead} notification deliveries gave up (dead letters).")
-    if stale:
-        problems.append("The periodic loop has not ticked when it should have.")
-    if beat is not None and not beat.ok:
-        problems.append("The periodic loop's last round failed; see the service log.")
+    for loop in loops:
+        if loop.stale:
+            problems.append(f"The {loop.label} loop has not ticked when it should have.")
+        if loop.last_tick is not None and not loop.last_tick.ok:
+            problems.append(f"The {loop.label} loop's last round failed; see the service log.")
     return ProgramHealth(
         at=now,
         ok=not problems,
         problems=problems,
         outbox=outbox,
         last_batch_run=await matches.latest_batch_run(caller),
-        loop=loop,
+        loops=loops,
     )
