@@ -14,6 +14,7 @@ from tandem.core.heartbeat import beat
 from tandem.core.periodic import MATCHES_LOOP
 from tandem.matches.tables import MentorMatch, MentorRequest
 from tandem.notifications.tables import Delivery, OutboxEvent
+from tandem.safety.tables import Concern
 from tandem.training.content import current_track
 from tandem.training.tables import QuizAttempt
 from tests.conftest import FROZEN_AT
@@ -302,3 +303,75 @@ async def test_the_dashboard_is_the_staff_home(people, make_client) -> None:
     newcomer = await make_client()
     await newcomer.login(people.a[Role.NEWCOMER].username)
     assert (await newcomer.get("/home", headers=HTML)).status_code == 200
+
+
+async def concern(
+    people: People, *, severity: str, category: str, filed: float, **row: object
+) -> None:
+    """A concern in program A (B with `program="b"`) filed `filed` days ago, due a day later."""
+    program = people.b if row.pop("program", "a") == "b" else people.a
+    await Concern.insert(
+        Concern(
+            program=program[Role.ADMIN].program_id,
+            category=category,
+            severity=severity,
+            status=row.pop("status", "open"),
+            filed_at=days_ago(filed),
+            due_at=days_ago(filed) + timedelta(days=1),
+            **row,
+        )
+    )
+
+
+async def test_dashboard_concerns_overdue_first_and_quiet_matches(
+    frozen, people, make_client
+) -> None:
+    await concern(people, severity="S2", category="money", filed=0.1)
+    await concern(people, severity="S2", category="money", filed=0.2)
+    await concern(people, severity="S4", category="communication", filed=3)  # overdue
+    await concern(people, severity="S1", category="safety", filed=3, status="closed")
+    await concern(people, severity="S1", category="safety", filed=3, program="b")
+    await match(people, started=30, lasted=None)  # no check-in in 30 days: gone quiet
+    supervisor = await make_client()
+    await supervisor.login(people.a[Role.SUPERVISOR].username)
+    figures = (await supervisor.get("/api/v1/oversight/dashboard")).json()
+    assert [(c["severity"], c["open"], c["overdue"]) for c in figures["concerns"]] == [
+        ("S4", 1, 1), ("S1", 0, 0), ("S2", 2, 0), ("S3", 0, 0)
+    ]  # fmt: skip
+    assert figures["concerns"][0]["link"] == "/staff/concerns?severity=S4"
+    assert figures["concerns_overdue"] == 1
+    assert figures["quiet"] == {"matches": 1, "link": "/staff/check-ins/quiet"}
+    page = (await supervisor.get("/staff/dashboard", headers=HTML)).text
+    assert (
+        '<a href="/staff/concerns?overdue=1"><strong>1</strong> past their response deadline'
+        in page
+    )
+    assert (
+        '<a href="/staff/check-ins/quiet"><strong>1</strong> match with no recent check-in' in page
+    )
+    # The lists behind the figures answer.
+    for link in (
+        "/staff/concerns?severity=S4",
+        "/staff/concerns?overdue=1",
+        "/staff/check-ins/quiet",
+    ):
+        assert (await supervisor.get(link, headers=HTML)).status_code == 200, link
+
+
+async def test_trends_count_concerns_by_category(frozen, people, make_client) -> None:
+    await concern(people, severity="S2", category="money", filed=5)  # week of 29 December
+    await concern(people, severity="S2", category="money", filed=6)
+    await concern(people, severity="S3", category="romantic", filed=13)  # week of 22 December
+    await concern(people, severity="S3", category="romantic", filed=13, program="b")
+    supervisor = await make_client()
+    await supervisor.login(people.a[Role.SUPERVISOR].username)
+    response = await supervisor.get("/staff/trends/download?trend=concerns&weeks=4")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    header, *weeks = rows
+    assert len(header) == 3
+    assert header[0] == "Week starting"
+    assert [w[0] for w in weeks] == ["2025-12-15", "2025-12-22", "2025-12-29", "2026-01-05"]
+    by_week = {w[0]: dict(zip(header[1:], map(int, w[1:]), strict=True)) for w in weeks}
+    romantic, money = header[1], header[2]  # in the taxonomy's order
+    assert by_week["2025-12-22"] == {romantic: 1, money: 0}
+    assert by_week["2025-12-29"] == {romantic: 0, money: 2}
