@@ -4,6 +4,7 @@ charts, the lists behind the figures, and the program's health (issue 15)."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from datetime import datetime, timedelta
 
@@ -375,3 +376,22 @@ async def test_trends_count_concerns_by_category(frozen, people, make_client) ->
     romantic, money = header[1], header[2]  # in the taxonomy's order
     assert by_week["2025-12-22"] == {romantic: 1, money: 0}
     assert by_week["2025-12-29"] == {romantic: 0, money: 2}
+
+
+async def test_a_late_loop_is_a_problem(frozen, people, make_client, app) -> None:
+    app.state.settings = dataclasses.replace(app.state.settings, match_loop_seconds=300)
+    admin = await make_client()
+    await admin.login(people.a[Role.ADMIN].username)
+    assert (await admin.get("/api/v1/oversight/health")).json()["ok"] is True  # not yet ticked
+    await beat(MATCHES_LOOP, ok=True)
+    frozen.advance(timedelta(seconds=2 * 300 + 61))
+    report = (await admin.get("/api/v1/oversight/health")).json()
+    assert report["loops"][0]["stale"] is True
+    assert report["problems"] == [
+        "The matching (offer lapses, batch runs) loop has not ticked when it should have."
+    ]
+    await beat(MATCHES_LOOP, ok=False)
+    report = (await admin.get("/api/v1/oversight/health")).json()
+    assert report["problems"] == [
+        "The matching (offer lapses, batch runs) loop's last round failed; see the service log."
+    ]

@@ -392,8 +392,9 @@ def trend_csv(trend: Trend) -> str:
 async def _loop(name: str, every: float, now: datetime) -> LoopHealth:
     beat = await last_beat(name)
     since = (now - beat.at).total_seconds() if beat else None
-    # Late by more than two rounds (and a minute's slack): the loop has probably stopped.
-    stale = every > 0 and (since is None or since > 2 * every + 60)
+    # Late by more than two rounds (and a minute's slack): the loop has probably stopped. One
+    # that never ticked is only "not yet" (a new install, or a process that just started).
+    stale = every > 0 and since is not None and since > 2 * every + 60
     return LoopHealth(
         name=name,
         label=LOOP_LABELS.get(name, name),
