@@ -425,17 +425,14 @@ def track_current_until(
     content version): the earliest expiry of each module's latest pass that still counts, or
     None when a module has no such pass. `evaluate_module`'s currency for the whole track at
     once (current at `at` exactly when `at` is before this), for the gate over many mentors."""
-    expiries = []
-    for module in track.modules:
-        counted = [
-            passed
-            for (module_id, version), passed in latest_passes.items()
-            if module_id == module.id and version >= rules[module.id].required_version
-        ]
-        if not counted:
-            return None
-        expiries.append(add_months(max(counted), months[module.id]))
-    return min(expiries)
+    latest: dict[str, datetime] = {}
+    for (module_id, version), passed in latest_passes.items():
+        rule = rules.get(module_id)
+        if rule is not None and version >= rule.required_version:
+            latest[module_id] = max(passed, latest.get(module_id, passed))
+    if any(module.id not in latest for module in track.modules):
+        return None
+    return min(add_months(latest[module.id], months[module.id]) for module in track.modules)
 
 
 def may_be_matched(
