@@ -5,7 +5,8 @@ the queries each page runs.
 
 Usage:
     .venv/bin/python bench/bench_dashboard.py    # SQLite in a temporary file
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench .venv/bin/python bench/bench_dashboard.py
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench \
+        .venv/bin/python bench/bench_dashboard.py
 
 Runs the app in process (ASGI transport, no network) on a fresh database. The program is
 written in bulk (the demo's `load_history` for the past), so building it takes seconds.
@@ -35,6 +36,7 @@ from tandem.settings import Settings  # noqa: E402
 NEWCOMERS, MENTORS, WAITING, ACTIVE, OPEN_CONCERNS = 2000, 500, 150, 600, 60
 CALLS = 30
 PASSWORD = "bench-password-2026"  # noqa: S105 - a throwaway database
+NO_LOGIN = "!"  # the bench's newcomers and mentors never sign in: no hash matches this
 QUERIES = {"count": 0}
 
 
@@ -54,24 +56,27 @@ def count_queries() -> None:
 async def _people(program_id: int, role: str, count: int, status: str) -> list[int]:
     from tandem.accounts.tables import Membership, Person
     from tandem.core.clock import clock
+    from tandem.demo import insert_rows
 
     now = clock.now()
-    people = await Person.insert(
-        *(
+    people = await insert_rows(
+        [
             Person(
                 username=f"{role}-{n:04d}", display_name=f"{role.title()} {n}",
-                password_hash="!", active=True, created_at=now,
+                password_hash=NO_LOGIN, active=True, created_at=now,
             )
             for n in range(count)
-        )
-    ).returning(Person.id)  # fmt: skip
-    rows = await Membership.insert(
-        *(
+        ],
+        Person.id,
+    )  # fmt: skip
+    rows = await insert_rows(
+        [
             Membership(person=p["id"], program=program_id, role=role, status=status,
                        created_at=now - timedelta(days=800), approved_at=now - timedelta(days=800))
             for p in people
-        )
-    ).returning(Membership.id)  # fmt: skip
+        ],
+        Membership.id,
+    )  # fmt: skip
     return [row["id"] for row in rows]
 
 
@@ -80,7 +85,7 @@ async def build() -> tuple[int, float]:
     from tandem.accounts import services as accounts
     from tandem.core.auth import Role
     from tandem.core.clock import clock
-    from tandem.demo import load_history
+    from tandem.demo import insert_rows, load_history
     from tandem.matches.tables import MentorMatch, MentorRequest
     from tandem.profiles.tables import MentorProfile
     from tandem.safety.tables import Concern
@@ -97,8 +102,8 @@ async def build() -> tuple[int, float]:
     )  # fmt: skip
     newcomers = await _people(program_id, "newcomer", NEWCOMERS, "active")
     mentors = await _people(program_id, "mentor", MENTORS, "active")
-    await MentorProfile.insert(
-        *(
+    await insert_rows(
+        [
             MentorProfile(
                 membership=m, program=program_id, recovery_start=date(2018, 1, 1),
                 pathways=["twelve_step"], languages=["en"], formats=["video"], gender="woman",
@@ -106,13 +111,13 @@ async def build() -> tuple[int, float]:
                 paused=n % 25 == 0, updated_at=now,
             )
             for n, m in enumerate(mentors)
-        )
+        ]
     )  # fmt: skip
     # Two years of the past (ended matches, first completions of the track) ...
     await load_history(program_id, newcomers, mentors, mentors, seed=15)
     # ... and each mentor's latest passes within the year, so most are current today.
-    await QuizAttempt.insert(
-        *(
+    await insert_rows(
+        [
             QuizAttempt(
                 membership=m, program=program_id, module_id=module.id,
                 content_version=module.version, started_at=passed, submitted_at=passed,
@@ -121,35 +126,36 @@ async def build() -> tuple[int, float]:
             for m in mentors[: int(MENTORS * 0.9)]
             for passed in [now - timedelta(days=rng.uniform(5, 360))]
             for module in current_track().modules
-        )
+        ]
     )  # fmt: skip
     # Today: newcomers waiting, active matches, open concerns.
     statuses = ("waiting", "under_review", "offered")
-    await MentorRequest.insert(
-        *(
+    await insert_rows(
+        [
             MentorRequest(newcomer=n, program=program_id, status=rng.choice(statuses),
                           created_at=now - timedelta(days=rng.uniform(0, 45)), updated_at=now)
             for n in newcomers[:WAITING]
-        )
+        ]
     )  # fmt: skip
     pairs = list(zip(newcomers[WAITING : WAITING + ACTIVE], mentors * 2, strict=False))
     started = [now - timedelta(days=rng.uniform(3, 200)) for _ in pairs]
-    requests = await MentorRequest.insert(
-        *(
+    requests = await insert_rows(
+        [
             MentorRequest(newcomer=n, program=program_id, status="matched",
                           created_at=s - timedelta(days=3), updated_at=s, matched_at=s)
             for (n, _), s in zip(pairs, started, strict=True)
-        )
-    ).returning(MentorRequest.id)  # fmt: skip
-    await MentorMatch.insert(
-        *(
+        ],
+        MentorRequest.id,
+    )  # fmt: skip
+    await insert_rows(
+        [
             MentorMatch(request=r["id"], program=program_id, newcomer=n, mentor=m,
                         status="active", started_at=s)
             for r, (n, m), s in zip(requests, pairs, started, strict=True)
-        )
+        ]
     )  # fmt: skip
-    await Concern.insert(
-        *(
+    await insert_rows(
+        [
             Concern(
                 program=program_id, category=rng.choice(("money", "communication", "scope")),
                 severity=rng.choice(("S1", "S2", "S3", "S4", "S4")),
@@ -159,7 +165,7 @@ async def build() -> tuple[int, float]:
             )
             for n in range(OPEN_CONCERNS * 5)
             for filed in [now - timedelta(days=rng.uniform(0, 20 if n < OPEN_CONCERNS else 720))]
-        )
+        ]
     )  # fmt: skip
     return program_id, time.perf_counter() - start
 
