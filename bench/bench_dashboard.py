@@ -1,5 +1,5 @@
 """The supervisor's dashboard on a large program: 2,000 newcomers, 500 mentors and two years of
-history (about 3,000 past matches, their requests and the mentors' training passes), plus
+history (about 6,000 matches, their requests and the mentors' training passes), plus
 today's queue, active matches and open concerns. Prints server time per page (p50, p95) and
 the queries each page runs.
 
@@ -8,7 +8,8 @@ Usage:
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench \
         .venv/bin/python bench/bench_dashboard.py
 
-Runs the app in process (ASGI transport, no network) on a fresh database. The program is
+Runs the app in process (ASGI transport, no network) on a migrated database it empties first
+(never point it at one whose rows you want). The program is
 written in bulk (the demo's `load_history` for the past), so building it takes seconds.
 """
 
@@ -26,7 +27,8 @@ from pathlib import Path
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite'}")
 os.environ["PICCOLO_CONF"] = "tandem.piccolo_conf"
 os.environ["TANDEM_ENV"] = "test"
-sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "platform")]
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 
 import anyio  # noqa: E402
 import httpx  # noqa: E402
@@ -186,8 +188,10 @@ async def main() -> None:
     from tandem.cli import migrate
     from tandem.matches.tables import MentorMatch
     from tandem.training.tables import QuizAttempt
+    from tests.support.database import wipe
 
     await migrate()
+    await wipe()  # a database used before (a PostgreSQL one) starts empty too
     _, seconds = await build()
     matches, passes = await MentorMatch.count(), await QuizAttempt.count()
     print(
