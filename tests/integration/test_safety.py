@@ -312,7 +312,10 @@ async def test_overdue_concerns_escalate_to_every_supervisor_exactly_once(
         group.start_soon(tick)
         group.start_soon(tick)
     results.append(await safety.escalate_overdue())
-    assert sorted(results) == [0, 0, 2]
+    # The two ticks may share the work (PostgreSQL) or one may take it all (SQLite's one
+    # writer); together they escalate each concern once, and the later tick finds nothing.
+    assert sum(results[:2]) == 2
+    assert results[2] == 0
     events = await OutboxEvent.select().where(OutboxEvent.event_type == "safety.concern_overdue")
     assert sorted(int(e["subject_id"]) for e in events) == sorted(ids)
     notices = await Notice.select().where(Notice.event_type == "safety.concern_overdue")
