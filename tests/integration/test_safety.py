@@ -267,7 +267,7 @@ async def test_a_required_retake_holds_until_the_module_is_passed_again(
 async def test_three_small_concerns_about_a_mentor_in_90_days_raise_an_s3(
     make_client, people, frozen
 ) -> None:
-    newcomer, supervisor, _, match_id = await matched(make_client, people)
+    newcomer, _, _, match_id = await matched(make_client, people)
     for days in (0, 30, 30):
         frozen.advance(timedelta(days=days))
         await report(newcomer, match_id, "communication")
