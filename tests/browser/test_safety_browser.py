@@ -15,7 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tandem.notifications.webhooks import verify
-from tests.browser.conftest import login, running_server
+from tests.browser.conftest import running_server
+from tests.browser.test_matches_browser import person
 
 pytestmark = pytest.mark.browser
 
@@ -58,14 +59,6 @@ def receiver() -> Iterator[queue.Queue[tuple[dict[str, str], bytes]]]:
     yield arrived
     server.shutdown()
     server.server_close()
-
-
-def person(browser, url: str, username: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=url, viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    login(page, username)
-    return page
 
 
 def test_newcomer_reports_a_boundary_concern_and_a_supervisor_acts(browser, safety_url) -> None:  # type: ignore[no-untyped-def]

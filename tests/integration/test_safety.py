@@ -554,3 +554,41 @@ async def test_staff_report_about_a_mentor_without_a_match(make_client, people, 
         },
     )
     assert foreign.status_code == 404
+
+
+async def test_staff_set_response_times_and_the_on_call_supervisor(
+    make_client, people, frozen
+) -> None:
+    supervisor = await signed_in(make_client, people.a[Role.SUPERVISOR].username)
+    current = (await supervisor.get("/api/v1/concerns/settings")).json()
+    assert current["s1_response_minutes"] == 15
+    assert current["closed_concern_retention_days"] == 730
+    form = {
+        "time_zone": "Europe/Berlin",
+        "s1_response_minutes": "10",
+        "s2_response_hours": "3",
+        "s3_response_business_days": "2",
+        "s4_response_business_days": "5",
+        "on_call_supervisor_id": str(people.a[Role.SUPERVISOR].membership_id),
+        "closed_concern_retention_days": "365",
+    }
+    saved = await supervisor.post("/staff/concerns/settings", data=form)
+    assert saved.status_code in {302, 303}, saved.text
+    page = await supervisor.get("/staff/concerns/settings?done=saved")
+    assert 'value="Europe/Berlin"' in page.text
+    settings = await accounts.program_settings(people.a[Role.SUPERVISOR].program_id)
+    assert (settings.s1_response_minutes, settings.time_zone) == (10, "Europe/Berlin")
+    assert settings.on_call_supervisor_id == people.a[Role.SUPERVISOR].membership_id
+    refused = await supervisor.post(
+        "/staff/concerns/settings",
+        data={**form, "time_zone": "Mars/Olympus", "s1_response_minutes": "0"},
+    )
+    assert refused.status_code == 400
+    assert "time zone" in refused.text or "s1" in refused.text.lower()
+    not_staff = await supervisor.put(
+        "/api/v1/concerns/settings",
+        json={**{k: int(v) if v.isdigit() else v for k, v in form.items()},
+              "on_call_supervisor_id": people.a[Role.MENTOR].membership_id},
+    )  # fmt: skip
+    assert not_staff.status_code == 400
+    assert "supervisor" in not_staff.json()["detail"]
