@@ -592,3 +592,24 @@ async def test_staff_set_response_times_and_the_on_call_supervisor(
     )  # fmt: skip
     assert not_staff.status_code == 400
     assert "supervisor" in not_staff.json()["detail"]
+
+
+async def test_only_staff_name_a_person_and_only_of_their_own_program(
+    make_client, people, frozen
+) -> None:
+    newcomer, supervisor, _, match_id = await matched(make_client, people)
+    named = await newcomer.post(
+        "/api/v1/concerns",
+        json={"category": "money", "match_id": match_id, "about_membership_id": 1},
+    )
+    assert named.status_code == 400
+    foreign = await supervisor.post(
+        "/api/v1/concerns",
+        json={
+            "category": "money",
+            "match_id": match_id,
+            "about_membership_id": people.b[Role.MENTOR].membership_id,
+        },
+    )
+    assert foreign.status_code == 404
+    assert await Concern.count() == 0

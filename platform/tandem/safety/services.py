@@ -251,15 +251,18 @@ async def _subject(caller: Caller, data: ConcernCreate) -> tuple[int | None, int
     staff, any match or member of the program."""
     if data.match_id is None and data.about_membership_id is None:
         raise Invalid("Please say which match or person the concern is about.", field="match_id")
-    if data.match_id is not None:
-        newcomer, mentor = await matches.match_people(caller, data.match_id)
-        if caller.is_staff:
-            return data.match_id, data.about_membership_id or mentor
-        return data.match_id, mentor if caller.membership_id == newcomer else newcomer
-    if not caller.is_staff:
-        raise Invalid("Please choose the match the concern is about.", field="match_id")
-    await accounts.membership_in_program(caller, data.about_membership_id or 0)
-    return None, data.about_membership_id
+    if data.about_membership_id is not None:
+        if not caller.is_staff:
+            raise Invalid(
+                "Please choose the match the concern is about.", field="about_membership_id"
+            )
+        await accounts.membership_in_program(caller, data.about_membership_id)
+    if data.match_id is None:
+        return None, data.about_membership_id
+    newcomer, mentor = await matches.match_people(caller, data.match_id)
+    if caller.is_staff:
+        return data.match_id, data.about_membership_id or mentor
+    return data.match_id, mentor if caller.membership_id == newcomer else newcomer
 
 
 async def report_concern(caller: Caller, data: ConcernCreate) -> FiledConcernOut:
