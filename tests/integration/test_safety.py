@@ -505,6 +505,8 @@ async def test_the_forms_submit_as_a_person_would(make_client, people, frozen) -
         response = await supervisor.post(f"{base}/{path}", data=data)
         assert response.status_code in {302, 303}, (path, response.text)
     page = await supervisor.get(base)
+    assert "Was it worth more than a small token, or cash?" in page.text
+    assert "Was there sexual contact" not in page.text
     assert "Resolved with coaching" in page.text
     assert "Talked it through." in page.text
     assert (await supervisor.post(f"{base}/act", data={"action": "nope"})).status_code == 400

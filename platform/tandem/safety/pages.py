@@ -39,7 +39,13 @@ OUTCOME_LABELS = {
     rules.Outcome.NO_ACTION_NEEDED: "No action needed",
 }
 SITUATION_LABELS = {situation: title for situation, (title, _) in rules.URGENT_STEPS.items()}
+# The questions' words by category and key, so a concern shows what was answered yes.
+QUESTION_TEXTS = {
+    category.value: {q.key: q.text for q in rule.questions}
+    for category, rule in rules.CATEGORIES.items()
+}
 PAGE_CONTEXT = {
+    "question_texts": QUESTION_TEXTS,
     "action_labels": ACTION_LABELS,
     "outcome_labels": OUTCOME_LABELS,
     "situation_labels": SITUATION_LABELS,
