@@ -264,7 +264,8 @@ async def test_supervisors_learn_only_that_a_mentor_asked_to_talk(make_client, p
         "/staff/mentors/paused",
         "/staff/check-ins/flags",
         "/api/v1/mentors/paused",
-        "/home",
+        "/staff/dashboard",  # the staff home
+        "/staff/overview",
     ):
         seen = await supervisor.get(url)
         assert seen.status_code == 200, url
