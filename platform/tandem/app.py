@@ -29,6 +29,7 @@ from tandem.accounts import pages as accounts_pages
 from tandem.accounts.services import caller_for_membership
 from tandem.accounts.store import TandemSessionBackend, TandemSessionConfig
 from tandem.cli import TandemCLIPlugin
+from tandem.core import changes
 from tandem.core.auth import PUBLIC_OPT_KEY, Caller
 from tandem.core.database import connection_per_request
 from tandem.core.errors import document_errors, exception_handlers
@@ -144,12 +145,12 @@ def _outbox_worker(settings: Settings) -> Any:
 
 def _match_loop(settings: Settings) -> Any:
     """Lifespan: the periodic steps of the match journey (offer lapses, batch matching), every
-    `TANDEM_MATCH_LOOP_SECONDS` (0 turns it off, as in tests)."""
+    `TANDEM_MATCH_LOOP_SECONDS`, and retries for programs whose mentors changed, every
+    `TANDEM_MATCH_RETRY_SECONDS` (0 turns each off, as in tests)."""
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        seconds = settings.match_loop_seconds
-        async with running_loop(seconds) if seconds > 0 else nullcontext():
+        async with running_loop(settings.match_loop_seconds, settings.match_retry_seconds):
             yield
 
     return lifespan
@@ -210,6 +211,9 @@ def _build(settings: Settings) -> Litestar:
     matches.add_match_gate(safety.mentors_held_back)
     # A mentor's confidential report of a return to use holds new matches until they are ready.
     matches.add_match_gate(safety.held_mentors)
+    # Mentors changing below the match journey (profiles, training) mark their program for a
+    # retry of its waiting requests.
+    changes.on_mentors_changed(matches.mark_retry)
     session_config = TandemSessionConfig(
         max_age=settings.session_max_age_seconds,
         refresh_seconds=settings.session_refresh_seconds,

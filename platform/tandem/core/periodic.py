@@ -18,6 +18,7 @@ from tandem.core.heartbeat import beat
 
 # The loops `create_app` runs, by the name their heartbeat is kept under.
 MATCHES_LOOP = "matches"
+MATCH_RETRY_LOOP = "match-retry"
 SAFETY_LOOP = "safety"
 
 
