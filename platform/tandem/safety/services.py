@@ -19,7 +19,7 @@ from tandem.accounts import services as accounts
 from tandem.core import audit
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
-from tandem.core.database import for_update, transaction
+from tandem.core.database import engine, for_update, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.core.severity import Severity
 from tandem.matches import services as matches
@@ -146,8 +146,6 @@ async def _retaken(program_id: int, mentor: int, module_id: str, since: datetime
 
 
 def _is_postgres() -> bool:
-    from tandem.core.database import engine
-
     return engine().engine_type == "postgres"
 
 
