@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from tandem.matches.tables import (
     BatchRun,
     MatchProposal,
+    MatchWeights,
     MentorMatch,
     MentorOffer,
     MentorRequest,
@@ -15,6 +16,6 @@ from tandem.matches.tables import (
 APP_CONFIG = AppConfig(
     app_name="matches",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[MentorRequest, MatchProposal, MentorOffer, MentorMatch, BatchRun],
+    table_classes=[MentorRequest, MatchProposal, MentorOffer, MentorMatch, BatchRun, MatchWeights],
     migration_dependencies=["tandem.accounts.piccolo_app"],
 )
