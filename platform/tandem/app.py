@@ -45,6 +45,8 @@ from tandem.notifications import controllers as notifications_api
 from tandem.notifications import pages as notifications_pages
 from tandem.notifications.services import register_notice_texts
 from tandem.notifications.worker import running_worker
+from tandem.oversight import controllers as oversight_api
+from tandem.oversight import pages as oversight_pages
 from tandem.privacy import controllers as privacy_api
 from tandem.privacy import pages as privacy_pages
 from tandem.profiles import controllers as profiles_api
@@ -59,7 +61,15 @@ from tandem.training import services as training
 WEB = Path(__file__).parent / "web"
 
 # Every slice's JSON API (`controllers.controllers`) and HTML pages (`pages.routes`).
-API = (accounts_api, profiles_api, training_api, notifications_api, privacy_api, matches_api)
+API = (
+    accounts_api,
+    profiles_api,
+    training_api,
+    notifications_api,
+    privacy_api,
+    matches_api,
+    oversight_api,
+)
 PAGES = (
     accounts_pages,
     home_pages,
@@ -68,6 +78,7 @@ PAGES = (
     notifications_pages,
     privacy_pages,
     matches_pages,
+    oversight_pages,
 )
 # Every slice's event types with the sentence a person reads for each.
 NOTICE_TEXTS = (

@@ -134,6 +134,9 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/staff/matches/{match_id:int}/end"): STAFF,
     ("GET", "/staff/settings"): STAFF,
     ("POST", "/staff/settings"): STAFF,
+    # oversight (issue 15)
+    ("GET", "/staff/dashboard"): STAFF,
+    ("GET", "/api/v1/oversight/dashboard"): STAFF,
 }
 
 # Routes that change the caller's own session or data in ways that would spoil later calls in the
