@@ -137,6 +137,14 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     # oversight (issue 15)
     ("GET", "/staff/dashboard"): STAFF,
     ("GET", "/api/v1/oversight/dashboard"): STAFF,
+    ("GET", "/staff/weights"): STAFF,
+    ("POST", "/staff/weights/suggest"): STAFF,
+    ("POST", "/staff/weights/{weights_version:int}/adopt"): STAFF,
+    ("POST", "/staff/weights/{weights_version:int}/reject"): STAFF,
+    ("GET", "/api/v1/oversight/weights"): STAFF,
+    ("POST", "/api/v1/oversight/weights/suggest"): STAFF,
+    ("POST", "/api/v1/oversight/weights/{weights_version:int}/adopt"): STAFF,
+    ("POST", "/api/v1/oversight/weights/{weights_version:int}/reject"): STAFF,
 }
 
 # Routes that change the caller's own session or data in ways that would spoil later calls in the
@@ -179,6 +187,8 @@ def _fill(path: str, people: People) -> str:
         .replace("{proposal_id:int}", "1")
         .replace("{offer_id:int}", "1")
         .replace("{match_id:int}", "1")
+        # Weights versions: none exist in the run, so allowed roles get a 404.
+        .replace("{weights_version:int}", "1")
     )
 
 

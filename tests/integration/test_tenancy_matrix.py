@@ -21,6 +21,7 @@ from tandem.notifications.tables import OutboxEvent
 from tandem.training import services as training
 from tandem.training.tables import QuizAttempt
 from tests.support.builders import best_answers, newcomer_with_intake, trained_mentor
+from tests.support.outcomes import suggested_weights
 from tests.support.people import People
 from tests.support.routes import declared_roles, served_routes
 
@@ -54,6 +55,7 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
     ).first()  # fmt: skip
     answers = best_answers(attempt.module_id, attempt.questions)
     journey = await _match_journey(people, make_client, mentor_client)
+    weights_version = await suggested_weights(people.a[Role.SUPERVISOR].program_id)
     return {
         **journey,
         "newcomer": newcomer,
@@ -64,6 +66,7 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
         "notice_id": notices[0]["id"],
         "event_id": event["id"],
         "endpoint_id": endpoint.json()["id"],
+        "weights_version": weights_version,
     }
 
 

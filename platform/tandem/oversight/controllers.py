@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import get
 
 from tandem.core.auth import STAFF, CallerRequest, allow
-from tandem.oversight import services
+from tandem.oversight import services, weights_controllers
 from tandem.oversight.schemas import Dashboard
 
 
@@ -15,4 +15,4 @@ async def dashboard_api(request: CallerRequest) -> Dashboard:
     return await services.dashboard(request.user)
 
 
-controllers = [dashboard_api]
+controllers = [dashboard_api, *weights_controllers.controllers]

@@ -6,7 +6,7 @@ from litestar import get
 from litestar.response import Template
 
 from tandem.core.auth import STAFF, CallerRequest, allow
-from tandem.oversight import services
+from tandem.oversight import services, weights_pages
 
 
 @get("/staff/dashboard", guards=[allow(*STAFF)], include_in_schema=False)
@@ -15,4 +15,4 @@ async def dashboard_page(request: CallerRequest) -> Template:
     return Template("oversight/dashboard.html", context={"figures": figures})
 
 
-routes = [dashboard_page]
+routes = [dashboard_page, *weights_pages.routes]
