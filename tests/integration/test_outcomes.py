@@ -13,9 +13,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from tandem.core.tables import AuditEvent
 from tandem.core.auth import Role
 from tandem.core.clock import clock
+from tandem.core.tables import AuditEvent
 from tandem.matches import services
 from tandem.matches.outcomes import Outcome
 from tandem.matches.tables import MatchProposal, MatchWeights
