@@ -97,6 +97,9 @@ class Settings:
     # Batch matching and offer lapses run every this many seconds in each app process (0 = off,
     # as in tests; `litestar matches run` does one round by hand).
     match_loop_seconds: float = 0.0
+    # Overdue-concern escalation and the closed-concern retention purge run every this many
+    # seconds in each app process (0 = off, as in tests; `litestar safety run` does one round).
+    safety_loop_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -194,4 +197,5 @@ class Settings:
             outbox_batch_size=int(env.get("TANDEM_OUTBOX_BATCH_SIZE", "50")),
             outbox_poll_seconds=float(env.get("TANDEM_OUTBOX_POLL_SECONDS", "1")),
             match_loop_seconds=float(env.get("TANDEM_MATCH_LOOP_SECONDS", "300")),
+            safety_loop_seconds=float(env.get("TANDEM_SAFETY_LOOP_SECONDS", "60")),
         )

@@ -134,6 +134,29 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/staff/matches/{match_id:int}/end"): STAFF,
     ("GET", "/staff/settings"): STAFF,
     ("POST", "/staff/settings"): STAFF,
+    # safety: concerns (issue 14)
+    ("GET", "/api/v1/concerns/categories"): EVERYONE,
+    ("POST", "/api/v1/concerns"): EVERYONE,
+    ("POST", "/api/v1/concerns/urgent"): frozenset({M}),
+    ("GET", "/api/v1/concerns/mine"): EVERYONE,
+    ("GET", "/api/v1/concerns"): STAFF,
+    ("GET", "/api/v1/concerns/summary"): STAFF,
+    ("GET", "/api/v1/concerns/{concern_id:int}"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/acknowledge"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/notes"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/act"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/close"): STAFF,
+    ("GET", "/concerns/new"): EVERYONE,
+    ("POST", "/concerns/new"): EVERYONE,
+    ("GET", "/concerns/mine"): EVERYONE,
+    ("GET", "/mentor/escalate"): frozenset({M}),
+    ("POST", "/mentor/escalate"): frozenset({M}),
+    ("GET", "/staff/concerns"): STAFF,
+    ("GET", "/staff/concerns/{concern_id:int}"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/acknowledge"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/notes"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/act"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/close"): STAFF,
     # oversight (issue 15)
     ("GET", "/staff/dashboard"): STAFF,
     ("GET", "/api/v1/oversight/dashboard"): STAFF,
@@ -187,6 +210,8 @@ def _fill(path: str, people: People) -> str:
         .replace("{proposal_id:int}", "1")
         .replace("{offer_id:int}", "1")
         .replace("{match_id:int}", "1")
+        # Concerns: none exist in the run, so staff get a 404, past authorization.
+        .replace("{concern_id:int}", "1")
         # Weights versions: none exist in the run, so allowed roles get a 404.
         .replace("{weights_version:int}", "1")
     )

@@ -84,7 +84,13 @@ async def _match_journey(people: People, make_client: Any, mentor: Any) -> dict[
     [offer] = (await mentor.get("/api/v1/offers")).json()
     accepted = await mentor.post(f"/api/v1/offers/{offer['id']}/accept")
     assert accepted.status_code == 200, accepted.text
+    concern = await newcomer.post(
+        "/api/v1/concerns",
+        json={"category": "communication", "match_id": accepted.json()["id"]},
+    )
+    assert concern.status_code == 201, concern.text
     return {
+        "concern_id": concern.json()["id"],
         "request_id": asked.json()["id"],
         "proposal_id": proposal["id"],
         "offer_id": offer["id"],
@@ -126,6 +132,13 @@ def _body(method: str, path: str, records: dict[str, Any]) -> dict[str, Any]:
         return {key: {"note": "Another mentor fits better."} if path.endswith("/decline") else {}}
     if path.endswith("/end"):
         return {key: {"reason": "completed"}}
+    if "/concerns/" in path:
+        concern_bodies = {
+            "notes": {"note": "Talked it through."},
+            "act": {"action": "pause_mentor"},
+            "close": {"outcome": "no_action_needed"},
+        }
+        return {key: concern_bodies.get(path.rsplit("/", 1)[-1], {})}
     if path.endswith("/unlock"):
         return {key: {"remediation": "supervision_conversation"}}
     if path == "/api/v1/training/attempts/{attempt_id:int}/submit":

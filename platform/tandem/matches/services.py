@@ -937,6 +937,13 @@ async def _match_row(caller: Caller, match_id: int, *, lock: bool = False) -> di
     return row
 
 
+async def match_people(caller: Caller, match_id: int) -> tuple[int, int]:
+    """(newcomer, mentor) of a match the caller is part of (or staff), else NotFound: for
+    slices above this one (safety) that act on a match's people."""
+    row = await _match_row(caller, match_id)
+    return row["newcomer"], row["mentor"]
+
+
 async def get_match(caller: Caller, match_id: int) -> MatchOut:
     """The match as the caller sees it: the other's first name or alias, the shared hours in the
     caller's own time zone and the ways to meet; a mentor also sees what the newcomer shared."""
