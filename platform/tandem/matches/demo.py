@@ -116,9 +116,10 @@ async def load_outcome_history(
     weights learned from them (`/staff/weights`); returns how many.
 
     In this past, a pair who share lived experience usually lasted and a shared pathway helped a
-    little; the engine's own weights count a shared pathway most, so the loop finds better ones. The rows are written directly (a replay through the services
-    would take minutes) and are older than the wait estimate's 90 days, so they leave it alone;
-    call this before `load_match_demo`, so today's requests stay each newcomer's latest.
+    little; the engine's own weights count a shared pathway most, so the loop finds better ones.
+    The rows are written directly (a replay through the services would take minutes) and are
+    older than the wait estimate's 90 days, so they leave it alone. Call this before
+    `load_match_demo`, so today's requests stay each newcomer's latest.
     """
     rng = random.Random(seed + 15)  # noqa: S311 - demo data, not security
     reader = program_caller(program_id)
