@@ -176,3 +176,42 @@ async def test_the_outcome_of_each_past_match(people) -> None:
     # Time in recovery is counted at the match's start, not today.
     started = clock.today() - timedelta(days=200)
     assert history[0].mentor.recovery_days == (started - date(2018, 4, 1)).days
+
+
+async def test_a_concern_raised_counts_against_a_match(make_client, people) -> None:
+    """The oversight slice hands the safety slice's concerns down: a match a concern was raised
+    about is not a lasting one, however long it ran."""
+    a = people.a
+    ids = await known_history(a[Role.SUPERVISOR].program_id)
+    supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
+    lasted = [match_id for step, match_id in enumerate(ids) if (step % 8) % 2 != (step // 8) % 2]
+    for match_id in lasted[:10]:
+        filed = await supervisor.post(
+            "/api/v1/concerns", json={"category": "communication", "match_id": match_id}
+        )
+        assert filed.status_code == 201, filed.text
+    body = (await supervisor.post("/api/v1/oversight/weights/suggest")).json()
+    assert (body["history"], body["lasting"]) == (240, 110)
+
+
+async def test_nothing_clearly_better_keeps_the_current_weights(
+    make_client, people, monkeypatch
+) -> None:
+    """When the fit finds nothing clearly better on held-out matches, the page says so with the
+    figures and nothing is stored (the engine's own refusal, `matching.fit_weights`)."""
+    from matching import WeightFit, Weights
+    from tandem.matches import engine
+
+    def no_better(history, policy):  # type: ignore[no-untyped-def]
+        return WeightFit(Weights(), False, "not clearly better", 180, 60, 0.64, 0.645)
+
+    monkeypatch.setattr(engine, "fit_weights", no_better)
+    await known_history(people.a[Role.SUPERVISOR].program_id)
+    supervisor = await signed_in(make_client, people.a[Role.SUPERVISOR].username)
+    page = await supervisor.post("/staff/weights/suggest", headers=HTML)
+    assert (
+        "No better weights found: the best the model learned ranks a lasting match above an early"
+        " ending or a concern 64% of the time, against 64% now, on 60 past matches" in page.text
+    )
+    assert "Adopt version" not in page.text
+    assert await MatchWeights.count() == 0
