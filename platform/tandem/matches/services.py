@@ -1446,11 +1446,8 @@ async def suggest_weights(caller: Caller, concern_match_ids: set[int]) -> Weight
             },
             "suggested_by": caller.membership_id,
             "created_at": clock.now(),
-            "decided_at": None,
         }
-        stored = await MatchWeights.insert(
-            MatchWeights(**{k: v for k, v in row.items() if k != "decided_at"})
-        ).returning(MatchWeights.id)
+        stored = await MatchWeights.insert(MatchWeights(**row)).returning(MatchWeights.id)
         await audit.record(
             caller,
             "match.weights_suggested",
@@ -1460,7 +1457,10 @@ async def suggest_weights(caller: Caller, concern_match_ids: set[int]) -> Weight
             based_on_version=version,
         )
     return WeightsSuggestionOut(
-        suggested=_weights_out(row), refused=None, history=len(history), lasting=lasting
+        suggested=_weights_out({**row, "decided_at": None}),
+        refused=None,
+        history=len(history),
+        lasting=lasting,
     )
 
 

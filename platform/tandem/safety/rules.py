@@ -404,4 +404,3 @@ def holds_new_matches(severity: str, status: str) -> bool:
 def retention_cutoff(now: datetime, days: int) -> datetime:
     """Closed concerns that closed before this are purged."""
     return now - timedelta(days=days)
-
