@@ -208,6 +208,8 @@ def _build(settings: Settings) -> Litestar:
     # Safety holds mentors back from new matches through the match slice's hook (matches
     # never imports safety): an open S1/S2 concern, a supervisor's pause, a required retake.
     matches.add_match_gate(safety.mentors_held_back)
+    # A mentor's confidential report of a return to use holds new matches until they are ready.
+    matches.add_match_gate(safety.held_mentors)
     session_config = TandemSessionConfig(
         max_age=settings.session_max_age_seconds,
         refresh_seconds=settings.session_refresh_seconds,

@@ -18,6 +18,7 @@ from litestar import Litestar
 
 from tandem.core.auth import PUBLIC_OPT_KEY, Role
 from tandem.notifications.tables import OutboxEvent
+from tandem.safety.care_tables import ConversationRequest
 from tandem.training import services as training
 from tandem.training.tables import QuizAttempt
 from tests.support.builders import best_answers, newcomer_with_intake, trained_mentor
@@ -55,6 +56,9 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
     ).first()  # fmt: skip
     answers = best_answers(attempt.module_id, attempt.questions)
     journey = await _match_journey(people, make_client, mentor_client)
+    asked = await mentor_client.post("/api/v1/self-care/conversation")
+    assert asked.status_code == 201, asked.text
+    conversation = await ConversationRequest.select(ConversationRequest.id).first()
     weights_version = await suggested_weights(people.a[Role.SUPERVISOR].program_id)
     return {
         **journey,
@@ -66,6 +70,7 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
         "notice_id": notices[0]["id"],
         "event_id": event["id"],
         "endpoint_id": endpoint.json()["id"],
+        "conversation_id": conversation["id"],
         "weights_version": weights_version,
     }
 

@@ -8,8 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
-
+from tandem.core.periodic import MATCHES_LOOP, running_every
 from tandem.matches import services
 
 log = logging.getLogger("tandem.matches")
@@ -25,21 +24,8 @@ async def periodic_steps() -> dict[str, int]:
     return {"lapsed": lapsed, "proposed": proposed}
 
 
-async def _every(seconds: float) -> None:
-    while True:
-        await anyio.sleep(seconds)
-        try:
-            await periodic_steps()
-        except Exception:  # one failed round must not stop the next one
-            log.exception("the periodic match steps failed; trying again next round")
-
-
 @asynccontextmanager
 async def running_loop(seconds: float) -> AsyncIterator[None]:
     """Run the periodic steps every `seconds` for as long as the block lasts."""
-    async with anyio.create_task_group() as group:
-        group.start_soon(_every, seconds)
-        try:
-            yield
-        finally:
-            group.cancel_scope.cancel()
+    async with running_every(seconds, periodic_steps, log, name=MATCHES_LOOP):
+        yield

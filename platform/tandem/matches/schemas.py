@@ -3,7 +3,7 @@ a newcomer never learns who declined, a mentor sees only what the newcomer agree
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from msgspec import Meta, Struct
@@ -164,6 +164,29 @@ class SettingsForm(Struct, kw_only=True):
     offer_hours: Annotated[int, Meta(ge=1, le=336)]
     auto_approve_matches: bool = False
     auto_approve_min_score: Annotated[float, Meta(ge=0, le=50)]
+
+
+class OpenRequestOut(Struct, kw_only=True):
+    """A newcomer who asked and is not matched yet, for the supervisor's waiting list."""
+
+    id: int
+    newcomer_id: int
+    newcomer_name: str
+    status: str
+    requested_at: datetime
+    waited_days: float
+
+
+class RetentionWeek(Struct, kw_only=True, frozen=True):
+    """Matches that started in one week, and how many were still going 30 and 90 days on.
+    `known_30`/`known_90` count only matches old enough for the answer to be known."""
+
+    week: date
+    started: int
+    known_30: int
+    lasted_30: int
+    known_90: int
+    lasted_90: int
 
 
 class WeightsVersionOut(Struct, kw_only=True):

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from statistics import median
 from typing import Any
 
 import anyio
@@ -21,7 +22,7 @@ from piccolo.query import Select
 from piccolo.table import Table
 
 from tandem.accounts import services as accounts
-from tandem.core import audit
+from tandem.core import audit, buckets
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
 from tandem.core.database import engine as database_engine
@@ -48,8 +49,10 @@ from tandem.matches.schemas import (
     MatchOut,
     MentorLoad,
     OfferOut,
+    OpenRequestOut,
     ProposalOut,
     RequestOut,
+    RetentionWeek,
     WaitingRequestOut,
     WaitOut,
     WeightsReviewOut,
@@ -1219,6 +1222,113 @@ async def programs_with_waiting() -> list[int]:
         MentorRequest.status == RequestStatus.WAITING.value
     )
     return sorted({row["program"] for row in waiting})
+
+
+# --- figures for oversight (aggregates in SQL: one row per band or week, never per record) ----
+
+# Asked for a mentor and not matched yet: what "waiting" means on the dashboard.
+WAITING_FOR_MENTOR = (RequestStatus.WAITING, RequestStatus.UNDER_REVIEW, RequestStatus.OFFERED)
+
+
+def _waiting_filter() -> str:
+    statuses = ", ".join(f"'{status.value}'" for status in WAITING_FOR_MENTOR)
+    return f"program = {{}} AND status IN ({statuses})"
+
+
+async def waiting_by_age(program_id: int, bounds_days: Sequence[int]) -> list[int]:
+    """Newcomers waiting for a mentor, counted in age bands: bounds [3, 7] give the counts
+    waiting under 3 days, 3 to 7 days, and 7 days or more. One GROUP BY over the open requests."""
+    now = clock.now()
+    cases = " ".join(f"WHEN created_at > {{}} THEN {band}" for band in range(len(bounds_days)))
+    rows = await MentorRequest.raw(
+        f"SELECT CASE {cases} ELSE {len(bounds_days)} END AS band, COUNT(*) AS n "  # noqa: S608
+        f"FROM match_request WHERE {_waiting_filter()} GROUP BY band",
+        *(now - timedelta(days=days) for days in bounds_days),
+        program_id,
+    )
+    counts = [0] * (len(bounds_days) + 1)
+    for row in rows:
+        counts[row["band"]] = row["n"]
+    return counts
+
+
+async def open_requests(caller: Caller) -> list[OpenRequestOut]:
+    """Everyone waiting for a mentor in the caller's program, longest wait first."""
+    rows = (
+        await MentorRequest.select(
+            MentorRequest.id, MentorRequest.newcomer, MentorRequest.status, MentorRequest.created_at
+        )
+        .where(
+            (MentorRequest.program == caller.program_id)
+            & MentorRequest.status.is_in([status.value for status in WAITING_FOR_MENTOR])
+        )
+        .order_by(MentorRequest.created_at)
+    )
+    names = await _names(caller.program_id) if rows else {}
+    now = clock.now()
+    return [
+        OpenRequestOut(
+            id=row["id"],
+            newcomer_id=row["newcomer"],
+            newcomer_name=names.get(row["newcomer"], ""),
+            status=row["status"],
+            requested_at=row["created_at"],
+            waited_days=round((now - row["created_at"]).total_seconds() / 86400, 1),
+        )
+        for row in rows
+    ]
+
+
+async def weekly_time_to_match(
+    program_id: int, since: datetime, until: datetime
+) -> list[tuple[date, float, int]]:
+    """(week, median days from asking to an active match, matches) for each week in
+    [since, until) with any match. The database buckets and measures; medians need the
+    week's waits, so only the matched requests of the period are read (over the index)."""
+    rows = await MentorRequest.raw(
+        f"SELECT {buckets.week_start('matched_at')} AS week, "  # noqa: S608
+        f"{buckets.days_between('created_at', 'matched_at')} AS days FROM match_request "
+        "WHERE program = {} AND matched_at >= {} AND matched_at < {} ORDER BY week",
+        program_id,
+        since,
+        until,
+    )
+    by_week: dict[date, list[float]] = {}
+    for row in rows:
+        by_week.setdefault(buckets.as_date(row["week"]), []).append(float(row["days"]))
+    return [(week, round(median(days), 1), len(days)) for week, days in by_week.items()]
+
+
+async def weekly_match_retention(
+    program_id: int, since: datetime, until: datetime
+) -> list[RetentionWeek]:
+    """Matches by the week they started in [since, until): how many, and how many were
+    still active 30 and 90 days after they started (of those old enough to tell)."""
+    now = clock.now()
+    lasted = buckets.days_between("started_at", "ended_at")
+    rows = await MentorMatch.raw(
+        f"SELECT {buckets.week_start('started_at')} AS week, COUNT(*) AS started, "  # noqa: S608
+        "SUM(CASE WHEN started_at <= {} THEN 1 ELSE 0 END) AS known_30, "
+        "SUM(CASE WHEN started_at <= {} AND (ended_at IS NULL OR "
+        f"{lasted} >= 30) THEN 1 ELSE 0 END) AS lasted_30, "
+        "SUM(CASE WHEN started_at <= {} THEN 1 ELSE 0 END) AS known_90, "
+        "SUM(CASE WHEN started_at <= {} AND (ended_at IS NULL OR "
+        f"{lasted} >= 90) THEN 1 ELSE 0 END) AS lasted_90 "
+        "FROM mentor_match WHERE program = {} AND started_at >= {} AND started_at < {} "
+        "GROUP BY week ORDER BY week",
+        *(now - timedelta(days=30),) * 2,
+        *(now - timedelta(days=90),) * 2,
+        program_id,
+        since,
+        until,
+    )
+    return [
+        RetentionWeek(
+            week=buckets.as_date(row["week"]),
+            **{key: int(row[key] or 0) for key in RetentionWeek.__struct_fields__[1:]},
+        )
+        for row in rows
+    ]
 
 
 # --- a person's own data -----------------------------------------------------------------------

@@ -87,7 +87,8 @@ class MentorMatch(Table, tablename="mentor_match"):
     newcomer = ForeignKey(references=Membership, on_delete=OnDelete.cascade, index=True)
     mentor = ForeignKey(references=Membership, on_delete=OnDelete.cascade, index=True)
     status = Varchar(length=16, index=True)
-    started_at = Timestamptz()
+    # Indexed for the trends: matches grouped by the week they started.
+    started_at = Timestamptz(index=True)
     ended_at = Timestamptz(null=True, default=None)
     end_reason = Varchar(length=32, null=True, default=None)
     ended_by_role = Varchar(length=16, null=True, default=None)

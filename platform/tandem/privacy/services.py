@@ -37,6 +37,7 @@ async def export_my_data(caller: Caller) -> dict[str, Any]:
         **await profiles.export_profiles(caller),
         **await training.export_training(caller),
         **await matches.export_matches(caller),
+        **await safety.export_care(caller),
         **await safety.export_concerns(caller),
         "my_actions": actions,
     }

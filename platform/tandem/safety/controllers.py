@@ -11,6 +11,7 @@ from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.edge import PathId
 from tandem.core.severity import Severity
 from tandem.safety import services
+from tandem.safety.care_controllers import care_controllers
 from tandem.safety.schemas import (
     CategoryOut,
     ConcernAct,
@@ -100,4 +101,4 @@ class ConcernController(Controller):
         return await services.close(request.user, concern_id, data.outcome, data.note)
 
 
-controllers = [ConcernController]
+controllers = [ConcernController, *care_controllers]

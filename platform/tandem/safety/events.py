@@ -20,3 +20,16 @@ NOTICE_TEXTS: dict[str, str] = {
     SafetyEvent.CONCERN_OVERDUE: "A concern has passed its response time. Please look at it now.",
     SafetyEvent.PATTERN_RAISED: "Three small concerns about one mentor in 90 days: please review.",
 }
+
+
+class CareEvent(StrEnum):
+    """Check-ins and self-care. A conversation request never says why it was asked for."""
+
+    CHECK_IN_FLAGGED = "safety.check_in_flagged"
+    CONVERSATION_REQUESTED = "safety.conversation_requested"
+
+
+NOTICE_TEXTS |= {
+    CareEvent.CHECK_IN_FLAGGED: "A check-in was noted for supervision; see the check-in list.",
+    CareEvent.CONVERSATION_REQUESTED: "A mentor asked for a conversation with a supervisor.",
+}

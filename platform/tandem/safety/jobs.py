@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from tandem.core.periodic import running_every
+from tandem.core.periodic import SAFETY_LOOP, running_every
 from tandem.safety import services
 
 log = logging.getLogger("tandem.safety")
@@ -24,5 +24,5 @@ async def periodic_steps() -> dict[str, int]:
 @asynccontextmanager
 async def running_loop(seconds: float) -> AsyncIterator[None]:
     """Run the periodic safety steps every `seconds` for as long as the block lasts."""
-    async with running_every(seconds, periodic_steps, log):
+    async with running_every(seconds, periodic_steps, log, name=SAFETY_LOOP):
         yield

@@ -20,6 +20,7 @@ from tandem.core.severity import Severity
 from tandem.core.statuses import MembershipStatus
 from tandem.matches import services as matches
 from tandem.safety import rules, services
+from tandem.safety.care_pages import care_routes
 from tandem.safety.schemas import ConcernCreate, UrgentEscalation
 
 REPORTERS = (Role.NEWCOMER, Role.MENTOR, *STAFF)
@@ -253,4 +254,5 @@ routes = [
     note_page,
     act_page,
     close_page,
+    *care_routes,
 ]

@@ -144,3 +144,10 @@ class QueueItem(Struct, kw_only=True):
     due_at: datetime
     due_local: str
     overdue: bool
+
+
+# --- check-ins and self-care (`care_schemas`): the shapes other slices read -----------------------
+
+from tandem.safety.care_schemas import (  # noqa: E402 - the re-export block closes the module
+    QuietMatch as QuietMatch,
+)

@@ -760,3 +760,14 @@ async def export_concerns(caller: Caller) -> dict[str, Any]:
         .order_by(Concern.filed_at)
     )
     return {"concerns_filed": msgspec.to_builtins(rows)}
+
+
+# --- check-ins and self-care (`care_services`): what other slices and `create_app` use ----------
+
+from tandem.safety.care_services import (  # noqa: E402 - the re-export block closes the module
+    export_care as export_care,
+)
+from tandem.safety.care_services import (  # noqa: E402
+    gone_quiet_matches as gone_quiet_matches,
+)
+from tandem.safety.care_services import held_mentors as held_mentors  # noqa: E402

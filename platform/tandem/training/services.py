@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
 
 from tandem.accounts import services as accounts
 from tandem.accounts.services import ProgramSettings, membership_in_program
-from tandem.core import audit
+from tandem.core import audit, buckets
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
 from tandem.core.database import transaction
@@ -639,6 +639,47 @@ async def compliance(caller: Caller, at: datetime | None = None) -> ComplianceRe
     for row in rows:
         counts[row.state] += 1
     return ComplianceReport(at=context.at, counts=counts, mentors=rows)
+
+
+async def expiring_within(program_id: int, days: int) -> dict[int, datetime]:
+    """Mentors whose training is current now but a module of it expires within `days`: the
+    earliest such expiry for each (the rules decide expiry, from passes only)."""
+    context, mentors = await _states_by_mentor(program_id, None)
+    until = context.at + timedelta(days=days)
+    soonest = {
+        member.membership_id: min(
+            (s.expires_at for s in states if s.current and s.expires_at), default=None
+        )
+        for member, states in mentors
+        if all(s.current for s in states)
+    }
+    return {mentor: at for mentor, at in soonest.items() if at is not None and at <= until}
+
+
+async def weekly_track_completions(
+    program_id: int, since: datetime, until: datetime
+) -> list[tuple[date, int]]:
+    """(week, mentors) for each week in [since, until) in which mentors first completed the
+    track: the week of the last of their first passes of the required modules. Aggregated in
+    the database over the passes (indexed by program and pass time)."""
+    modules = [module.id for module in current_track().modules]
+    placeholders = ", ".join("{}" for _ in modules)
+    rows = await QuizAttempt.raw(
+        f"SELECT {buckets.week_start('done')} AS week, COUNT(*) AS mentors FROM ("  # noqa: S608
+        "SELECT membership, MAX(first_pass) AS done, COUNT(*) AS modules FROM ("
+        "SELECT membership, module_id, MIN(submitted_at) AS first_pass "
+        "FROM training_quiz_attempt WHERE program = {} AND passed = {} "
+        f"AND module_id IN ({placeholders}) GROUP BY membership, module_id"
+        ") AS firsts GROUP BY membership"
+        ") AS tracks WHERE modules = {} AND done >= {} AND done < {} GROUP BY week ORDER BY week",
+        program_id,
+        True,
+        *modules,
+        len(modules),
+        since,
+        until,
+    )
+    return [(buckets.as_date(row["week"]), int(row["mentors"])) for row in rows]
 
 
 async def _mentor_member(caller: Caller, membership_id: int) -> dict[str, Any]:
