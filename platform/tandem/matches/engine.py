@@ -236,7 +236,7 @@ def rule_label(rule: str) -> str:
 
 def past_match(newcomer: Newcomer, mentor: Mentor, outcome: str) -> PastMatch:
     """One past match as `fit_weights` learns from it."""
-    return matching.PastMatch(newcomer, mentor, outcome)  # type: ignore[arg-type]
+    return matching.PastMatch(newcomer, mentor, outcome)
 
 
 def history_needed(policy: Policy) -> tuple[int, int]:
