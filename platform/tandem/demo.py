@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from matching.vocabulary import RECOVERY_STAGES, Gender
 from tandem.accounts import services as accounts
@@ -168,6 +169,19 @@ PAST_ENDINGS = {
 }
 
 
+async def insert_rows(rows: list[Any], returning: Any = None) -> list[dict[str, Any]]:
+    """Insert rows of one table in statements of at most 500 rows (PostgreSQL takes at most
+    32,767 parameters a statement); with `returning`, the new rows' values, in order."""
+    returned: list[dict[str, Any]] = []
+    for start in range(0, len(rows), 500):
+        query = type(rows[0]).insert(*rows[start : start + 500])
+        if returning is not None:
+            returned.extend(await query.returning(returning))
+        else:
+            await query
+    return returned
+
+
 async def load_history(
     program_id: int,
     newcomer_ids: list[int],
@@ -216,9 +230,9 @@ async def load_history(
             ends.append((newcomer, matched, ended, reason))
             asked = ended + timedelta(days=rng.uniform(20, 200))
     if requests:
-        stored = await MentorRequest.insert(*requests).returning(MentorRequest.id)
-        await MentorMatch.insert(
-            *(
+        stored = await insert_rows(requests, MentorRequest.id)
+        await insert_rows(
+            [
                 MentorMatch(
                     request=row["id"],
                     program=program_id,
@@ -231,7 +245,7 @@ async def load_history(
                     ended_by_role=Role.NEWCOMER.value,
                 )
                 for row, (newcomer, matched, ended, reason) in zip(stored, ends, strict=True)
-            )
+            ]
         )
     modules = current_track().modules
     passes = []
@@ -257,7 +271,7 @@ async def load_history(
                 )
             )
     if passes:
-        await QuizAttempt.insert(*passes)
+        await insert_rows(passes)
     return len(requests)
 
 

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -41,8 +42,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
+@contextmanager
+def running_server(
+    extra_env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[str]:
+    """Migrate a fresh SQLite database, load the demo and serve it; yields the base URL.
+    `extra_env` adds settings for one test module's own server (a webhook receiver on this
+    host, the delivery worker on)."""
     workdir = Path(tempfile.mkdtemp(prefix="tandem-browser-"))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "TANDEM_"))},
@@ -54,11 +60,12 @@ def base_url() -> Iterator[str]:
         # The browser tests sign in a dozen times a minute from one address; rate limits have
         # their own tests over HTTP.
         "TANDEM_LOGIN_RATE_LIMIT": "1000",
+        **(extra_env or {}),
     }
     litestar = [sys.executable, "-m", "litestar", "--app", "tandem.app:create_app"]
     for command in (["db", "migrate"], ["demo", "load"]):
         subprocess.run([*litestar, *command], env=env, cwd=ROOT, check=True, capture_output=True)
-    port = _free_port()
+    port = port or _free_port()
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(
         [*litestar, "run", "--host", "127.0.0.1", "--port", str(port)],
@@ -84,6 +91,12 @@ def base_url() -> Iterator[str]:
         server.wait(timeout=10)
         log.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    with running_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

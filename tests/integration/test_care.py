@@ -236,7 +236,8 @@ async def test_a_return_to_use_pauses_new_matches_without_penalty(make_client, p
     assert await matches.review_queue(staff) == []
     care = (await mentor.get("/api/v1/self-care")).json()
     assert care["new_matches_held_since"] is not None
-    assert care["load"]["places_left"] == 0
+    # Places left are the caseload's: the page never tells a hold from a concern apart.
+    assert care["load"]["places_left"] == 2
     # Ready again (agreed with the supervisor): proposed once more.
     # Never a disciplinary record: no concern exists, and no concern list shows anything.
     assert await Concern.count() == 0
@@ -263,7 +264,8 @@ async def test_supervisors_learn_only_that_a_mentor_asked_to_talk(make_client, p
         "/staff/mentors/paused",
         "/staff/check-ins/flags",
         "/api/v1/mentors/paused",
-        "/home",
+        "/staff/dashboard",  # the staff home
+        "/staff/overview",
     ):
         seen = await supervisor.get(url)
         assert seen.status_code == 200, url

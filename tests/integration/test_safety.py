@@ -267,7 +267,7 @@ async def test_a_required_retake_holds_until_the_module_is_passed_again(
 async def test_three_small_concerns_about_a_mentor_in_90_days_raise_an_s3(
     make_client, people, frozen
 ) -> None:
-    newcomer, supervisor, _, match_id = await matched(make_client, people)
+    newcomer, _, _, match_id = await matched(make_client, people)
     for days in (0, 30, 30):
         frozen.advance(timedelta(days=days))
         await report(newcomer, match_id, "communication")
@@ -312,7 +312,10 @@ async def test_overdue_concerns_escalate_to_every_supervisor_exactly_once(
         group.start_soon(tick)
         group.start_soon(tick)
     results.append(await safety.escalate_overdue())
-    assert sorted(results) == [0, 0, 2]
+    # The two ticks may share the work (PostgreSQL) or one may take it all (SQLite's one
+    # writer); together they escalate each concern once, and the later tick finds nothing.
+    assert sum(results[:2]) == 2
+    assert results[2] == 0
     events = await OutboxEvent.select().where(OutboxEvent.event_type == "safety.concern_overdue")
     assert sorted(int(e["subject_id"]) for e in events) == sorted(ids)
     notices = await Notice.select().where(Notice.event_type == "safety.concern_overdue")
@@ -457,7 +460,7 @@ async def test_every_mentor_page_has_the_one_tap_escalation(make_client, people,
     _, supervisor, mentor, _ = await matched(make_client, people)
     for url in ("/home", "/mentor/matches", "/mentor/training", "/notifications", "/privacy"):
         assert 'href="/mentor/escalate"' in (await mentor.get(url)).text, url
-    assert 'href="/mentor/escalate"' not in (await supervisor.get("/home")).text
+    assert 'href="/mentor/escalate"' not in (await supervisor.get("/staff/dashboard")).text
 
 
 async def test_the_forms_submit_as_a_person_would(make_client, people, frozen) -> None:
@@ -502,6 +505,8 @@ async def test_the_forms_submit_as_a_person_would(make_client, people, frozen) -
         response = await supervisor.post(f"{base}/{path}", data=data)
         assert response.status_code in {302, 303}, (path, response.text)
     page = await supervisor.get(base)
+    assert "Was it worth more than a small token, or cash?" in page.text
+    assert "Was there sexual contact" not in page.text
     assert "Resolved with coaching" in page.text
     assert "Talked it through." in page.text
     assert (await supervisor.post(f"{base}/act", data={"action": "nope"})).status_code == 400
@@ -551,3 +556,62 @@ async def test_staff_report_about_a_mentor_without_a_match(make_client, people, 
         },
     )
     assert foreign.status_code == 404
+
+
+async def test_staff_set_response_times_and_the_on_call_supervisor(
+    make_client, people, frozen
+) -> None:
+    supervisor = await signed_in(make_client, people.a[Role.SUPERVISOR].username)
+    current = (await supervisor.get("/api/v1/concerns/settings")).json()
+    assert current["s1_response_minutes"] == 15
+    assert current["closed_concern_retention_days"] == 730
+    form = {
+        "time_zone": "Europe/Berlin",
+        "s1_response_minutes": "10",
+        "s2_response_hours": "3",
+        "s3_response_business_days": "2",
+        "s4_response_business_days": "5",
+        "on_call_supervisor_id": str(people.a[Role.SUPERVISOR].membership_id),
+        "closed_concern_retention_days": "365",
+    }
+    saved = await supervisor.post("/staff/concerns/settings", data=form)
+    assert saved.status_code in {302, 303}, saved.text
+    page = await supervisor.get("/staff/concerns/settings?done=saved")
+    assert 'value="Europe/Berlin"' in page.text
+    settings = await accounts.program_settings(people.a[Role.SUPERVISOR].program_id)
+    assert (settings.s1_response_minutes, settings.time_zone) == (10, "Europe/Berlin")
+    assert settings.on_call_supervisor_id == people.a[Role.SUPERVISOR].membership_id
+    refused = await supervisor.post(
+        "/staff/concerns/settings",
+        data={**form, "time_zone": "Mars/Olympus", "s1_response_minutes": "0"},
+    )
+    assert refused.status_code == 400
+    assert "time zone" in refused.text or "s1" in refused.text.lower()
+    not_staff = await supervisor.put(
+        "/api/v1/concerns/settings",
+        json={**{k: int(v) if v.isdigit() else v for k, v in form.items()},
+              "on_call_supervisor_id": people.a[Role.MENTOR].membership_id},
+    )  # fmt: skip
+    assert not_staff.status_code == 400
+    assert "supervisor" in not_staff.json()["detail"]
+
+
+async def test_only_staff_name_a_person_and_only_of_their_own_program(
+    make_client, people, frozen
+) -> None:
+    newcomer, supervisor, _, match_id = await matched(make_client, people)
+    named = await newcomer.post(
+        "/api/v1/concerns",
+        json={"category": "money", "match_id": match_id, "about_membership_id": 1},
+    )
+    assert named.status_code == 400
+    foreign = await supervisor.post(
+        "/api/v1/concerns",
+        json={
+            "category": "money",
+            "match_id": match_id,
+            "about_membership_id": people.b[Role.MENTOR].membership_id,
+        },
+    )
+    assert foreign.status_code == 404
+    assert await Concern.count() == 0

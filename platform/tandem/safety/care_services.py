@@ -294,7 +294,9 @@ async def held_mentors(program_id: int, candidates: frozenset[int]) -> set[int]:
 
 
 async def mentor_load(caller: Caller) -> MentorLoadOut:
-    """The mentor's own load at a glance."""
+    """The mentor's own load at a glance. Places left are the caseload's (limit less active
+    matches and open offers), whatever holds new matches: a hold from a concern about the
+    mentor must not show on their own page, and their own hold is shown on its own."""
     places = (await matches.mentor_places(caller.program_id)).get(caller.membership_id)
     check_ins = await CheckIn.count().where(
         (CheckIn.mentor == caller.membership_id)
@@ -302,7 +304,7 @@ async def mentor_load(caller: Caller) -> MentorLoadOut:
     )
     return MentorLoadOut(
         active_matches=places.active if places else 0,
-        places_left=places.places if places else 0,
+        places_left=max(0, places.limit - places.active - places.offers) if places else 0,
         check_ins_this_month=check_ins,
     )
 

@@ -4,7 +4,7 @@ return who reported a concern."""
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.params import FromQuery, JSONBody
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
@@ -21,6 +21,7 @@ from tandem.safety.schemas import (
     ConcernOut,
     FiledConcernOut,
     QueueItem,
+    SafetySettings,
     SeverityCount,
     UrgentEscalation,
 )
@@ -71,6 +72,17 @@ class ConcernController(Controller):
     async def summary(self, request: CallerRequest) -> list[SeverityCount]:
         """Open and overdue concerns per severity."""
         return await services.open_concern_summary(request.user.program_id)
+
+    @get("/settings", guards=[allow(*STAFF)])
+    async def settings(self, request: CallerRequest) -> SafetySettings:
+        """Response times, the program's calendar, who is on call, retention."""
+        return await services.safety_settings(request.user)
+
+    @put("/settings", guards=[allow(*STAFF)])
+    async def save_settings(
+        self, request: CallerRequest, data: JSONBody[SafetySettings]
+    ) -> SafetySettings:
+        return await services.save_safety_settings(request.user, data)
 
     @get("/{concern_id:int}", guards=[allow(*STAFF)])
     async def one(self, request: CallerRequest, concern_id: PathId) -> ConcernOut:

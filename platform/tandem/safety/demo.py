@@ -43,7 +43,7 @@ async def load_safety_demo(staff: Caller, newcomers: list[Caller], skip: set[int
             body = ConcernCreate(category=category, match_id=match_id, answers=answers)
             return (await services.report_concern(who, body)).id
 
-    (n0, m0, _), (n1, m1, _), (n2, m2, mentor2), (n3, m3, mentor3) = pairs[:4]
+    (n0, m0, _), (n1, m1, _), (_, m2, mentor2), (n3, m3, mentor3) = pairs[:4]
     # Open: contact late at night (S4), filed yesterday.
     await file(n0, m0, Category.COMMUNICATION, 1, [])
     # Open and overdue: a gift worth more than a token (S3, one business day), a week ago.

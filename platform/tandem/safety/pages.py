@@ -21,7 +21,7 @@ from tandem.core.statuses import MembershipStatus
 from tandem.matches import services as matches
 from tandem.safety import rules, services
 from tandem.safety.care_pages import care_routes
-from tandem.safety.schemas import ConcernCreate, UrgentEscalation
+from tandem.safety.schemas import ConcernCreate, SafetySettings, UrgentEscalation
 
 REPORTERS = (Role.NEWCOMER, Role.MENTOR, *STAFF)
 ACTION_LABELS = {
@@ -40,7 +40,13 @@ OUTCOME_LABELS = {
     rules.Outcome.NO_ACTION_NEEDED: "No action needed",
 }
 SITUATION_LABELS = {situation: title for situation, (title, _) in rules.URGENT_STEPS.items()}
+# The questions' words by category and key, so a concern shows what was answered yes.
+QUESTION_TEXTS = {
+    category.value: {q.key: q.text for q in rule.questions}
+    for category, rule in rules.CATEGORIES.items()
+}
 PAGE_CONTEXT = {
+    "question_texts": QUESTION_TEXTS,
     "action_labels": ACTION_LABELS,
     "outcome_labels": OUTCOME_LABELS,
     "situation_labels": SITUATION_LABELS,
@@ -210,12 +216,16 @@ async def acknowledge_page(request: CallerRequest, concern_id: PathId) -> Redire
     return _back(concern_id, "acknowledged")
 
 
-@post("/staff/concerns/{concern_id:int}/notes", guards=[allow(*STAFF)], include_in_schema=False)
-async def note_page(request: CallerRequest, concern_id: PathId, data: Form[Any]) -> Redirect:
-    note = _one(data, "note")
+def _note(form: dict[str, Any]) -> str:
+    note = _one(form, "note")
     if len(note) > 4000:
         raise Invalid("Please keep the note under 4,000 characters.", field="note")
-    await services.add_note(request.user, concern_id, note)
+    return note
+
+
+@post("/staff/concerns/{concern_id:int}/notes", guards=[allow(*STAFF)], include_in_schema=False)
+async def note_page(request: CallerRequest, concern_id: PathId, data: Form[Any]) -> Redirect:
+    await services.add_note(request.user, concern_id, _note(data))
     return _back(concern_id, "noted")
 
 
@@ -235,11 +245,43 @@ async def close_page(request: CallerRequest, concern_id: PathId, data: Form[Any]
         outcome = rules.Outcome(_one(data, "outcome"))
     except ValueError:
         raise Invalid("Please choose how the concern ends.", field="outcome") from None
-    note = _one(data, "note")
-    if len(note) > 4000:
-        raise Invalid("Please keep the note under 4,000 characters.", field="note")
-    await services.close(request.user, concern_id, outcome, note)
+    await services.close(request.user, concern_id, outcome, _note(data))
     return _back(concern_id, "closed")
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+async def _settings_page(
+    caller: Caller, values: dict[str, Any], errors: list[Any], status: int
+) -> Template:
+    supervisors = await accounts.list_members(
+        caller, role=Role.SUPERVISOR, status=MembershipStatus.ACTIVE
+    )
+    return _page(
+        "settings.html", status_code=status, v=values, errors=errors, supervisors=supervisors
+    )
+
+
+@get("/staff/concerns/settings", guards=[allow(*STAFF)], include_in_schema=False)
+async def settings_page(request: CallerRequest, done: FromQuery[str | None] = None) -> Template:
+    values = msgspec.structs.asdict(await services.safety_settings(request.user))
+    return await _settings_page(request.user, {**values, "done": done}, [], 200)
+
+
+@post("/staff/concerns/settings", guards=[allow(*STAFF)], include_in_schema=False)
+async def settings_submit(request: CallerRequest, data: Form[Any]) -> Template | Redirect:
+    values = {name: _one(data, name) for name in SafetySettings.__struct_fields__}
+    try:
+        form = msgspec.convert(
+            {**values, "on_call_supervisor_id": _id(data, "on_call_supervisor_id")},
+            SafetySettings,
+            strict=False,
+        )
+        await services.save_safety_settings(request.user, form)
+    except (msgspec.ValidationError, Invalid) as error:
+        return await _settings_page(request.user, values, form_errors(error, SafetySettings), 400)
+    return Redirect("/staff/concerns/settings?done=saved")
 
 
 routes = [
@@ -254,5 +296,7 @@ routes = [
     note_page,
     act_page,
     close_page,
+    settings_page,
+    settings_submit,
     *care_routes,
 ]

@@ -290,11 +290,16 @@ def unknown_answers(category: Category, answers: Iterable[str]) -> list[str]:
 class ResponseTimes(Protocol):
     """The program settings the deadlines read (`accounts.ProgramSettings` has them)."""
 
-    time_zone: str
-    s1_response_minutes: int
-    s2_response_hours: int
-    s3_response_business_days: int
-    s4_response_business_days: int
+    @property
+    def time_zone(self) -> str: ...
+    @property
+    def s1_response_minutes(self) -> int: ...
+    @property
+    def s2_response_hours(self) -> int: ...
+    @property
+    def s3_response_business_days(self) -> int: ...
+    @property
+    def s4_response_business_days(self) -> int: ...
 
 
 def is_business_day(day: date) -> bool:

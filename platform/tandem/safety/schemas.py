@@ -146,6 +146,21 @@ class QueueItem(Struct, kw_only=True):
     overdue: bool
 
 
+class SafetySettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """The program's concern settings: its calendar, the response time per severity, who is
+    on call for urgent concerns (a supervisor's membership id; none means every supervisor;
+    the on-call webhook is an endpoint marked "on call" at /admin/webhooks), and how long a
+    closed concern is kept."""
+
+    time_zone: Annotated[str, Meta(min_length=1, max_length=64)]
+    s1_response_minutes: Annotated[int, Meta(ge=1, le=120)]
+    s2_response_hours: Annotated[int, Meta(ge=1, le=48)]
+    s3_response_business_days: Annotated[int, Meta(ge=1, le=10)]
+    s4_response_business_days: Annotated[int, Meta(ge=1, le=20)]
+    on_call_supervisor_id: Id | None = None
+    closed_concern_retention_days: Annotated[int, Meta(ge=30, le=3650)]
+
+
 # --- check-ins and self-care (`care_schemas`): the shapes other slices read -----------------------
 
 from tandem.safety.care_schemas import (  # noqa: E402 - the re-export block closes the module

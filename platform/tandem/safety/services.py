@@ -24,6 +24,7 @@ from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.core.severity import Severity
 from tandem.matches import services as matches
 from tandem.notifications import services as notifications
+from tandem.profiles import services as profiles
 from tandem.safety import rules
 from tandem.safety.events import SafetyEvent
 from tandem.safety.rules import Action, Category, ConcernStatus, Outcome, Step, UrgentSituation
@@ -34,6 +35,7 @@ from tandem.safety.schemas import (
     FiledConcernOut,
     QuestionOut,
     QueueItem,
+    SafetySettings,
     SeverityCount,
     StepOut,
     UrgentEscalation,
@@ -249,15 +251,18 @@ async def _subject(caller: Caller, data: ConcernCreate) -> tuple[int | None, int
     staff, any match or member of the program."""
     if data.match_id is None and data.about_membership_id is None:
         raise Invalid("Please say which match or person the concern is about.", field="match_id")
-    if data.match_id is not None:
-        newcomer, mentor = await matches.match_people(caller, data.match_id)
-        if caller.is_staff:
-            return data.match_id, data.about_membership_id or mentor
-        return data.match_id, mentor if caller.membership_id == newcomer else newcomer
-    if not caller.is_staff:
-        raise Invalid("Please choose the match the concern is about.", field="match_id")
-    await accounts.membership_in_program(caller, data.about_membership_id or 0)
-    return None, data.about_membership_id
+    if data.about_membership_id is not None:
+        if not caller.is_staff:
+            raise Invalid(
+                "Please choose the match the concern is about.", field="about_membership_id"
+            )
+        await accounts.membership_in_program(caller, data.about_membership_id)
+    if data.match_id is None:
+        return None, data.about_membership_id
+    newcomer, mentor = await matches.match_people(caller, data.match_id)
+    if caller.is_staff:
+        return data.match_id, data.about_membership_id or mentor
+    return data.match_id, mentor if caller.membership_id == newcomer else newcomer
 
 
 async def report_concern(caller: Caller, data: ConcernCreate) -> FiledConcernOut:
@@ -498,16 +503,8 @@ async def queue(
 async def open_concern(caller: Caller, concern_id: int) -> ConcernOut:
     """A concern in full for a supervisor; each opening is recorded as a sensitive read."""
     async with transaction():
-        row = (
-            await Concern.select()
-            .where((Concern.id == concern_id) & (Concern.program == caller.program_id))
-            .output(load_json=True)
-            .first()
-        )
-        if row is None:
-            raise NotFound("No such concern.")
         await audit.record(caller, "concern.opened", "concern", concern_id)
-    return await _concern_out(caller, row)
+        return await _reload(caller, concern_id)
 
 
 async def _concern_out(caller: Caller, row: dict[str, Any]) -> ConcernOut:
@@ -662,6 +659,7 @@ async def close(caller: Caller, concern_id: int, outcome: Outcome, note: str = "
 
 
 async def _reload(caller: Caller, concern_id: int) -> ConcernOut:
+    """The concern of the caller's program as staff see it, else NotFound."""
     row = (
         await Concern.select()
         .where((Concern.id == concern_id) & (Concern.program == caller.program_id))
@@ -737,6 +735,35 @@ async def purge_closed() -> int:
                 )  # fmt: skip
             purged += len(gone)
     return purged
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+async def safety_settings(caller: Caller) -> SafetySettings:
+    current = await accounts.program_settings(caller.program_id)
+    return SafetySettings(
+        **{name: getattr(current, name) for name in SafetySettings.__struct_fields__}
+    )
+
+
+async def save_safety_settings(caller: Caller, data: SafetySettings) -> SafetySettings:
+    """Staff change their program's concern settings (audited by name, as every setting)."""
+    if not profiles.is_time_zone(data.time_zone):
+        raise Invalid(
+            "Please choose a time zone by its place name, like America/Chicago.", field="time_zone"
+        )
+    if data.on_call_supervisor_id is not None and data.on_call_supervisor_id not in (
+        await accounts.supervisor_ids(caller.program_id)
+    ):
+        raise Invalid(
+            "The on-call person must be an active supervisor.", field="on_call_supervisor_id"
+        )
+    current = await accounts.program_settings(caller.program_id)
+    await accounts.save_program_settings(
+        caller, msgspec.structs.replace(current, **msgspec.structs.asdict(data))
+    )
+    return data
 
 
 # --- privacy ------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from tandem.training.rules import (
     evaluate_track,
     grace_ends,
     may_be_matched,
+    may_take_matches,
 )
 from tandem.training.schemas import (
     Attempt,
@@ -221,13 +222,45 @@ async def _states_by_mentor(
     ]
 
 
+async def _current_until(
+    program_id: int, at: datetime | None
+) -> tuple[_Context, list[tuple[Any, datetime | None]]]:
+    """Each mentor with the moment their whole track stops being current (None: not current),
+    from one grouped query over the passes: the latest pass per module and content version.
+    The gate needs no more than that, so it does not evaluate every module state in Python."""
+    context = await _context(program_id, at)
+    rows = await QuizAttempt.raw(
+        "SELECT membership, module_id, content_version, MAX(submitted_at) AS passed_at "
+        "FROM training_quiz_attempt WHERE program = {} AND passed = {} AND submitted_at <= {} "
+        "GROUP BY membership, module_id, content_version",
+        program_id,
+        True,
+        context.at,
+    )
+    latest: dict[int, dict[tuple[str, int], datetime]] = defaultdict(dict)
+    for row in rows:
+        passed = row["passed_at"]
+        latest[row["membership"]][(row["module_id"], row["content_version"])] = (
+            passed if isinstance(passed, datetime) else datetime.fromisoformat(passed)
+        )
+    return context, [
+        (
+            member,
+            rules.track_current_until(
+                context.track, context.months, context.rules, latest.get(member.membership_id, {})
+            ),
+        )
+        for member in await _mentors(program_id)
+    ]
+
+
 async def trained_mentor_ids(program_id: int, at: datetime | None = None) -> set[int]:
     """Mentors (not inactive) whose every required module is passed and current at `at`.
 
     Whether paused or not: a paused mentor's existing matches continue.
     """
-    _, mentors = await _states_by_mentor(program_id, at)
-    return {member.membership_id for member, states in mentors if all(s.current for s in states)}
+    context, mentors = await _current_until(program_id, at)
+    return {member.membership_id for member, until in mentors if until and context.at < until}
 
 
 async def _counts_as_mentor(program_id: int, membership_id: int) -> bool:
@@ -254,12 +287,14 @@ async def eligible_mentor_ids(program_id: int, at: datetime | None = None) -> se
     Approved and active, every required module passed and current, not paused. Matching uses
     this and nothing else.
     """
-    _, mentors = await _states_by_mentor(program_id, at)
+    context, mentors = await _current_until(program_id, at)
     paused = await paused_mentor_ids(program_id)
     return {
         member.membership_id
-        for member, states in mentors
-        if may_be_matched(member.status, member.membership_id in paused, states)
+        for member, until in mentors
+        if may_take_matches(
+            member.status, member.membership_id in paused, until is not None and context.at < until
+        )
     }
 
 
@@ -642,18 +677,15 @@ async def compliance(caller: Caller, at: datetime | None = None) -> ComplianceRe
 
 
 async def expiring_within(program_id: int, days: int) -> dict[int, datetime]:
-    """Mentors whose training is current now but a module of it expires within `days`: the
-    earliest such expiry for each (the rules decide expiry, from passes only)."""
-    context, mentors = await _states_by_mentor(program_id, None)
-    until = context.at + timedelta(days=days)
-    soonest = {
-        member.membership_id: min(
-            (s.expires_at for s in states if s.current and s.expires_at), default=None
-        )
-        for member, states in mentors
-        if all(s.current for s in states)
+    """Mentors whose training is current now but a module of it expires within `days`, with
+    the earliest such expiry for each."""
+    context, mentors = await _current_until(program_id, None)
+    soon = context.at + timedelta(days=days)
+    return {
+        member.membership_id: until
+        for member, until in mentors
+        if until is not None and context.at < until <= soon
     }
-    return {mentor: at for mentor, at in soonest.items() if at is not None and at <= until}
 
 
 async def weekly_track_completions(
