@@ -22,7 +22,8 @@ def test_supervisor_reviews_and_adopts_learned_weights(page) -> None:  # type: i
     page.get_by_role("link", name="Review weights learned from this program's outcomes").click()
     page.wait_for_url("**/staff/weights")
 
-    page.get_by_role("button", name="Look for better weights").click()
+    # Fitting reads the whole history and loads scikit-learn: give a loaded machine time.
+    page.get_by_role("button", name="Look for better weights").click(timeout=90_000)
     evaluation = page.locator("#evaluation").inner_text()
     found = re.search(
         r"ranks a lasting match above an early ending or a concern (\d+)% of the time, against"
