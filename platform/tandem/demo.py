@@ -17,7 +17,7 @@ from tandem.core.auth import Caller, Role
 from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import NotFound
-from tandem.matches.demo import load_match_demo
+from tandem.matches.demo import load_match_demo, load_outcome_history
 from tandem.matches.lifecycle import EndReason, MatchStatus, RequestStatus
 from tandem.matches.tables import MentorMatch, MentorRequest
 from tandem.profiles import services as profiles
@@ -358,6 +358,8 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
             ),
         )
     logins.append(("newcomer (ready to ask)", "newcomer001", DEMO_PASSWORD))
+    # Older ended matches with their outcomes, for the weights review (before today's journey).
+    await load_outcome_history(program_id, newcomers, mentors, seed)
     # The match journey: a history for the wait estimate and one person at each step today.
     steps = await load_match_demo(staff, newcomers, mentors, seed)
     # Check-ins for the active matches, one of them gone quiet.

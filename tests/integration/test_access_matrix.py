@@ -198,6 +198,14 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/v1/oversight/trends"): STAFF,
     ("GET", "/admin/health"): frozenset({A}),
     ("GET", "/api/v1/oversight/health"): frozenset({A}),
+    ("GET", "/staff/weights"): STAFF,
+    ("POST", "/staff/weights/suggest"): STAFF,
+    ("POST", "/staff/weights/{weights_version:int}/adopt"): STAFF,
+    ("POST", "/staff/weights/{weights_version:int}/reject"): STAFF,
+    ("GET", "/api/v1/oversight/weights"): STAFF,
+    ("POST", "/api/v1/oversight/weights/suggest"): STAFF,
+    ("POST", "/api/v1/oversight/weights/{weights_version:int}/adopt"): STAFF,
+    ("POST", "/api/v1/oversight/weights/{weights_version:int}/reject"): STAFF,
 }
 
 # Routes that change the caller's own session or data in ways that would spoil later calls in the
@@ -244,6 +252,8 @@ def _fill(path: str, people: People) -> str:
         .replace("{concern_id:int}", "1")
         # Conversation requests: none exist in the run, so staff get a 404.
         .replace("{conversation_id:int}", "1")
+        # Weights versions: none exist in the run, so allowed roles get a 404.
+        .replace("{weights_version:int}", "1")
     )
 
 

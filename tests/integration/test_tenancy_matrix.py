@@ -22,6 +22,7 @@ from tandem.safety.care_tables import ConversationRequest
 from tandem.training import services as training
 from tandem.training.tables import QuizAttempt
 from tests.support.builders import best_answers, newcomer_with_intake, trained_mentor
+from tests.support.outcomes import suggested_weights
 from tests.support.people import People
 from tests.support.routes import declared_roles, served_routes
 
@@ -58,6 +59,7 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
     asked = await mentor_client.post("/api/v1/self-care/conversation")
     assert asked.status_code == 201, asked.text
     conversation = await ConversationRequest.select(ConversationRequest.id).first()
+    weights_version = await suggested_weights(people.a[Role.SUPERVISOR].program_id)
     return {
         **journey,
         "newcomer": newcomer,
@@ -69,6 +71,7 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
         "event_id": event["id"],
         "endpoint_id": endpoint.json()["id"],
         "conversation_id": conversation["id"],
+        "weights_version": weights_version,
     }
 
 

@@ -93,6 +93,7 @@ class ProposalOut(Struct, kw_only=True):
     alternatives: list[Candidate]
     weights: dict[str, float]
     staff_note: str = ""
+    weights_version: int = 0
 
 
 class WaitingRequestOut(Struct, kw_only=True):
@@ -187,3 +188,37 @@ class RetentionWeek(Struct, kw_only=True, frozen=True):
     lasted_30: int
     known_90: int
     lasted_90: int
+
+
+class WeightsVersionOut(Struct, kw_only=True):
+    """One version of a program's matching weights, with the held-out evaluation that led to it
+    (`summary` in plain words; the figures beside it)."""
+
+    version: int
+    status: str
+    weights: dict[str, float]
+    summary: str
+    history: int
+    held_out: int
+    auc_current: float | None
+    auc_suggested: float | None
+    based_on_version: int
+    created_at: datetime | None
+    decided_at: datetime | None
+
+
+class WeightsSuggestionOut(Struct, kw_only=True):
+    """What looking for better weights gave: a suggestion to review, or why there is none."""
+
+    suggested: WeightsVersionOut | None
+    refused: str | None
+    history: int
+    lasting: int
+
+
+class WeightsReviewOut(Struct, kw_only=True):
+    """The weights in use, the suggestion waiting for a decision (if any), and past versions."""
+
+    current: WeightsVersionOut
+    pending: WeightsVersionOut | None
+    versions: list[WeightsVersionOut]

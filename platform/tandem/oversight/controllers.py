@@ -8,7 +8,7 @@ from litestar.params import FromQuery
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.periodic import MATCH_RETRY_LOOP, MATCHES_LOOP, SAFETY_LOOP
-from tandem.oversight import services
+from tandem.oversight import services, weights_controllers
 from tandem.oversight.schemas import Dashboard, ProgramHealth, Trends
 
 
@@ -42,4 +42,4 @@ async def health_api(request: CallerRequest) -> ProgramHealth:
     return await services.health(request.user, loop_seconds(request))
 
 
-controllers = [dashboard_api, trends_api, health_api]
+controllers = [dashboard_api, trends_api, health_api, *weights_controllers.controllers]

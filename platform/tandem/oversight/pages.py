@@ -9,7 +9,7 @@ from litestar.response import Response, Template
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.errors import Invalid
-from tandem.oversight import charts, services
+from tandem.oversight import charts, services, weights_pages
 from tandem.oversight.controllers import loop_seconds
 from tandem.oversight.schemas import TrendKey
 
@@ -88,4 +88,12 @@ async def health_page(request: CallerRequest) -> Template:
     return Template("oversight/health.html", context={"report": report})
 
 
-routes = [dashboard_page, waiting_page, mentors_page, trends_page, trend_csv_page, health_page]
+routes = [
+    dashboard_page,
+    waiting_page,
+    mentors_page,
+    trends_page,
+    trend_csv_page,
+    health_page,
+    *weights_pages.routes,
+]
