@@ -28,6 +28,7 @@ from tandem.core.tables import AuditEvent
 from tandem.matches import services as matches
 from tandem.notifications import services as notifications
 from tandem.profiles import services as profiles
+from tandem.safety import services as safety
 from tandem.training import services as training
 
 # What a person types to confirm they mean to erase their account (the page and the API alike).
@@ -77,6 +78,8 @@ async def export_my_data(caller: Caller) -> dict[str, Any]:
         **await training.export_training(caller),
         **await matches.export_matches(caller),
         **await notifications.export_notices(caller),
+        **await safety.export_care(caller),
+        **await safety.export_concerns(caller),
         "my_actions": actions,
     }
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
 
 from tandem.accounts import services as accounts
 from tandem.accounts.services import ProgramSettings, membership_in_program
-from tandem.core import audit, changes
+from tandem.core import audit, buckets, changes
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
 from tandem.core.database import transaction
@@ -41,6 +41,7 @@ from tandem.training.rules import (
     evaluate_track,
     grace_ends,
     may_be_matched,
+    may_take_matches,
 )
 from tandem.training.schemas import (
     Attempt,
@@ -221,13 +222,45 @@ async def _states_by_mentor(
     ]
 
 
+async def _current_until(
+    program_id: int, at: datetime | None
+) -> tuple[_Context, list[tuple[Any, datetime | None]]]:
+    """Each mentor with the moment their whole track stops being current (None: not current),
+    from one grouped query over the passes: the latest pass per module and content version.
+    The gate needs no more than that, so it does not evaluate every module state in Python."""
+    context = await _context(program_id, at)
+    rows = await QuizAttempt.raw(
+        "SELECT membership, module_id, content_version, MAX(submitted_at) AS passed_at "
+        "FROM training_quiz_attempt WHERE program = {} AND passed = {} AND submitted_at <= {} "
+        "GROUP BY membership, module_id, content_version",
+        program_id,
+        True,
+        context.at,
+    )
+    latest: dict[int, dict[tuple[str, int], datetime]] = defaultdict(dict)
+    for row in rows:
+        passed = row["passed_at"]
+        latest[row["membership"]][(row["module_id"], row["content_version"])] = (
+            passed if isinstance(passed, datetime) else datetime.fromisoformat(passed)
+        )
+    return context, [
+        (
+            member,
+            rules.track_current_until(
+                context.track, context.months, context.rules, latest.get(member.membership_id, {})
+            ),
+        )
+        for member in await _mentors(program_id)
+    ]
+
+
 async def trained_mentor_ids(program_id: int, at: datetime | None = None) -> set[int]:
     """Mentors (not inactive) whose every required module is passed and current at `at`.
 
     Whether paused or not: a paused mentor's existing matches continue.
     """
-    _, mentors = await _states_by_mentor(program_id, at)
-    return {member.membership_id for member, states in mentors if all(s.current for s in states)}
+    context, mentors = await _current_until(program_id, at)
+    return {member.membership_id for member, until in mentors if until and context.at < until}
 
 
 async def _counts_as_mentor(program_id: int, membership_id: int) -> bool:
@@ -254,12 +287,14 @@ async def eligible_mentor_ids(program_id: int, at: datetime | None = None) -> se
     Approved and active, every required module passed and current, not paused. Matching uses
     this and nothing else.
     """
-    _, mentors = await _states_by_mentor(program_id, at)
+    context, mentors = await _current_until(program_id, at)
     paused = await paused_mentor_ids(program_id)
     return {
         member.membership_id
-        for member, states in mentors
-        if may_be_matched(member.status, member.membership_id in paused, states)
+        for member, until in mentors
+        if may_take_matches(
+            member.status, member.membership_id in paused, until is not None and context.at < until
+        )
     }
 
 
@@ -640,6 +675,44 @@ async def compliance(caller: Caller, at: datetime | None = None) -> ComplianceRe
     for row in rows:
         counts[row.state] += 1
     return ComplianceReport(at=context.at, counts=counts, mentors=rows)
+
+
+async def expiring_within(program_id: int, days: int) -> dict[int, datetime]:
+    """Mentors whose training is current now but a module of it expires within `days`, with
+    the earliest such expiry for each."""
+    context, mentors = await _current_until(program_id, None)
+    soon = context.at + timedelta(days=days)
+    return {
+        member.membership_id: until
+        for member, until in mentors
+        if until is not None and context.at < until <= soon
+    }
+
+
+async def weekly_track_completions(
+    program_id: int, since: datetime, until: datetime
+) -> list[tuple[date, int]]:
+    """(week, mentors) for each week in [since, until) in which mentors first completed the
+    track: the week of the last of their first passes of the required modules. Aggregated in
+    the database over the passes (indexed by program and pass time)."""
+    modules = [module.id for module in current_track().modules]
+    placeholders = ", ".join("{}" for _ in modules)
+    rows = await QuizAttempt.raw(
+        f"SELECT {buckets.week_start('done')} AS week, COUNT(*) AS mentors FROM ("  # noqa: S608
+        "SELECT membership, MAX(first_pass) AS done, COUNT(*) AS modules FROM ("
+        "SELECT membership, module_id, MIN(submitted_at) AS first_pass "
+        "FROM training_quiz_attempt WHERE program = {} AND passed = {} "
+        f"AND module_id IN ({placeholders}) GROUP BY membership, module_id"
+        ") AS firsts GROUP BY membership"
+        ") AS tracks WHERE modules = {} AND done >= {} AND done < {} GROUP BY week ORDER BY week",
+        program_id,
+        True,
+        *modules,
+        len(modules),
+        since,
+        until,
+    )
+    return [(buckets.as_date(row["week"]), int(row["mentors"])) for row in rows]
 
 
 async def _mentor_member(caller: Caller, membership_id: int) -> dict[str, Any]:
