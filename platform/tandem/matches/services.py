@@ -1670,6 +1670,10 @@ async def forget(caller: Caller) -> None:
         MatchProposal.chosen_mentor == me
     )
     await MatchProposal.update({MatchProposal.mentor: None}).where(MatchProposal.mentor == me)
+    await MatchWeights.update({MatchWeights.suggested_by: None}).where(
+        MatchWeights.suggested_by == me
+    )
+    await MatchWeights.update({MatchWeights.decided_by: None}).where(MatchWeights.decided_by == me)
     # A mentor may be named inside any proposal's explanation or alternatives.
     rows = (
         await MatchProposal.select(

@@ -50,11 +50,21 @@ EXPORTED: dict[str, str] = {
     "mentor_match": "matches",
     "notice": "notices",
     "audit_event": "my_actions",
+    "safety_concern": "concerns_filed",
+    "care_check_in": "check_ins",
+    "care_mentor_settings": "self_care",
+    "care_return_to_use": "self_care",
+    "care_wellbeing": "self_care",
+    "care_conversation": "self_care",
 }
 # Tables that name a person but hold nothing about them worth a download, and why.
 NOT_EXPORTED: dict[str, str] = {
     "web_session": "a signed-in browser's session key, not information about the person; "
     "ended on deletion",
+    "safety_concern_step": "a supervisor's handling of a concern, part of the program's safety "
+    "record; their own actions are in my_actions, and the step's author becomes empty on deletion",
+    "match_weights": "which staff member suggested or decided a version of the program's "
+    "weights: a decision about the program, in my_actions; the link is erased on deletion",
 }
 
 
