@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request
-from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
@@ -26,11 +25,10 @@ from piccolo.engine.postgres import PostgresEngine
 from tandem.accounts import controllers as accounts_api
 from tandem.accounts import events as accounts_events
 from tandem.accounts import pages as accounts_pages
-from tandem.accounts.services import caller_for_membership
+from tandem.accounts.services import caller_for_request
 from tandem.accounts.store import TandemSessionBackend, TandemSessionConfig
 from tandem.cli import TandemCLIPlugin
 from tandem.core.auth import PUBLIC_OPT_KEY, Caller
-from tandem.core.database import connection_per_request
 from tandem.core.errors import document_errors, exception_handlers
 from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
@@ -79,10 +77,12 @@ NOTICE_TEXTS = (
 
 
 async def _retrieve_caller(
-    session: dict[str, Any], _: ASGIConnection[Any, Any, Any, Any]
+    session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]
 ) -> Caller | None:
     membership_id = session.get("membership_id")
-    return await caller_for_membership(membership_id) if isinstance(membership_id, int) else None
+    if not isinstance(membership_id, int):
+        return None
+    return await caller_for_request(connection, membership_id)
 
 
 def _database_pool(settings: Settings) -> Any:
@@ -149,13 +149,6 @@ def _before_request(*hooks: BeforeRequestHookHandler) -> BeforeRequestHookHandle
     return before_request
 
 
-def _connection_per_request(app_config: AppConfig) -> AppConfig:
-    """Outermost middleware (inserted after the session middleware's own insert), so the
-    session store, the caller, the hooks and the handler all run on one database connection."""
-    app_config.middleware.insert(0, connection_per_request)
-    return app_config
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Tandem service. The CLI calls this with no arguments (settings from the env).
 
@@ -198,7 +191,7 @@ def _build(settings: Settings) -> Litestar:
                 path="/static", directories=[WEB / "static"], opt={PUBLIC_OPT_KEY: True}
             ),
         ],
-        on_app_init=[session_auth.on_app_init, _connection_per_request],
+        on_app_init=[session_auth.on_app_init],
         before_request=_before_request(notifications_pages.put_unread_count),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

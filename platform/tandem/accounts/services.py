@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
+from litestar.connection import ASGIConnection
+from piccolo.query.functions.aggregate import Count
 
 from tandem.accounts import store
 from tandem.accounts.events import AccountEvent
@@ -14,7 +17,7 @@ from tandem.accounts.tables import Membership, Person, Program
 from tandem.core import audit
 from tandem.core.auth import STAFF, Caller, Role
 from tandem.core.clock import clock
-from tandem.core.database import engine, transaction
+from tandem.core.database import Prepared, engine, transaction
 from tandem.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tandem.core.ratelimit import Attempt
 from tandem.core.statuses import MembershipStatus
@@ -223,41 +226,51 @@ async def authenticate(username: str, password: str, attempt: Attempt) -> Caller
     return await caller_for_membership(membership["id"])
 
 
-async def caller_for_membership(membership_id: int) -> Caller | None:
-    """Rebuild the caller on every request, so a deactivated person loses access at once.
-
-    One query loads the membership, the person, the program and the unread-notice count: it
-    runs on every signed-in request, so each part of it would otherwise be a query of its own.
-    """
-    row = (
-        await Membership.select(
-            Membership.id,
-            Membership.role,
-            Membership.status,
-            Membership.program,
-            Membership.person,
-            Membership.person.display_name,
-            Membership.person.active,
-            Membership.program.name,
-            Membership.program.settings,
-            notifications.unread_count_column(Membership.id, Membership.program),
-        )
+# Built and compiled once (`core.database.Prepared`): outside a request (the session brings
+# the caller's row along, see `store.caller_columns`) and for other members than the caller.
+_CALLER_ROW = Prepared(
+    lambda membership_id: (
+        Membership.select(*store.caller_columns(Membership))
         .where(Membership.id == membership_id)
         .first()
-    )
-    if row is None or not row["person.active"] or row["status"] == MembershipStatus.INACTIVE:
+    ),
+    parameters=1,
+)
+
+
+def _caller(row: dict[str, Any] | None) -> Caller | None:
+    """The caller from a row of `store.caller_columns`; None for someone who may not act."""
+    if row is None or not row["active"] or row["status"] == MembershipStatus.INACTIVE:
         return None
     return Caller(
         person_id=row["person"],
         membership_id=row["id"],
         program_id=row["program"],
         role=Role(row["role"]),
-        display_name=row["person.display_name"],
+        display_name=row["display_name"],
         status=MembershipStatus(row["status"]),
-        program_name=row["program.name"],
-        crisis_resources=_decode_settings(row["program.settings"]).crisis_resources,
+        program_name=row["program_name"],
+        crisis_resources=_decode_settings(row["program_settings"]).crisis_resources,
         unread_notices=row["unread_notices"],
     )
+
+
+async def caller_for_membership(membership_id: int) -> Caller | None:
+    """Rebuild the caller on every request, so a deactivated person loses access at once.
+
+    One query loads the membership, the person, the program and the unread-notice count: it
+    runs on every signed-in request, so each part of it would otherwise be a query of its own.
+    """
+    return _caller(await _CALLER_ROW.run(membership_id))
+
+
+async def caller_for_request(
+    connection: ASGIConnection[Any, Any, Any, Any], membership_id: int
+) -> Caller | None:
+    """The signed-in caller of a request: from the row the session's own query loaded (no
+    query of its own), or by `caller_for_membership` when the session did not bring it."""
+    row = store.caller_row(connection, membership_id)
+    return _caller(row) if row is not None else await caller_for_membership(membership_id)
 
 
 async def program_slug(program_id: int) -> str:
@@ -282,6 +295,35 @@ async def list_members(
         query = query.where(Membership.status == status.value)
     rows = await query.order_by(Membership.created_at)
     return msgspec.convert(rows, list[MemberSummary])
+
+
+async def member_counts(caller: Caller) -> dict[str, int]:
+    """How many members of each role the caller's program has, leaving out the inactive and the
+    declined: one counting query, not a load of every member."""
+    rows = (
+        await Membership.select(Membership.role, Count(Membership.id, alias="members"))
+        .where(
+            (Membership.program == caller.program_id)
+            & Membership.status.not_in(
+                [MembershipStatus.INACTIVE.value, MembershipStatus.DECLINED.value]
+            )
+        )
+        .group_by(Membership.role)
+    )
+    found = {row["role"]: row["members"] for row in rows}
+    return {role.value: found.get(role.value, 0) for role in Role}
+
+
+async def display_names(caller: Caller, membership_ids: Iterable[int]) -> dict[int, str]:
+    """The names shown for these members of the caller's program (ids elsewhere are left out),
+    so a page of twenty rows loads twenty names, not the whole program's."""
+    wanted = sorted(set(membership_ids))
+    if not wanted:
+        return {}
+    rows = await Membership.select(Membership.id, Membership.person.display_name).where(
+        Membership.id.is_in(wanted) & (Membership.program == caller.program_id)
+    )
+    return {row["id"]: row["person.display_name"] for row in rows}
 
 
 async def usernames_of(caller: Caller, membership_ids: list[int]) -> dict[int, str]:

@@ -536,9 +536,9 @@ async def my_request(caller: Caller) -> RequestOut:
 # --- supervisors ----------------------------------------------------------------------------
 
 
-async def _names(program_id: int) -> dict[int, str]:
-    members = await accounts.list_members(program_caller(program_id))
-    return {m.membership_id: m.display_name for m in members}
+async def _names(program_id: int, membership_ids: Iterable[int]) -> dict[int, str]:
+    """The names of the people on the page only (the program may have thousands)."""
+    return await accounts.display_names(program_caller(program_id), membership_ids)
 
 
 def _candidate(
@@ -564,7 +564,15 @@ def _candidate(
 async def _proposal_views(caller: Caller, rows: list[dict[str, Any]]) -> list[ProposalOut]:
     if not rows:
         return []
-    names = await _names(caller.program_id)
+    names = await _names(
+        caller.program_id,
+        [row["request.newcomer"] for row in rows]
+        + [
+            candidate["mentor_id"]
+            for row in rows
+            for candidate in (row["explanation"], *row["alternatives"])
+        ],
+    )
     places = await mentor_places(caller.program_id)
     now = clock.now()
     views = []
@@ -630,7 +638,7 @@ async def waiting_requests(caller: Caller) -> list[WaitingRequestOut]:
         .order_by(MentorRequest.created_at)
         .output(load_json=True)
     )
-    names = await _names(caller.program_id) if rows else {}
+    names = await _names(caller.program_id, [row["newcomer"] for row in rows])
     now = clock.now()
     return [
         WaitingRequestOut(
@@ -769,7 +777,7 @@ async def my_offers(caller: Caller) -> list[OfferOut]:
     )
     if not rows:
         return []
-    names = await _names(caller.program_id)
+    names = await _names(caller.program_id, [row["request.newcomer"] for row in rows])
     mentor = await profiles.get_mentor_profile(caller)
     offers = []
     for row in rows:
@@ -931,7 +939,7 @@ async def get_match(caller: Caller, match_id: int) -> MatchOut:
     reader = program_caller(caller.program_id)
     intake = await profiles.get_intake(reader, row["newcomer"])
     mentor = await profiles.get_mentor_profile(reader, row["mentor"])
-    names = await _names(caller.program_id)
+    names = await _names(caller.program_id, [row["newcomer"], row["mentor"]])
     as_mentor = caller.membership_id == row["mentor"]
     zone = mentor.timezone if as_mentor else intake.timezone
     partner = row["newcomer"] if as_mentor else row["mentor"]
@@ -968,7 +976,9 @@ async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
         )
         .order_by(MentorMatch.started_at)
     )
-    names = await _names(caller.program_id) if rows else {}
+    names = await _names(
+        caller.program_id, [p for row in rows for p in (row["newcomer"], row["mentor"])]
+    )
     return [
         ActiveMatchOut(
             id=row["id"],
