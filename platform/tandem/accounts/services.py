@@ -51,8 +51,15 @@ async def program_by_slug(slug: str) -> dict[str, Any]:
     return program
 
 
+# Read by most pages (training, matching, the caller): built and compiled once.
+_PROGRAM_SETTINGS = Prepared(
+    lambda program_id: Program.select(Program.settings).where(Program.id == program_id).first(),
+    parameters=1,
+)
+
+
 async def program_settings(program_id: int) -> ProgramSettings:
-    row = await Program.select(Program.settings).where(Program.id == program_id).first()
+    row = await _PROGRAM_SETTINGS.run(program_id)
     if row is None:
         raise NotFound("That program does not exist.")
     return _decode_settings(row["settings"])

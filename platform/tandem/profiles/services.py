@@ -17,7 +17,7 @@ from tandem.accounts.services import (
 from tandem.core import audit
 from tandem.core.auth import Caller, Role
 from tandem.core.clock import clock
-from tandem.core.database import transaction
+from tandem.core.database import Prepared, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.notifications import services as notifications
 from tandem.profiles.choices import is_time_zone
@@ -248,11 +248,18 @@ async def pause_status(caller: Caller, membership_id: int) -> MentorPauseStatus:
     )
 
 
+# Read on every training page and by the matching gate: built and compiled once.
+_PAUSED = Prepared(
+    lambda program_id, paused: MentorProfile.select(MentorProfile.membership).where(
+        (MentorProfile.program == program_id) & (MentorProfile.paused == paused)
+    ),
+    parameters=2,
+)
+
+
 async def paused_mentor_ids(program_id: int) -> set[int]:
     """Membership ids of mentors who paused themselves; the eligibility gate excludes them."""
-    rows = await MentorProfile.select(MentorProfile.membership).where(
-        (MentorProfile.program == program_id) & (MentorProfile.paused == True)  # noqa: E712
-    )
+    rows = await _PAUSED.run(program_id, True)
     return {row["membership"] for row in rows}
 
 
