@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -285,9 +286,7 @@ async def program_slug(program_id: int) -> str:
     return row["slug"] if row else ""
 
 
-async def list_members(
-    caller: Caller, *, role: Role | None = None, status: MembershipStatus | None = None
-) -> list[MemberSummary]:
+def _member_list(by_role: bool, by_status: bool, program_id: Any, *values: Any) -> Any:
     query = Membership.select(
         Membership.id.as_alias("membership_id"),
         Membership.person.display_name.as_alias("display_name"),
@@ -295,30 +294,58 @@ async def list_members(
         Membership.status,
         Membership.created_at,
         Membership.approved_at,
-    ).where(Membership.program == caller.program_id)
-    if role is not None:
-        query = query.where(Membership.role == role.value)
-    if status is not None:
-        query = query.where(Membership.status == status.value)
-    rows = await query.order_by(Membership.created_at)
+    ).where(Membership.program == program_id)
+    if by_role:
+        query = query.where(Membership.role == values[0])
+    if by_status:
+        query = query.where(Membership.status == values[-1])
+    return query.order_by(Membership.created_at)
+
+
+# One prepared query per filter combination (see `core.database.Prepared`).
+_MEMBER_LISTS = {
+    (by_role, by_status): Prepared(
+        partial(_member_list, by_role, by_status), parameters=1 + by_role + by_status
+    )
+    for by_role in (False, True)
+    for by_status in (False, True)
+}
+
+
+async def list_members(
+    caller: Caller, *, role: Role | None = None, status: MembershipStatus | None = None
+) -> list[MemberSummary]:
+    filters = [f.value for f in (role, status) if f is not None]
+    prepared = _MEMBER_LISTS[role is not None, status is not None]
+    rows = await prepared.run(caller.program_id, *filters)
     return msgspec.convert(rows, list[MemberSummary])
+
+
+_MEMBER_COUNTS = Prepared(
+    lambda program_id, left_out: (
+        Membership.select(Membership.role, Count(Membership.id, alias="members"))
+        .where((Membership.program == program_id) & Membership.status.not_in(left_out))
+        .group_by(Membership.role)
+    ),
+    parameters=2,
+)
 
 
 async def member_counts(caller: Caller) -> dict[str, int]:
     """How many members of each role the caller's program has, leaving out the inactive and the
     declined: one counting query, not a load of every member."""
-    rows = (
-        await Membership.select(Membership.role, Count(Membership.id, alias="members"))
-        .where(
-            (Membership.program == caller.program_id)
-            & Membership.status.not_in(
-                [MembershipStatus.INACTIVE.value, MembershipStatus.DECLINED.value]
-            )
-        )
-        .group_by(Membership.role)
-    )
+    left_out = [MembershipStatus.INACTIVE.value, MembershipStatus.DECLINED.value]
+    rows = await _MEMBER_COUNTS.run(caller.program_id, left_out)
     found = {row["role"]: row["members"] for row in rows}
     return {role.value: found.get(role.value, 0) for role in Role}
+
+
+_DISPLAY_NAMES = Prepared(
+    lambda program_id, ids: Membership.select(Membership.id, Membership.person.display_name).where(
+        Membership.id.is_in(ids) & (Membership.program == program_id)
+    ),
+    parameters=2,
+)
 
 
 async def display_names(caller: Caller, membership_ids: Iterable[int]) -> dict[int, str]:
@@ -327,9 +354,7 @@ async def display_names(caller: Caller, membership_ids: Iterable[int]) -> dict[i
     wanted = sorted(set(membership_ids))
     if not wanted:
         return {}
-    rows = await Membership.select(Membership.id, Membership.person.display_name).where(
-        Membership.id.is_in(wanted) & (Membership.program == caller.program_id)
-    )
+    rows = await _DISPLAY_NAMES.run(caller.program_id, wanted)
     return {row["id"]: row["person.display_name"] for row in rows}
 
 

@@ -255,12 +255,19 @@ def transaction() -> Any:
 
 class _Parameter:
     """Stands in for a value while a prepared query is built once; where it lands in the
-    compiled arguments is where each run's value goes."""
+    compiled arguments is where each run's value goes (`item`: the place in a list value)."""
 
-    __slots__ = ("index",)
+    __slots__ = ("index", "item")
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, item: int | None = None) -> None:
         self.index = index
+        self.item = item
+
+    def value(self, values: tuple[Any, ...]) -> Any:
+        return values[self.index] if self.item is None else values[self.index][self.item]
+
+
+_Shape = tuple[str, tuple[int | None, ...]]
 
 
 class Prepared(Generic[_Q]):
@@ -269,36 +276,48 @@ class Prepared(Generic[_Q]):
     Building a select with joins and compiling it costs Piccolo about 0.6 ms, more than ten
     times what SQLite takes to run it; the caller and the session are loaded on every request.
     `build` receives one stand-in per value and must put each one, as is, where a value goes
-    (a comparison, a limit): the SQL text is then the same for every value, and only the
-    arguments change. Values go to the database as given (pass `enum.value`, not the enum).
-    The run goes through the engine's `run_querystring` like any query (so transactions and
-    the query budget tests see it) and Piccolo's own result handling (`first()`, `load_json`).
+    (a comparison, a limit; a list value, for `is_in`, comes as a list of stand-ins): the SQL
+    text is then the same for every value, and only the arguments change. A list gets one
+    compiled form per length. Values go to the database as given (pass `enum.value`, not the
+    enum). The run goes through the engine's `run_querystring` like any query (so transactions
+    and the query budget tests see it) and Piccolo's own result handling (`first()`, JSON).
     """
 
     def __init__(self, build: Callable[..., _Q | First], parameters: int) -> None:
         self._build = build
         self._parameters = parameters
-        self._compiled: dict[str, tuple[Any, str, list[Any]]] = {}
+        self._compiled: dict[_Shape, tuple[Any, str, list[Any]]] = {}
 
-    def _prepare(self, engine_type: str) -> tuple[Any, str, list[Any]]:
-        query: Any = self._build(*(_Parameter(i) for i in range(self._parameters)))
+    def _prepare(self, shape: _Shape) -> tuple[Any, str, list[Any]]:
+        engine_type, lengths = shape
+        query: Any = self._build(
+            *(
+                _Parameter(i) if n is None else [_Parameter(i, k) for k in range(n)]
+                for i, n in enumerate(lengths)
+            )
+        )
         (querystring,) = (query.query if isinstance(query, First) else query).querystrings
         sql, args = querystring.compile_string(engine_type=engine_type)
-        placed = sorted(arg.index for arg in args if isinstance(arg, _Parameter))
-        if placed != list(range(self._parameters)):
+        placed = sorted((a.index, a.item or 0) for a in args if isinstance(a, _Parameter))
+        wanted = sorted((i, k) for i, n in enumerate(lengths) for k in range(1 if n is None else n))
+        if placed != wanted:
             raise ValueError("every value of a prepared query must appear once, as given")
-        self._compiled[engine_type] = (query, sql, args)
+        self._compiled[shape] = (query, sql, args)
         return query, sql, args
 
     async def run(self, *values: Any) -> Any:
+        if len(values) != self._parameters:
+            raise TypeError(f"this query takes {self._parameters} values, not {len(values)}")
         current = engine()
-        query, sql, args = self._compiled.get(current.engine_type) or self._prepare(
-            current.engine_type
+        shape = (
+            current.engine_type,
+            tuple(len(v) if isinstance(v, list) else None for v in values),
         )
+        query, sql, args = self._compiled.get(shape) or self._prepare(shape)
         querystring = QueryString(sql, query_type="select", table=query.table)
         querystring._frozen_compiled_strings = (
             sql,
-            [values[arg.index] if isinstance(arg, _Parameter) else arg for arg in args],
+            [arg.value(values) if isinstance(arg, _Parameter) else arg for arg in args],
         )
         inner = query.query if isinstance(query, First) else query
         rows = await inner._process_results(await current.run_querystring(querystring))

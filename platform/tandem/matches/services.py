@@ -23,8 +23,8 @@ from tandem.accounts import services as accounts
 from tandem.core import audit
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
+from tandem.core.database import Prepared, transaction
 from tandem.core.database import engine as database_engine
-from tandem.core.database import transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.matches import engine, lifecycle
 from tandem.matches.events import MatchEvent
@@ -964,18 +964,28 @@ async def get_match(caller: Caller, match_id: int) -> MatchOut:
     )
 
 
-async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
-    """The program's active matches for staff: who with whom since when, in two queries."""
-    rows = (
-        await MentorMatch.select(
+# The staff home's and the queue's reads, built and compiled once (`core.database.Prepared`).
+_ACTIVE_MATCHES = Prepared(
+    lambda program_id, status: (
+        MentorMatch.select(
             MentorMatch.id, MentorMatch.newcomer, MentorMatch.mentor, MentorMatch.started_at
         )
-        .where(
-            (MentorMatch.program == caller.program_id)
-            & (MentorMatch.status == MatchStatus.ACTIVE.value)
-        )
+        .where((MentorMatch.program == program_id) & (MentorMatch.status == status))
         .order_by(MentorMatch.started_at)
-    )
+    ),
+    parameters=2,
+)
+_PROPOSALS_WAITING = Prepared(
+    lambda program_id, status: MatchProposal.count().where(
+        (MatchProposal.program == program_id) & (MatchProposal.status == status)
+    ),
+    parameters=2,
+)
+
+
+async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
+    """The program's active matches for staff: who with whom since when, in two queries."""
+    rows = await _ACTIVE_MATCHES.run(caller.program_id, MatchStatus.ACTIVE.value)
     names = await _names(
         caller.program_id, [p for row in rows for p in (row["newcomer"], row["mentor"])]
     )
@@ -1070,9 +1080,8 @@ async def home_summary(caller: Caller) -> dict[str, Any]:
     if caller.is_staff:
         return {
             "matches": await active_matches(caller),
-            "review_count": await MatchProposal.count().where(
-                (MatchProposal.program == caller.program_id)
-                & (MatchProposal.status == ProposalStatus.PENDING.value)
+            "review_count": await _PROPOSALS_WAITING.run(
+                caller.program_id, ProposalStatus.PENDING.value
             ),
         }
     summary: dict[str, Any] = {"matches": await my_matches(caller)}

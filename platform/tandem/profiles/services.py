@@ -155,18 +155,24 @@ async def get_mentor_profile(caller: Caller, membership_id: int | None = None) -
     return msgspec.convert(row, MentorProfileOut)
 
 
+# The staff home's applications: built and compiled once (per number of applicants).
+_MENTOR_PROFILES = Prepared(
+    lambda membership_ids, program_id: (
+        MentorProfile.select(*MentorProfile.all_columns(exclude=[MentorProfile.pause_note]))
+        .where(
+            MentorProfile.membership.is_in(membership_ids) & (MentorProfile.program == program_id)
+        )
+        .output(load_json=True)
+    ),
+    parameters=2,
+)
+
+
 async def mentor_profiles(caller: Caller, membership_ids: list[int]) -> dict[int, MentorProfileOut]:
     """Several mentors' profiles of the caller's program in one query (the review queue)."""
     if not membership_ids:
         return {}
-    rows = (
-        await MentorProfile.select(*MentorProfile.all_columns(exclude=[MentorProfile.pause_note]))
-        .where(
-            MentorProfile.membership.is_in(membership_ids)
-            & (MentorProfile.program == caller.program_id)
-        )
-        .output(load_json=True)
-    )
+    rows = await _MENTOR_PROFILES.run(list(membership_ids), caller.program_id)
     return {
         row["membership"]: msgspec.convert(
             {**row, "membership_id": row["membership"]}, MentorProfileOut
