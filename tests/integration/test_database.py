@@ -117,6 +117,7 @@ async def test_a_failed_commit_hands_the_writer_on(sqlite) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         async with sqlite.transaction(transaction_type=TransactionType.immediate):
             await sqlite.run_querystring(QueryString("INSERT INTO child (counter) VALUES (99)"))
+    assert sqlite.current_transaction.get() is None, "the failed one is no longer current"
     await _increment(sqlite)  # would wait forever if the failed commit kept the writer
     assert await _count(sqlite) == 1
 

@@ -94,6 +94,8 @@ class _QueuedTransaction(SQLiteTransaction):
         try:
             return await super().__aexit__(exception_type, exception, traceback)
         finally:
+            if self.engine.current_transaction.get() is self:  # Piccolo stopped before it
+                self.engine.current_transaction.reset(self.context)
             await self.connection.close()  # a no-op when Piccolo already closed it
 
 
