@@ -140,9 +140,10 @@ def _freeze_start_up_objects() -> None:
     """Startup hook: leave everything loaded so far (Litestar, the matching engine's NumPy,
     SciPy and OR-Tools, the templates) out of the garbage collector's full passes. Each full
     pass otherwise walks every one of those objects again, a pause of the whole process (over
-    100 ms on a busy machine) that showed as the p99 of every page under load."""
-    gc.collect()
-    gc.freeze()
+    100 ms on a busy machine). Once per process: a later app in the same process (the tests
+    build one per test) would otherwise keep every earlier test's garbage forever."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
 
 
 def _before_request(*hooks: BeforeRequestHookHandler) -> BeforeRequestHookHandler:
