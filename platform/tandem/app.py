@@ -29,6 +29,7 @@ from tandem.accounts import pages as accounts_pages
 from tandem.accounts.services import caller_for_request
 from tandem.accounts.store import TandemSessionBackend, TandemSessionConfig
 from tandem.cli import TandemCLIPlugin
+from tandem.core import changes
 from tandem.core.auth import PUBLIC_OPT_KEY, Caller
 from tandem.core.errors import document_errors, exception_handlers
 from tandem.core.health import healthz, readyz
@@ -39,6 +40,7 @@ from tandem.home import pages as home_pages
 from tandem.matches import controllers as matches_api
 from tandem.matches import events as matches_events
 from tandem.matches import pages as matches_pages
+from tandem.matches import services as matches
 from tandem.matches.jobs import running_loop
 from tandem.notifications import controllers as notifications_api
 from tandem.notifications import pages as notifications_pages
@@ -125,12 +127,12 @@ def _outbox_worker(settings: Settings) -> Any:
 
 def _match_loop(settings: Settings) -> Any:
     """Lifespan: the periodic steps of the match journey (offer lapses, batch matching), every
-    `TANDEM_MATCH_LOOP_SECONDS` (0 turns it off, as in tests)."""
+    `TANDEM_MATCH_LOOP_SECONDS`, and retries for programs whose mentors changed, every
+    `TANDEM_MATCH_RETRY_SECONDS` (0 turns each off, as in tests)."""
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        seconds = settings.match_loop_seconds
-        async with running_loop(seconds) if seconds > 0 else nullcontext():
+        async with running_loop(settings.match_loop_seconds, settings.match_retry_seconds):
             yield
 
     return lifespan
@@ -176,6 +178,9 @@ def _app_from_env() -> Litestar:
 
 def _build(settings: Settings) -> Litestar:
     register_notice_texts(*NOTICE_TEXTS)
+    # Mentors changing below the match journey (profiles, training) mark their program for a
+    # retry of its waiting requests.
+    changes.on_mentors_changed(matches.mark_retry)
     session_config = TandemSessionConfig(
         max_age=settings.session_max_age_seconds,
         refresh_seconds=settings.session_refresh_seconds,

@@ -96,6 +96,9 @@ class Settings:
     # Batch matching and offer lapses run every this many seconds in each app process (0 = off,
     # as in tests; `litestar matches run` does one round by hand).
     match_loop_seconds: float = 0.0
+    # How often each app process looks for programs whose mentors changed and retries their
+    # waiting requests (0 = off, as in tests; `litestar matches run` does it too).
+    match_retry_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -192,5 +195,6 @@ class Settings:
             outbox_lease_seconds=float(env.get("TANDEM_OUTBOX_LEASE_SECONDS", "60")),
             outbox_batch_size=int(env.get("TANDEM_OUTBOX_BATCH_SIZE", "50")),
             outbox_poll_seconds=float(env.get("TANDEM_OUTBOX_POLL_SECONDS", "1")),
-            match_loop_seconds=float(env.get("TANDEM_MATCH_LOOP_SECONDS", "300")),
+            match_loop_seconds=float(env.get("TANDEM_MATCH_LOOP_SECONDS", "60")),
+            match_retry_seconds=float(env.get("TANDEM_MATCH_RETRY_SECONDS", "5")),
         )

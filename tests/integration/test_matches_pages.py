@@ -215,6 +215,7 @@ async def test_the_settings_form_saves_audits_and_names_a_bad_field(make_client,
     supervisor = await signed_in(make_client, a[Role.SUPERVISOR].username)
     page = await supervisor.get("/staff/settings", headers=HTML)
     assert 'name="offer_hours" type="number" min="1" max="336" value="72"' in page.text
+    assert 'name="batch_interval_minutes" type="number" min="0" max="10080" value="60"' in page.text
     assert "hopes bio" in page.text  # the weights, view only
     form = {
         "min_mentor_recovery_days": "365",
@@ -222,6 +223,7 @@ async def test_the_settings_form_saves_audits_and_names_a_bad_field(make_client,
         "caseload_new_mentor": "1",
         "caseload_experienced_mentor": "3",
         "offer_hours": "48",
+        "batch_interval_minutes": "30",
         "auto_approve_matches": "on",
         "auto_approve_min_score": "7.5",
         "crisis_resources": "Riverside warmline | 555-0100 | Evenings 6-11 pm",
@@ -235,6 +237,7 @@ async def test_the_settings_form_saves_audits_and_names_a_bad_field(make_client,
         True,
     )
     assert settings.crisis_resources[0].contact == "555-0100"
+    assert settings.batch_interval_minutes == 30
     home = await supervisor.get("/home", headers=HTML)
     assert "Riverside warmline" in home.text  # shown on every page of the program
     audit = (
@@ -242,7 +245,7 @@ async def test_the_settings_form_saves_audits_and_names_a_bad_field(make_client,
         .where(AuditEvent.action == "program.settings_saved")
         .output(load_json=True)
     )
-    assert "offer_hours" in audit[0]["detail"]["changed"]
+    assert {"offer_hours", "batch_interval_minutes"} <= set(audit[0]["detail"]["changed"])
     assert "555" not in str(audit)
     bad = await supervisor.post("/staff/settings", data={**form, "offer_hours": "0"}, headers=HTML)
     assert bad.status_code == 400

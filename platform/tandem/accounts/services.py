@@ -41,6 +41,8 @@ class ProgramSettings(msgspec.Struct, frozen=True, kw_only=True):
     # is on and nothing is flagged); an offer unanswered this long lapses to the next mentor.
     auto_approve_min_score: float = 8.0
     offer_hours: int = 72
+    # Batch matching runs for this program at most this often (0 = only by hand).
+    batch_interval_minutes: int = 60
     # Empty means the service-wide defaults from settings.
     crisis_resources: tuple[CrisisResource, ...] = ()
 

@@ -32,9 +32,15 @@ def matches_batch(program_slug: str) -> None:
     )
 
 
-@group.command(name="run", help="One round of the periodic steps (lapses, batches).")
+@group.command(name="run", help="One round of the periodic steps (lapses, batches, retries).")
 def matchesrun() -> None:
-    from tandem.matches.jobs import periodic_steps
+    from tandem.matches.jobs import periodic_steps, retry_marked
 
-    result = run(periodic_steps())
-    click.echo(f"Offers lapsed: {result['lapsed']}; proposals made: {result['proposed']}.")
+    async def both() -> tuple[dict[str, int], int]:
+        return await periodic_steps(), await retry_marked()
+
+    result, retried = run(both())
+    click.echo(
+        f"Offers lapsed: {result['lapsed']}; proposals made: {result['proposed']}; "
+        f"after mentor changes: {retried}."
+    )

@@ -100,6 +100,10 @@ async def load_match_demo(
     )
     await services.request_mentor(unmatched)
     steps["newcomer (no mentor fits yet)"] = unmatched.membership_id
-    # A batch run over whoever is still waiting, so supervisors see its figures.
+    # A batch run over whoever is still waiting, so supervisors see its figures; it has seen
+    # every change the demo made to its mentors, so their retry markers are done with.
+    marked = await services.marked_programs()
     await services.run_batch(staff.program_id)
+    if staff.program_id in marked:
+        await services.clear_markers(staff.program_id, marked[staff.program_id])
     return steps

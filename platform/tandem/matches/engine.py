@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -125,12 +125,19 @@ def shared_grid(
 ) -> list[list[int]]:
     """For each weekday in `view_zone`, the hours (0-23) both people are free in at least a
     quarter of: the week grid on the review page and the match page."""
-    import numpy as np
-
-    from matching.availability import local_quarter_of_utc, unpack, utc_bitmaps
+    from matching.availability import utc_bitmaps
 
     bitmaps = utc_bitmaps([first[0], second[0]], [first[1], second[1]], week)
-    shared_utc = unpack(bitmaps[0] & bitmaps[1])
+    return _grid_of(bitmaps[0] & bitmaps[1], view_zone, week)
+
+
+def _grid_of(shared: Any, view_zone: str, week: date) -> list[list[int]]:
+    """`shared_grid` from the packed UTC bitmap of the quarters two people share."""
+    import numpy as np
+
+    from matching.availability import local_quarter_of_utc, unpack
+
+    shared_utc = unpack(shared)
     local = np.zeros(7 * 96, dtype=np.bool_)
     local[local_quarter_of_utc(view_zone, week)[shared_utc]] = True
     hours = local.reshape(7, 24, 4).any(axis=2)
@@ -138,9 +145,14 @@ def shared_grid(
 
 
 def explanation(
-    ranked: RankedMentor, newcomer: Newcomer, mentor: Mentor, policy: Policy
+    ranked: RankedMentor,
+    newcomer: Newcomer,
+    mentor: Mentor,
+    policy: Policy,
+    grid: list[list[int]] | None = None,
 ) -> dict[str, Any]:
-    """Everything a reviewer needs to see why, stored as plain JSON with the proposal."""
+    """Everything a reviewer needs to see why, stored as plain JSON with the proposal (`grid`
+    when the caller already has the week grid from the engine's bitmaps)."""
     return {
         "mentor_id": int(ranked.mentor_id),
         "score": round(ranked.score, 4),
@@ -155,7 +167,9 @@ def explanation(
         ],
         "reasons": list(ranked.reasons),
         "shared_hours": ranked.shared_hours,
-        "shared_grid": shared_grid(
+        "shared_grid": grid
+        if grid is not None
+        else shared_grid(
             (newcomer.availability, newcomer.time_zone),
             (mentor.availability, mentor.time_zone),
             newcomer.time_zone,
@@ -173,21 +187,93 @@ def propose(newcomer: Newcomer, index: MentorIndex, policy: Policy) -> list[dict
     return [explanation(r, newcomer, by_id[r.mentor_id], policy) for r in ranked]
 
 
-def propose_for(
-    newcomer: Newcomer, index: MentorIndex, policy: Policy, mentor_id: int
-) -> list[dict[str, Any]]:
-    """The chosen mentor explained first, then the next best as alternatives (batch matching
-    picks the mentor for the whole queue, so it need not be this newcomer's first choice)."""
-    wanted, k = str(mentor_id), 1 + ALTERNATIVES
-    while True:
-        ranked = matching.rank(newcomer, index, policy, k=k)
-        if any(r.mentor_id == wanted for r in ranked) or len(ranked) < k:
-            break
-        k *= 4
-    by_id = {m.id: m for m in index.mentors}
-    chosen = [r for r in ranked if r.mentor_id == wanted]
-    others = [r for r in ranked if r.mentor_id != wanted][:ALTERNATIVES]
-    return [explanation(r, newcomer, by_id[r.mentor_id], policy) for r in (*chosen, *others)]
+BLOCK = 128  # newcomers evaluated against every usable mentor at once in `propose_many`
+
+
+def propose_many(
+    newcomers: Sequence[Newcomer], index: MentorIndex, policy: Policy, chosen: Sequence[str]
+) -> list[list[dict[str, Any]]]:
+    """For each newcomer, the mentor batch matching chose for them explained first, then the
+    next `ALTERNATIVES` best feasible mentors: what `propose` and `matching.rank` say of those
+    mentors (same factors, scores and id tie-break), for a whole queue at once.
+
+    Ranking one newcomer at a time costs about a millisecond each against 2,500 mentors, most
+    of it per call; here every rule and factor is evaluated for a block of newcomers against
+    every usable mentor in one go (the engine's own `evaluate`), and the week grids come from
+    the engine's bitmaps instead of being rebuilt from slots.
+    """
+    import numpy as np
+
+    from matching.index import Evaluation, NewcomerBatch, evaluate
+    from matching.ranking import explain
+
+    if not newcomers:
+        return []
+    batch = NewcomerBatch.build(newcomers, index)
+    cols = index.usable(policy)  # ascending, like `rank`'s candidates: ties go to the lower id
+    at_col = {index.mentors[col].id: at for at, col in enumerate(cols.tolist())}
+    proposals: list[list[dict[str, Any]]] = []
+    for first in range(0, len(newcomers), BLOCK):
+        rows = np.arange(first, min(first + BLOCK, len(newcomers)))
+        evaluation = evaluate(batch, rows, index, cols, policy)
+        scores = np.where(evaluation.feasible(), evaluation.score(policy), -np.inf)
+        for r, row in enumerate(rows.tolist()):
+            newcomer = newcomers[row]
+            mine = at_col[chosen[row]]
+            row_scores = scores[r].copy()
+            row_scores[mine] = -np.inf
+            k = min(ALTERNATIVES, int(np.isfinite(row_scores).sum()))
+            others: list[int] = []
+            if k:
+                floor = np.partition(row_scores, len(row_scores) - k)[len(row_scores) - k]
+                kept = np.flatnonzero(row_scores >= floor)
+                order = np.lexsort((cols[kept], -row_scores[kept]))[:k]
+                others = kept[order].tolist()
+            one = Evaluation(
+                failures={},
+                values={name: values[r : r + 1] for name, values in evaluation.values.items()},
+                shared_quarters=evaluation.shared_quarters[r : r + 1],
+            )
+            single = replace(
+                batch,
+                newcomers=(newcomer,),
+                availability=batch.availability[:, row : row + 1],
+                hopes=None if batch.hopes is None else batch.hopes[row : row + 1],
+            )
+            picked = [mine, *others]
+            ranked = explain(newcomer, index, single, one, cols, picked, policy)
+            grids = _grids(
+                batch.availability[:, row : row + 1] & index.availability[:, cols[picked]],
+                newcomer.time_zone,
+                policy.reference_week,
+            )
+            proposals.append(
+                [
+                    explanation(found, newcomer, index.mentors[int(cols[at])], policy, grid)
+                    for found, at, grid in zip(ranked, picked, grids, strict=True)
+                ]
+            )
+    return proposals
+
+
+def _grids(shared: Any, view_zone: str, week: date) -> list[list[list[int]]]:
+    """`_grid_of` for several pairs at once: `shared` is word-major (words x pairs)."""
+    import numpy as np
+
+    from matching.availability import QUARTERS_PER_WEEK, local_quarter_of_utc
+
+    pairs = shared.shape[1]
+    packed = np.ascontiguousarray(shared.T).astype("<u8").view(np.uint8).reshape(pairs, -1)
+    utc = np.unpackbits(packed, axis=1, bitorder="little")[:, :QUARTERS_PER_WEEK]
+    which, quarter = np.nonzero(utc)
+    local = np.zeros((pairs, QUARTERS_PER_WEEK), dtype=np.bool_)
+    local[which, local_quarter_of_utc(view_zone, week)[quarter]] = True
+    grids: list[list[list[int]]] = [[[] for _ in range(7)] for _ in range(pairs)]
+    for pair, day, hour in zip(
+        *(a.tolist() for a in np.nonzero(local.reshape(pairs, 7, 24, 4).any(axis=3))), strict=True
+    ):
+        grids[pair][day].append(hour)
+    return grids
 
 
 def assign(newcomers: Sequence[Newcomer], index: MentorIndex, policy: Policy) -> Any:

@@ -13,6 +13,7 @@ class MatchEvent(StrEnum):
     OFFER_ACCEPTED = "matches.offer_accepted"
     MATCH_ACTIVE = "matches.match_active"
     MATCH_ENDED = "matches.match_ended"
+    BATCH_PROPOSED = "matches.batch_proposed"
 
 
 NOTICE_TEXTS: dict[str, str] = {
@@ -22,4 +23,5 @@ NOTICE_TEXTS: dict[str, str] = {
     MatchEvent.OFFER_ACCEPTED: "A mentor accepted an offer; the match is now active.",
     MatchEvent.MATCH_ACTIVE: "You have a mentor! See how to meet on your mentor page.",
     MatchEvent.MATCH_ENDED: "A match has ended. Thank you for the time you gave each other.",
+    MatchEvent.BATCH_PROPOSED: "Batch matching proposed new matches; they wait for your review.",
 }

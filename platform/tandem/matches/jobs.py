@@ -1,11 +1,13 @@
-"""The time-based steps of the journey, run from one periodic loop in the app's lifespan and from
-`litestar matches ...`: offers past their time lapse to the next mentor, and batch matching
-proposes for everyone still waiting. Each step is safe to run in several processes at once."""
+"""The time-based steps of the journey, run from the app's lifespan and from `litestar matches
+...`: offers past their time lapse to the next mentor, batch matching proposes for everyone still
+waiting in each program whose batch interval has passed, and programs whose mentors changed get
+their waiting requests retried within seconds. Each step is safe to run in several processes at
+once (row locks, and one batch run per program at a time)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -16,29 +18,52 @@ log = logging.getLogger("tandem.matches")
 
 
 async def periodic_steps() -> dict[str, int]:
-    """One round: lapse overdue offers, then a batch run per program with anyone waiting."""
+    """One round: lapse overdue offers, then a batch run per program that is due."""
     lapsed = await services.lapse_offers()
     proposed = 0
-    for program_id in await services.programs_with_waiting():
+    for program_id in await services.programs_due_for_batch():
         run = await services.run_batch(program_id)
         proposed += run.proposed if run is not None else 0
     return {"lapsed": lapsed, "proposed": proposed}
 
 
-async def _every(seconds: float) -> None:
+async def retry_marked() -> int:
+    """Retry the waiting requests of every program whose mentors changed since the last round
+    (a batch run over its queue); returns how many proposals that made. A program whose run is
+    under way elsewhere keeps its markers for the next round."""
+    proposed = 0
+    waiting = set(await services.programs_with_waiting())
+    for program_id, newest in (await services.marked_programs()).items():
+        if program_id in waiting:
+            run = await services.run_batch(program_id)
+            if run is None:
+                continue
+            proposed += run.proposed
+        await services.clear_markers(program_id, newest)
+    return proposed
+
+
+async def _every(seconds: float, step: Callable[[], Awaitable[object]]) -> None:
+    """Run `step` every `seconds`. A round under way when the app stops is finished first
+    (shielded), so no query is cut off with its connection half-closed."""
     while True:
         await anyio.sleep(seconds)
-        try:
-            await periodic_steps()
-        except Exception:  # one failed round must not stop the next one
-            log.exception("the periodic match steps failed; trying again next round")
+        with anyio.CancelScope(shield=True):
+            try:
+                await step()
+            except Exception:  # one failed round must not stop the next one
+                log.exception("a periodic match step failed; trying again next round")
 
 
 @asynccontextmanager
-async def running_loop(seconds: float) -> AsyncIterator[None]:
-    """Run the periodic steps every `seconds` for as long as the block lasts."""
+async def running_loop(seconds: float, retry_seconds: float = 0.0) -> AsyncIterator[None]:
+    """For as long as the block lasts: the periodic steps every `seconds`, and the retry of
+    changed programs every `retry_seconds` (each off at 0)."""
     async with anyio.create_task_group() as group:
-        group.start_soon(_every, seconds)
+        if seconds > 0:
+            group.start_soon(_every, seconds, periodic_steps)
+        if retry_seconds > 0:
+            group.start_soon(_every, retry_seconds, retry_marked)
         try:
             yield
         finally:

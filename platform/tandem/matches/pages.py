@@ -35,8 +35,18 @@ SHARED_LABELS = {
     "barriers": "Practical barriers",
     "lived_experience": "Lived experience",
 }
+# The steps of a batch run, as supervisors read them (older runs stored load/assign/store).
+STEP_LABELS = {
+    "load_requests": "reading the queue",
+    "load_mentors": "reading the mentors",
+    "load": "loading",
+    "assign": "matching",
+    "explain": "explaining",
+    "store": "storing",
+}
 PAGE_CONTEXT = {
     "day_names": DAY_NAMES,
+    "step_labels": STEP_LABELS,
     "end_reasons": END_REASON_LABELS,
     "shared_labels": SHARED_LABELS,
 }

@@ -5,16 +5,26 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from tandem.matches.tables import (
+    BatchLease,
     BatchRun,
     MatchProposal,
     MentorMatch,
     MentorOffer,
     MentorRequest,
+    RetryMarker,
 )
 
 APP_CONFIG = AppConfig(
     app_name="matches",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[MentorRequest, MatchProposal, MentorOffer, MentorMatch, BatchRun],
+    table_classes=[
+        MentorRequest,
+        MatchProposal,
+        MentorOffer,
+        MentorMatch,
+        BatchRun,
+        BatchLease,
+        RetryMarker,
+    ],
     migration_dependencies=["tandem.accounts.piccolo_app"],
 )

@@ -161,5 +161,6 @@ class SettingsForm(Struct, kw_only=True):
     caseload_new_mentor: Annotated[int, Meta(ge=1, le=10)]
     caseload_experienced_mentor: Annotated[int, Meta(ge=1, le=10)]
     offer_hours: Annotated[int, Meta(ge=1, le=336)]
+    batch_interval_minutes: Annotated[int, Meta(ge=0, le=10080)]
     auto_approve_matches: bool = False
     auto_approve_min_score: Annotated[float, Meta(ge=0, le=50)]

@@ -9,13 +9,18 @@ for a mentor's last place give one offer and one clear 409.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 from piccolo.query import Select
 from piccolo.table import Table
 
@@ -52,11 +57,13 @@ from tandem.matches.schemas import (
     WaitOut,
 )
 from tandem.matches.tables import (
+    BatchLease,
     BatchRun,
     MatchProposal,
     MentorMatch,
     MentorOffer,
     MentorRequest,
+    RetryMarker,
 )
 from tandem.notifications import services as notifications
 from tandem.profiles import services as profiles
@@ -127,6 +134,34 @@ async def _step_request(
         {MentorRequest.status: status, MentorRequest.updated_at: clock.now(), **(extra or {})}
     ).where(MentorRequest.id == request_id)
     return {**request, "status": status}
+
+
+# --- retrying when mentors change -------------------------------------------------------------
+
+
+async def mark_retry(program_id: int) -> None:
+    """Note that a program's mentors changed (a profile, a training pass, a pause, a freed
+    place), in the transaction of the change: the matches worker retries the program's waiting
+    requests moments later (`retry_marked`), so the change itself never waits for matching.
+    Registered with `core.changes` by `create_app` for the slices below this one."""
+    await RetryMarker.insert(RetryMarker(program=program_id, created_at=clock.now()))
+
+
+async def marked_programs() -> dict[int, int]:
+    """Programs with retry markers: program id -> the newest marker's id."""
+    rows = await RetryMarker.select(RetryMarker.program, RetryMarker.id)
+    newest: dict[int, int] = {}
+    for row in rows:
+        newest[row["program"]] = max(row["id"], newest.get(row["program"], 0))
+    return newest
+
+
+async def clear_markers(program_id: int, up_to: int) -> None:
+    """Forget a program's markers up to `up_to` (those a retry has handled); markers written
+    while it ran stay for the next round."""
+    await RetryMarker.delete().where(
+        (RetryMarker.program == program_id) & (RetryMarker.id <= up_to)
+    )
 
 
 # --- who may get new matches --------------------------------------------------------------
@@ -720,23 +755,6 @@ async def retry_request(caller: Caller | None, program_id: int, request_id: int)
         return await _propose(caller, request)
 
 
-async def retry_waiting(program_id: int) -> int:
-    """Propose for every waiting request of a program; returns how many got a proposal."""
-    rows = (
-        await MentorRequest.select(MentorRequest.id)
-        .where(
-            (MentorRequest.program == program_id)
-            & (MentorRequest.status == RequestStatus.WAITING.value)
-        )
-        .order_by(MentorRequest.created_at)
-    )
-    proposed = 0
-    for row in rows:
-        if await retry_request(None, program_id, row["id"]) != RequestStatus.WAITING.value:
-            proposed += 1
-    return proposed
-
-
 # --- the mentor -----------------------------------------------------------------------------
 
 
@@ -885,6 +903,7 @@ async def _close_offer(
         program_id=offer["program"],
         changed=["decline_reason"] if reason.strip() else [],
     )
+    await mark_retry(offer["program"])  # the mentor's held place is free again
     await _propose(caller, request)
 
 
@@ -1042,6 +1061,7 @@ async def end_match(caller: Caller, match_id: int, reason: EndReason) -> MatchOu
             }
         ).where(MentorMatch.id == match_id)
         await audit.record(caller, "match.ended", "mentor_match", match_id, reason=reason.value)
+        await mark_retry(caller.program_id)  # the place is free for someone waiting
         told = [m for m in (match["newcomer"], match["mentor"]) if m != caller.membership_id]
         await notifications.emit(
             caller,
@@ -1095,26 +1115,192 @@ async def home_summary(caller: Caller) -> dict[str, Any]:
 
 # --- batch matching ---------------------------------------------------------------------------
 
+BATCH_LEASE_SECONDS = 900  # a run outliving this is presumed dead and its lease taken over
+STORE_CHUNK = 500  # proposals stored per transaction: other writers get in between on SQLite
 
-async def _batch_lock(program_id: int) -> bool:
-    """Whether this run may go ahead: on PostgreSQL, a transaction-level advisory lock that
-    another process's run already holding makes us skip; on SQLite the IMMEDIATE transaction
-    already lets one writer in at a time, and the run behind it finds nobody left waiting."""
-    if not _is_postgres():
-        return True
-    rows = await MentorRequest.raw(
-        "SELECT pg_try_advisory_xact_lock({}, {}) AS locked", BATCH_LOCK, program_id
+
+def _holder() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def take_batch_lease(program_id: int, holder: str) -> bool:
+    """Take the program's batch lease, or take it over once it has expired, in one atomic
+    upsert: whoever's statement writes the row holds it, and nobody else can until it expires
+    or is released."""
+    now = clock.now()
+    rows = await (
+        BatchLease.insert(
+            BatchLease(
+                program=program_id,
+                holder=holder,
+                expires_at=now + timedelta(seconds=BATCH_LEASE_SECONDS),
+            )
+        )
+        .on_conflict(
+            target=BatchLease.program,
+            action="DO UPDATE",
+            values=[BatchLease.holder, BatchLease.expires_at],
+            where=BatchLease.expires_at <= now,
+        )
+        .returning(BatchLease.holder)
     )
-    return bool(rows[0]["locked"])
+    return bool(rows) and rows[0]["holder"] == holder
+
+
+async def release_batch_lease(program_id: int, holder: str) -> None:
+    await BatchLease.delete().where(
+        (BatchLease.program == program_id) & (BatchLease.holder == holder)
+    )
+
+
+@asynccontextmanager
+async def _one_batch_at_a_time(program_id: int) -> AsyncIterator[bool]:
+    """Whether this run may go ahead, for the whole run, across every process: on PostgreSQL a
+    transaction-level advisory lock (the run is one transaction there, so a crash releases it);
+    on SQLite a lease row, taken before the run and released after it, so the reads and the
+    engine run outside any write lock and other writers get in between the stored chunks."""
+    if _is_postgres():
+        async with transaction():
+            rows = await MentorRequest.raw(
+                "SELECT pg_try_advisory_xact_lock({}, {}) AS locked", BATCH_LOCK, program_id
+            )
+            yield bool(rows[0]["locked"])
+        return
+    holder = _holder()
+    if not await take_batch_lease(program_id, holder):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        await release_batch_lease(program_id, holder)
+
+
+async def _excluded_by_request(requests: list[dict[str, Any]]) -> dict[int, set[int]]:
+    """`_excluded_mentors` for a whole queue in three queries: request id -> mentor ids."""
+    by_newcomer: dict[int, set[int]] = {}
+    request_ids = [r["id"] for r in requests]
+    newcomer_ids = sorted({r["newcomer"] for r in requests})
+    excluded: dict[int, set[int]] = {r["id"]: set() for r in requests}
+    if not requests:
+        return excluded
+    for chunk in _chunks(newcomer_ids):
+        ended = await MentorMatch.select(MentorMatch.newcomer, MentorMatch.mentor).where(
+            MentorMatch.newcomer.is_in(chunk)
+            & (MentorMatch.status == MatchStatus.ENDED.value)
+            & (
+                (MentorMatch.ended_by_role == Role.NEWCOMER.value)
+                | (MentorMatch.end_reason == EndReason.SAFETY.value)
+                | (MentorMatch.end_reason == EndReason.REMATCH_REQUESTED.value)
+            )
+        )
+        for row in ended:
+            by_newcomer.setdefault(row["newcomer"], set()).add(row["mentor"])
+    for chunk in _chunks(request_ids):
+        declined = await MentorOffer.select(MentorOffer.request, MentorOffer.mentor).where(
+            MentorOffer.request.is_in(chunk)
+            & MentorOffer.status.is_in(
+                [OfferStatus.DECLINED.value, OfferStatus.LAPSED.value, OfferStatus.WITHDRAWN.value]
+            )
+        )
+        turned_down = await MatchProposal.select(MatchProposal.request, MatchProposal.mentor).where(
+            MatchProposal.request.is_in(chunk)
+            & (MatchProposal.status == ProposalStatus.DECLINED.value)
+        )
+        for row in (*declined, *turned_down):
+            excluded[row["request"]].add(row["mentor"])
+    for request in requests:
+        excluded[request["id"]] |= by_newcomer.get(request["newcomer"], set())
+    return excluded
+
+
+def _chunks(ids: list[int], size: int = 5_000) -> Iterator[list[int]]:
+    """Id lists short enough for one `IN (...)` on either database."""
+    for first in range(0, len(ids), size):
+        yield ids[first : first + size]
+
+
+async def _store_batch(
+    program_id: int,
+    pairs: list[tuple[dict[str, Any], list[dict[str, Any]], bool]],
+    policy: Any,
+    settings: accounts.ProgramSettings,
+) -> list[int]:
+    """Store a chunk of the run's proposals in one transaction: requests still waiting (one
+    may have been withdrawn or retried since the run read it) get their proposal, the rows and
+    audit events written in a few statements. Auto-approval goes one by one (it makes offers,
+    which take the mentor's lock). Returns the new proposal ids."""
+    async with transaction():
+        query = MentorRequest.select(MentorRequest.id).where(
+            MentorRequest.id.is_in([request["id"] for request, _, _ in pairs])
+            & (MentorRequest.status == RequestStatus.WAITING.value)
+        )
+        still = {row["id"] for row in await (query.lock_rows() if _is_postgres() else query)}
+        pairs = [pair for pair in pairs if pair[0]["id"] in still]
+        reviewed = []
+        for request, ranked, flagged in pairs:
+            if (
+                settings.auto_approve_matches
+                and not flagged
+                and ranked[0]["score"] >= settings.auto_approve_min_score
+            ):
+                await _store_proposal(None, request, ranked, policy, settings, flagged=flagged)
+            else:
+                reviewed.append((request, ranked, flagged))
+        if not reviewed:
+            return []
+        now = clock.now()
+        weights = engine.weights_of(policy)
+        rows = await MatchProposal.insert(
+            *(
+                MatchProposal(
+                    request=request["id"],
+                    program=program_id,
+                    mentor=ranked[0]["mentor_id"],
+                    score=ranked[0]["score"],
+                    explanation=ranked[0],
+                    alternatives=ranked[1:],
+                    weights=weights,
+                    status=ProposalStatus.PENDING.value,
+                    created_at=now,
+                )
+                for request, ranked, _ in reviewed
+            )
+        ).returning(MatchProposal.id)
+        proposal_ids = [row["id"] for row in rows]
+        status = _advance("request", RequestStatus.WAITING.value, Action.PROPOSE)
+        await MentorRequest.update(
+            {
+                MentorRequest.status: status,
+                MentorRequest.unmatched_reasons: {},
+                MentorRequest.updated_at: now,
+            }
+        ).where(MentorRequest.id.is_in([request["id"] for request, _, _ in reviewed]))
+        await audit.record_many(
+            None,
+            "match.proposed",
+            "match_proposal",
+            [
+                (proposal_id, {"request_id": request["id"], "mentor_id": ranked[0]["mentor_id"]})
+                for proposal_id, (request, ranked, _) in zip(proposal_ids, reviewed, strict=True)
+            ],
+            program_id=program_id,
+        )
+    return proposal_ids
 
 
 async def run_batch(program_id: int) -> BatchRunOut | None:
     """Match everyone waiting in a program at once (`matching.assign`) and turn the result
-    into proposals for review; the run's figures are stored. None when another run holds the
-    program's lock."""
+    into proposals for review; the run's figures, with where the time went, are stored. None
+    when another run (in any process) holds the program's lock or lease."""
     started, clock_start = clock.now(), time.perf_counter()
-    async with transaction():
-        if not await _batch_lock(program_id):
+    marks: dict[str, float] = {}
+
+    def mark(step: str) -> None:
+        marks[step] = time.perf_counter()
+
+    async with _one_batch_at_a_time(program_id) as may_run:
+        if not may_run:
             return None
         rows = (
             await MentorRequest.select()
@@ -1126,62 +1312,79 @@ async def run_batch(program_id: int) -> BatchRunOut | None:
             .output(load_json=True)
         )
         settings = await accounts.program_settings(program_id)
-        policy = engine.policy_for(settings, clock.today())
-        reader = program_caller(program_id)
         today = clock.today()
-        newcomers, requests, flagged = [], {}, {}
-        for row in rows:
-            try:
-                intake = await profiles.get_intake(reader, row["newcomer"])
-            except NotFound:  # the intake was deleted since; nothing to match on
-                continue
-            excluded = await _excluded_mentors(row["newcomer"], row["id"])
-            newcomers.append(
-                engine.newcomer_record(intake, today, excluded, row["created_at"].date())
+        policy = engine.policy_for(settings, today)
+        reader = program_caller(program_id)
+        found: dict[int, NewcomerIntakeOut] = {}
+        for chunk in _chunks([row["newcomer"] for row in rows]):
+            found |= await profiles.intakes(reader, chunk)
+        rows = [row for row in rows if row["newcomer"] in found]  # an intake deleted since
+        excluded = await _excluded_by_request(rows)
+        mark("load_requests")
+        newcomers = [
+            engine.newcomer_record(
+                found[row["newcomer"]], today, excluded[row["id"]], row["created_at"].date()
             )
-            requests[str(row["newcomer"])] = row
-            flagged[str(row["newcomer"])] = bool(excluded)
+            for row in rows
+        ]
+        requests = {str(row["newcomer"]): row for row in rows}
         index = await _index(program_id, policy)
-        loaded = time.perf_counter()
-        result = engine.assign(newcomers, index, policy)
-        assigned = time.perf_counter()
+        mark("load_mentors")
+        result = await anyio.to_thread.run_sync(engine.assign, newcomers, index, policy)
+        mark("assign")
         by_id = {n.id: n for n in newcomers}
-        for pair in result.matches:
-            ranked = engine.propose_for(by_id[pair.newcomer_id], index, policy, int(pair.mentor_id))
-            await _store_proposal(
-                None,
+        explained = engine.propose_many(
+            [by_id[pair.newcomer_id] for pair in result.matches],
+            index,
+            policy,
+            [pair.mentor_id for pair in result.matches],
+        )
+        pairs = [
+            (
                 requests[pair.newcomer_id],
                 ranked,
-                policy,
-                settings,
-                flagged=flagged[pair.newcomer_id],
+                bool(excluded[requests[pair.newcomer_id]["id"]]),
             )
+            for pair, ranked in zip(result.matches, explained, strict=True)
+        ]
+        mark("explain")
+        proposal_ids: list[int] = []
+        for first in range(0, len(pairs), STORE_CHUNK):
+            chunk = pairs[first : first + STORE_CHUNK]
+            proposal_ids += await _store_batch(program_id, chunk, policy, settings)
         unmatched = dict(Counter(u.reason for u in result.unmatched))
-        done = time.perf_counter()
-        timings = {
-            "load": round(loaded - clock_start, 3),
-            "assign": round(assigned - loaded, 3),
-            "store": round(done - assigned, 3),
-        }
-        run = BatchRun(
-            program=program_id,
-            started_at=started,
-            seconds=round(done - clock_start, 3),
-            waiting=len(newcomers),
-            proposed=len(result.matches),
-            unmatched=unmatched,
-            timings=timings,
-        )
-        stored = await BatchRun.insert(run).returning(BatchRun.id)
-        await audit.record(
-            None,
-            "match.batch_run",
-            "match_batch_run",
-            stored[0]["id"],
-            program_id=program_id,
-            waiting=len(newcomers),
-            proposed=len(result.matches),
-        )
+        async with transaction():
+            done = time.perf_counter()
+            timings = _timings(clock_start, marks, done)
+            run = BatchRun(
+                program=program_id,
+                started_at=started,
+                seconds=round(done - clock_start, 3),
+                waiting=len(newcomers),
+                proposed=len(result.matches),
+                unmatched=unmatched,
+                timings=timings,
+            )
+            stored = await BatchRun.insert(run).returning(BatchRun.id)
+            await audit.record(
+                None,
+                "match.batch_run",
+                "match_batch_run",
+                stored[0]["id"],
+                program_id=program_id,
+                waiting=len(newcomers),
+                proposed=len(result.matches),
+            )
+            if proposal_ids:
+                # One notice for the run, not one per proposal: the queue page lists them.
+                await notifications.emit(
+                    None,
+                    program_id,
+                    MatchEvent.BATCH_PROPOSED,
+                    subject=("match_batch_run", stored[0]["id"]),
+                    recipients=await accounts.supervisor_ids(program_id),
+                    link="/staff/matches",
+                )
     return BatchRunOut(
         started_at=started,
         seconds=run.seconds,
@@ -1190,6 +1393,16 @@ async def run_batch(program_id: int) -> BatchRunOut | None:
         unmatched=unmatched,
         timings=timings,
     )
+
+
+def _timings(start: float, marks: dict[str, float], done: float) -> dict[str, float]:
+    """Seconds per step of a run, in order: loading the queue (requests, intakes, exclusions),
+    loading the mentors (gate, places, index), assign, explaining the pairs, storing them."""
+    steps, previous = {}, start
+    for step, at in (*marks.items(), ("store", done)):
+        steps[step] = round(at - previous, 3)
+        previous = at
+    return steps
 
 
 async def latest_batch_run(caller: Caller) -> BatchRunOut | None:
@@ -1210,6 +1423,25 @@ async def latest_batch_run(caller: Caller) -> BatchRunOut | None:
         unmatched=row["unmatched"],
         timings=row["timings"],
     )
+
+
+async def programs_due_for_batch() -> list[int]:
+    """Programs with anyone waiting whose batch interval (`batch_interval_minutes`, 0 = off)
+    has passed since their last run."""
+    now, due = clock.now(), []
+    for program_id in await programs_with_waiting():
+        minutes = (await accounts.program_settings(program_id)).batch_interval_minutes
+        if minutes <= 0:
+            continue
+        previous = (
+            await BatchRun.select(BatchRun.started_at)
+            .where(BatchRun.program == program_id)
+            .order_by(BatchRun.started_at, ascending=False)
+            .first()
+        )
+        if previous is None or now - previous["started_at"] >= timedelta(minutes=minutes):
+            due.append(program_id)
+    return due
 
 
 async def programs_with_waiting() -> list[int]:

@@ -102,3 +102,22 @@ class BatchRun(Table, tablename="match_batch_run"):
     unmatched = JSON(default="{}")
     # Where the time went: load, assign, store (seconds).
     timings = JSON(default="{}")
+
+
+class BatchLease(Table, tablename="match_batch_lease"):
+    """Who runs batch matching for a program now, until when (SQLite; PostgreSQL uses an
+    advisory lock). Taken with one conditional upsert, so two processes cannot both hold it; a
+    holder that dies leaves it to expire, and the next run takes it over."""
+
+    program = ForeignKey(references=Program, on_delete=OnDelete.cascade, unique=True)
+    holder = Varchar(length=64)
+    expires_at = Timestamptz()
+
+
+class RetryMarker(Table, tablename="match_retry_marker"):
+    """A program whose mentors changed (a profile, a training pass, a pause, a freed place):
+    the matches worker retries its waiting requests soon after. Append-only, so the change that
+    writes one never waits on another; the worker deletes the markers it has handled."""
+
+    program = ForeignKey(references=Program, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz()

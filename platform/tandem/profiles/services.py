@@ -14,7 +14,7 @@ from tandem.accounts.services import (
     membership_in_program,
     supervisor_ids,
 )
-from tandem.core import audit
+from tandem.core import audit, changes
 from tandem.core.auth import Caller, Role
 from tandem.core.clock import clock
 from tandem.core.database import Prepared, transaction
@@ -122,6 +122,8 @@ async def _save_profile(
             caller.membership_id,
             changed=_changed_fields(existing, values),
         )
+        if table is MentorProfile:
+            await changes.mentors_changed(caller.program_id)
 
 
 async def get_intake(caller: Caller, membership_id: int | None = None) -> NewcomerIntakeOut:
@@ -155,30 +157,46 @@ async def get_mentor_profile(caller: Caller, membership_id: int | None = None) -
     return msgspec.convert(row, MentorProfileOut)
 
 
-# The staff home's applications: built and compiled once (per number of applicants).
-_MENTOR_PROFILES = Prepared(
-    lambda membership_ids, program_id: (
-        MentorProfile.select(*MentorProfile.all_columns(exclude=[MentorProfile.pause_note]))
-        .where(
-            MentorProfile.membership.is_in(membership_ids) & (MentorProfile.program == program_id)
-        )
-        .output(load_json=True)
-    ),
-    parameters=2,
-)
+def _profile_rows(table: ProfileTable) -> Prepared[Any]:
+    """Profile rows of some members of one program, never a pause note: built and compiled
+    once (per number of members asked for; the staff home asks on every view)."""
+    columns = table.all_columns(
+        exclude=[MentorProfile.pause_note] if table is MentorProfile else []
+    )
+    return Prepared(
+        lambda membership_ids, program_id: (
+            table.select(*columns)
+            .where(table.membership.is_in(membership_ids) & (table.program == program_id))
+            .output(load_json=True)
+        ),
+        parameters=2,
+    )
+
+
+_PROFILE_ROWS = {table: _profile_rows(table) for table in (MentorProfile, NewcomerProfile)}
+
+
+async def _profiles(
+    caller: Caller, table: ProfileTable, membership_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """Several profile rows of the caller's program in one query, never a pause note."""
+    if not membership_ids:
+        return {}
+    rows = await _PROFILE_ROWS[table].run(list(membership_ids), caller.program_id)
+    return {row["membership"]: {**row, "membership_id": row["membership"]} for row in rows}
 
 
 async def mentor_profiles(caller: Caller, membership_ids: list[int]) -> dict[int, MentorProfileOut]:
     """Several mentors' profiles of the caller's program in one query (the review queue)."""
-    if not membership_ids:
-        return {}
-    rows = await _MENTOR_PROFILES.run(list(membership_ids), caller.program_id)
-    return {
-        row["membership"]: msgspec.convert(
-            {**row, "membership_id": row["membership"]}, MentorProfileOut
-        )
-        for row in rows
-    }
+    rows = await _profiles(caller, MentorProfile, membership_ids)
+    return {m: msgspec.convert(row, MentorProfileOut) for m, row in rows.items()}
+
+
+async def intakes(caller: Caller, membership_ids: list[int]) -> dict[int, NewcomerIntakeOut]:
+    """Several newcomers' intakes of the caller's program in one query (batch matching reads
+    the whole waiting queue at once); newcomers without an intake are left out."""
+    rows = await _profiles(caller, NewcomerProfile, membership_ids)
+    return {m: msgspec.convert(row, NewcomerIntakeOut) for m, row in rows.items()}
 
 
 async def mentor_capacities(program_id: int) -> dict[int, tuple[int, datetime]]:
@@ -216,6 +234,7 @@ async def set_paused(caller: Caller, paused: bool, note: str = "") -> MentorPaus
             "mentor_profile",
             caller.membership_id,
         )
+        await changes.mentors_changed(caller.program_id)
         # Supervisors hear that a mentor paused, never why: the note stays on the profile.
         await notifications.emit(
             caller,

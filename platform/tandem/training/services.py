@@ -19,7 +19,7 @@ import msgspec
 
 from tandem.accounts import services as accounts
 from tandem.accounts.services import ProgramSettings, membership_in_program
-from tandem.core import audit
+from tandem.core import audit, changes
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
 from tandem.core.database import Prepared, transaction
@@ -577,6 +577,7 @@ async def _announce_pass(caller: Caller, attempt_id: int) -> None:
         subject=("quiz_attempt", attempt_id), link="/mentor/training",
     )  # fmt: skip
     if await is_trained(caller.program_id, caller.membership_id):
+        await changes.mentors_changed(caller.program_id)  # they may be proposed now
         await notifications.emit(
             caller, caller.program_id, TrainingEvent.TRACK_COMPLETED,
             subject=("membership", caller.membership_id),
