@@ -1522,7 +1522,7 @@ async def open_requests(caller: Caller) -> list[OpenRequestOut]:
         )
         .order_by(MentorRequest.created_at)
     )
-    names = await _names(caller.program_id) if rows else {}
+    names = await _names(caller.program_id, [row["newcomer"] for row in rows])
     now = clock.now()
     return [
         OpenRequestOut(
