@@ -24,6 +24,13 @@ def redirected_to(response, path: str) -> bool:  # type: ignore[no-untyped-def]
     return response.status_code in (302, 303) and response.headers["location"].startswith(path)
 
 
+async def test_the_intake_reminder_only_for_those_without_one(make_client, people) -> None:
+    newcomer = await signed_in(make_client, people.a[Role.NEWCOMER].username)
+    assert "Fill in my intake" in (await newcomer.get("/match", headers=HTML)).text
+    await with_intake(people.a[Role.NEWCOMER].membership_id)
+    assert "Fill in my intake" not in (await newcomer.get("/match", headers=HTML)).text
+
+
 async def test_the_journey_through_the_pages(make_client, people, frozen) -> None:
     a = people.a
     await ready_mentor(a[Role.MENTOR].membership_id)

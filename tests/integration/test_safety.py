@@ -15,6 +15,7 @@ from tandem.accounts import services as accounts
 from tandem.core.auth import Role
 from tandem.core.tables import AuditEvent
 from tandem.matches import services as matches
+from tandem.matches.tables import MentorMatch
 from tandem.notifications.tables import Notice, OutboxEvent
 from tandem.safety import services as safety
 from tandem.safety.tables import Concern
@@ -615,3 +616,28 @@ async def test_only_staff_name_a_person_and_only_of_their_own_program(
     )
     assert foreign.status_code == 404
     assert await Concern.count() == 0
+
+
+async def test_escalation_says_who_and_steps_are_chosen_not_defaulted(
+    make_client, people, frozen
+) -> None:
+    """The urgent form names the mentee (preselected when there is one), or says it is someone
+    else; a supervisor's step or outcome is never taken from a list's first entry."""
+    newcomer, supervisor, mentor, match_id = await matched(make_client, people)
+    page = (await mentor.get("/mentor/escalate")).text
+    assert f'<option value="{match_id}" selected>' in page
+    assert 'value="none"' in page
+    await mentor.post("/mentor/escalate", data={"situation": "overdose", "match_id": "none"})
+    await mentor.post("/mentor/escalate", data={"situation": "abuse", "match_id": str(match_id)})
+    rows = await Concern.select(Concern.match_id).order_by(Concern.id)
+    assert [row["match_id"] for row in rows] == [None, match_id]
+    base = f"/staff/concerns/{(await report(newcomer, match_id, 'money'))['id']}"
+    page = (await supervisor.get(base)).text
+    assert '<option value="" selected disabled>Choose a step</option>' in page
+    assert '<option value="" selected disabled>Choose an outcome</option>' in page
+    refused = await supervisor.post(f"{base}/act", data={"action": ""})
+    assert refused.status_code == 400
+    assert "Expected" not in refused.text
+    assert await MentorMatch.exists().where(
+        (MentorMatch.id == match_id) & MentorMatch.ended_at.is_null()
+    ), "an empty choice suspended nothing"

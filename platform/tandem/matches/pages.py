@@ -18,6 +18,7 @@ from tandem.core.forms import Form, form_errors
 from tandem.matches import engine, services
 from tandem.matches.lifecycle import EndReason
 from tandem.matches.schemas import SettingsForm
+from tandem.profiles import services as profiles
 from tandem.settings import CrisisResource
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -62,7 +63,9 @@ def _text(form: dict[str, Any], key: str, limit: int) -> str:
     value = value[-1] if isinstance(value, list) else value
     text = str(value).strip()
     if len(text) > limit:
-        raise Invalid(f"Please keep the note under {limit} characters.", field=key)
+        raise Invalid(
+            f"Please keep the {key.replace('_', ' ')} under {limit} characters.", field=key
+        )
     return text
 
 
@@ -82,7 +85,9 @@ async def newcomer_page(request: CallerRequest, done: FromQuery[str | None] = No
         state = await services.my_request(request.user)
     except NotFound:
         state = None
-    return _page("newcomer.html", state=state, done=done)
+    # The reminder to fill in the intake only for those who have not (asking needs one).
+    has_intake = state is not None or await profiles.has_intake(request.user)
+    return _page("newcomer.html", state=state, done=done, has_intake=has_intake)
 
 
 @post("/match/request", guards=[allow(Role.NEWCOMER)], include_in_schema=False)

@@ -127,6 +127,11 @@ async def _save_profile(
             await changes.mentors_changed(caller.program_id)
 
 
+async def has_intake(caller: Caller) -> bool:
+    """Whether the caller has filled in their intake (one small query; nothing is read out)."""
+    return await NewcomerProfile.exists().where(NewcomerProfile.membership == caller.membership_id)
+
+
 async def get_intake(caller: Caller, membership_id: int | None = None) -> NewcomerIntakeOut:
     """The caller's own intake, or (for staff) any newcomer's in their program; a staff member
     reading someone else's is recorded as a sensitive read."""

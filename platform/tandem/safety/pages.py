@@ -162,9 +162,19 @@ async def escalate_page(request: CallerRequest) -> Template:
 
 @post("/mentor/escalate", guards=[allow(Role.MENTOR)], include_in_schema=False)
 async def escalate_submit(request: CallerRequest, data: Form[Any]) -> Template | Redirect:
-    values = {"situation": _one(data, "situation"), "description": _one(data, "description")}
+    values = {
+        "situation": _one(data, "situation"),
+        "description": _one(data, "description"),
+        "match_id": _one(data, "match_id"),
+    }
     try:
-        body = msgspec.convert({**values, "match_id": _id(data, "match_id")}, UrgentEscalation)
+        # "none": the mentor said it is about someone who is not one of their mentees.
+        match_id = None if values["match_id"] == "none" else _id(data, "match_id")
+        body = msgspec.convert(
+            {"situation": values["situation"], "description": values["description"]}
+            | {"match_id": match_id},
+            UrgentEscalation,
+        )
         filed = await services.escalate_now(request.user, body)
     except (msgspec.ValidationError, Invalid) as error:
         return _page(

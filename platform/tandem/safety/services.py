@@ -150,7 +150,7 @@ def _is_postgres() -> bool:
 
 
 def _local(at: datetime, zone: str) -> str:
-    return at.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y, %H:%M")
+    return at.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y, %H:%M %Z")
 
 
 async def _names(program_id: int) -> dict[int, str]:
