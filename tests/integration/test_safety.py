@@ -641,3 +641,13 @@ async def test_escalation_says_who_and_steps_are_chosen_not_defaulted(
     assert await MentorMatch.exists().where(
         (MentorMatch.id == match_id) & MentorMatch.ended_at.is_null()
     ), "an empty choice suspended nothing"
+
+
+async def test_a_newcomer_without_a_match_is_told_before_filling_in_anything(
+    make_client, people
+) -> None:
+    newcomer = await signed_in(make_client, people.a[Role.NEWCOMER].username)
+    page = (await newcomer.get("/concerns/new")).text
+    assert "you have no active match right now" in page
+    assert 'action="/concerns/new"' not in page
+    assert "988" in page, "the crisis numbers stay"
