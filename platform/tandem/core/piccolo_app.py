@@ -1,13 +1,13 @@
-"""Piccolo app for what every slice shares: the audit trail."""
+"""Piccolo app for what every slice shares: the audit trail, rate limits, change markers."""
 
 from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from tandem.core.tables import AuditEvent, RateLimitCounter
+from tandem.core.tables import AuditEvent, EligibilityMarker, RateLimitCounter
 
 APP_CONFIG = AppConfig(
     app_name="core",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[AuditEvent, RateLimitCounter],
+    table_classes=[AuditEvent, RateLimitCounter, EligibilityMarker],
 )

@@ -1,5 +1,5 @@
-"""The audit trail (who did what to which record, and when; never the content itself) and the
-rate-limit counters."""
+"""The audit trail (who did what to which record, and when; never the content itself), the
+rate-limit counters and the eligibility change markers."""
 
 from __future__ import annotations
 
@@ -33,3 +33,16 @@ class RateLimitCounter(Table, tablename="rate_limit_counter"):
     key = Varchar(length=200, unique=True)
     hits = Integer(default=0)
     expires_at = Timestamptz(index=True)
+
+
+class EligibilityMarker(Table, tablename="eligibility_marker"):
+    """A program's change marker for who may be matched (`tandem.core.changes`).
+
+    `token` is redrawn at random in the transaction of every change that can alter a mentor's
+    eligibility, so a process that cached the answer knows from one small read whether it still
+    holds. Random rather than counted: a rolled-back change's token is never seen again, where a
+    counter would hand out the same number to the next change.
+    """
+
+    program_id = Integer(unique=True)
+    token = Varchar(length=32)

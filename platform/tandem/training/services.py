@@ -202,8 +202,9 @@ async def _mentors(program_id: int) -> list[Any]:
 
 async def _states_by_mentor(
     program_id: int, at: datetime | None
-) -> tuple[_Context, list[tuple[Any, list[ModuleState]]]]:
-    """Each mentor's module states, from passes only (all that currency depends on)."""
+) -> tuple[_Context, list[tuple[Any, list[ModuleState]]], dict[int, MentorRecords]]:
+    """Each mentor's module states, from passes only (all that currency depends on), and the
+    passes they were worked out from."""
     context = await _context(program_id, at)
     records = await _records(program_id, passes_only=True)
     return context, [
@@ -218,7 +219,7 @@ async def _states_by_mentor(
             ),
         )
         for member in await _mentors(program_id)
-    ]
+    ], records
 
 
 async def trained_mentor_ids(program_id: int, at: datetime | None = None) -> set[int]:
@@ -226,7 +227,7 @@ async def trained_mentor_ids(program_id: int, at: datetime | None = None) -> set
 
     Whether paused or not: a paused mentor's existing matches continue.
     """
-    _, mentors = await _states_by_mentor(program_id, at)
+    _, mentors, _ = await _states_by_mentor(program_id, at)
     return {member.membership_id for member, states in mentors if all(s.current for s in states)}
 
 
@@ -248,25 +249,87 @@ async def is_trained(program_id: int, membership_id: int, at: datetime | None = 
     return all(s.current for s in states)
 
 
-async def eligible_mentor_ids(program_id: int, at: datetime | None = None) -> set[int]:
-    """THE matching gate: membership ids of mentors who may get new matches now (or at `at`).
+@dataclass(frozen=True)
+class _Answer:
+    """One program's gate answer as this process worked it out at `at`.
 
-    Approved and active, every required module passed and current, not paused. Matching uses
-    this and nothing else.
+    It holds while the program's eligibility marker (`core.changes`), the served track and its
+    version rules are the same, and the time is in [`at`, `until`): no mentor's standing changes
+    between the moment it was worked out and the first moment a current pass expires or a pass
+    recorded with a later time starts to count. The marker is read before the records, so a
+    change committed while they are read leaves a marker this answer no longer matches.
     """
-    _, mentors = await _states_by_mentor(program_id, at)
+
+    marker: str | None
+    track: Track
+    rules: dict[str, VersionRule]
+    at: datetime
+    until: datetime | None
+    ids: frozenset[int]
+
+    def holds(
+        self, marker: str | None, track: Track, rules: dict[str, VersionRule], now: datetime
+    ) -> bool:
+        return (
+            self.marker == marker
+            and self.track is track
+            and self.rules == rules
+            and self.at <= now
+            and (self.until is None or now < self.until)
+        )
+
+
+_answers: dict[int, _Answer] = {}
+
+
+def forget_eligibility() -> None:
+    """Drop every cached gate answer (tests that empty the database between them do this)."""
+    _answers.clear()
+
+
+async def _gate(program_id: int, at: datetime) -> tuple[_Context, set[int], datetime | None]:
+    """The gate worked out from the records at `at`, and until when the answer holds (see
+    `_Answer`); None when no time to come changes it."""
+    context, mentors, records = await _states_by_mentor(program_id, at)
     paused = await paused_mentor_ids(program_id)
-    return {
+    ids = {
         member.membership_id
         for member, states in mentors
         if may_be_matched(member.status, member.membership_id in paused, states)
     }
+    expiries = [s.expires_at for _, states in mentors for s in states if s.current]
+    later_passes = [
+        a.submitted_at
+        for mine in records.values()
+        for a in mine.attempts
+        if a.submitted_at is not None and a.submitted_at > at
+    ]
+    return context, ids, min((t for t in (*expiries, *later_passes) if t), default=None)
+
+
+async def eligible_mentor_ids(program_id: int, at: datetime | None = None) -> set[int]:
+    """THE matching gate: membership ids of mentors who may get new matches now (or at `at`).
+
+    Approved and active, every required module passed and current, not paused. Matching uses
+    this and nothing else. Asked about now, it answers from this process's cache while the
+    answer holds (`_Answer`), at the cost of one small read; a chosen `at` is worked out afresh.
+    """
+    if at is not None:
+        return (await _gate(program_id, at))[1]
+    marker = await changes.eligibility_marker(program_id)
+    track, now = current_track(), clock.now()
+    cached = _answers.get(program_id)
+    if cached is not None and cached.holds(marker, track, await _version_rules(track), now):
+        return set(cached.ids)
+    context, ids, until = await _gate(program_id, now)
+    _answers[program_id] = _Answer(marker, context.track, context.rules, now, until, frozenset(ids))
+    return ids
 
 
 async def grace_period_ends(program_id: int, at: datetime | None = None) -> dict[int, datetime]:
     """Mentors whose training lapsed but whose existing matches may continue, with the moment
     the grace period (`ProgramSettings.expiry_grace_days`) ends. Excludes anyone it ended for."""
-    context, mentors = await _states_by_mentor(program_id, at)
+    context, mentors, _ = await _states_by_mentor(program_id, at)
     result = {}
     for member, states in mentors:
         ends = grace_ends(states, context.settings.expiry_grace_days)
@@ -503,6 +566,7 @@ async def submit_attempt(caller: Caller, attempt_id: int, answers: dict[str, int
     """
     module = _module(current_track(), (await _attempt_row(caller, attempt_id))["module_id"])
     async with transaction():
+        await changes.eligibility_changed(caller.program_id)  # a pass may make them current
         row = await _attempt_row(caller, attempt_id)
         if row["submitted_at"] is not None:
             raise Conflict("This quiz was already submitted; its result is below.")
