@@ -207,7 +207,7 @@ async def _states_by_mentor(
     passes they were worked out from."""
     context = await _context(program_id, at)
     records = await _records(program_id, passes_only=True)
-    return context, [
+    states = [
         (
             member,
             evaluate_track(
@@ -219,7 +219,8 @@ async def _states_by_mentor(
             ),
         )
         for member in await _mentors(program_id)
-    ], records
+    ]
+    return context, states, records
 
 
 async def trained_mentor_ids(program_id: int, at: datetime | None = None) -> set[int]:
