@@ -24,14 +24,13 @@ from itertools import pairwise
 
 import numpy as np
 
-from matching.index import Bools, Floats, Ints, MentorIndex, NewcomerBatch, evaluate
+from matching.index import Floats, Ints, MentorIndex, NewcomerBatch, evaluate
 from matching.records import Assignment, Match, Mentor, Newcomer, Policy, Unmatched
 from matching.shortlist import Float32s as Floats32
-from matching.shortlist import ShortlistBlock, blocking_groups, shortlist_map
+from matching.shortlist import ShortlistBlock, blocking_groups, shortlist_map, top_per_row
 from matching.solvers import solve_flow
 
 PAIRS_PER_BLOCK = 1 << 20  # bounds memory: a block's arrays are a few MB each
-SAMPLE_STRIDE = 8  # every how many scores a newcomer's floor is first estimated from
 EXACT_PAIRS = 1 << 16  # up to this many newcomers x mentors, every feasible pair is a candidate
 
 
@@ -87,28 +86,6 @@ def dense_values(batch: NewcomerBatch, index: MentorIndex, policy: Policy, bonus
     return values
 
 
-def _reaching(scores: Floats32, keep: int) -> Bools:
-    """Per row, the feasible scores reaching a floor that the row's `keep` best all reach.
-
-    A full partition of each row costs a third of scoring it; the `keep`-th best of every
-    SAMPLE_STRIDE-th score is usually a floor that about twice `keep` scores reach, and only
-    rows where fewer than `keep` do are partitioned in full (a row with fewer feasible keeps them
-    all). The caller orders what reaches the floor exactly, so the estimate loses nothing.
-    """
-    lowest = np.finfo(np.float32).min  # above -inf: infeasible pairs never reach a floor
-    sample = scores[:, ::SAMPLE_STRIDE]
-    place = sample.shape[1] - min(sample.shape[1], 2 * keep // SAMPLE_STRIDE + 1)
-    reached: Bools = (
-        scores >= np.maximum(np.partition(sample, place, axis=1)[:, place], lowest)[:, None]
-    )
-    short = np.flatnonzero(reached.sum(axis=1) < keep)
-    if len(short):
-        place = scores.shape[1] - keep
-        floor = np.maximum(np.partition(scores[short], place, axis=1)[:, place], lowest)
-        reached[short] = scores[short] >= floor[:, None]
-    return reached
-
-
 def _best_mentors(
     batch: NewcomerBatch, index: MentorIndex, policy: Policy, reserve: int
 ) -> tuple[Ints, Ints, Floats32, Ints, Ints]:
@@ -120,27 +97,16 @@ def _best_mentors(
     """
 
     def select(block: ShortlistBlock) -> tuple[Ints, Ints, Ints, Ints, Floats32, Ints]:
-        rows, cols, scores = block.rows, block.cols, block.scores
-        # Every feasible pair reaching its row's floor, packed to the left of a narrow matrix
-        # (column order kept) and sorted row by row: a stable sort of a hundred-odd scores per
-        # row, not one of every pair reached, and ties keep the smaller col first.
-        reached = _reaching(scores, min(reserve, len(cols)))
-        counts = reached.sum(axis=1)
-        r, c = np.divmod(np.flatnonzero(reached), len(cols))
-        start = np.cumsum(counts) - counts
-        packed = np.full((len(rows), int(counts.max(initial=0))), np.inf, dtype=np.float32)
-        packed[r, np.arange(len(r)) - np.repeat(start, counts)] = -scores[r, c]
-        best = np.argsort(packed, axis=1, kind="stable")[:, :reserve]
-        kept = best < counts[:, None]  # not the padding of rows that reached fewer
-        row_of = np.broadcast_to(np.arange(len(rows))[:, None], best.shape)[kept]
-        chosen = c[(start[:, None] + best)[kept]]
+        best, scores, feasible = top_per_row(block.scores, min(reserve, len(block.cols)))
+        row_of, place = np.nonzero(best >= 0)
+        kept = best[row_of, place]
         return (
-            rows,
-            np.isfinite(scores).sum(axis=1),
-            rows[row_of],
-            cols[chosen],
-            scores[row_of, chosen],
-            np.broadcast_to(np.arange(best.shape[1]), best.shape)[kept],
+            block.rows,
+            feasible,
+            block.rows[row_of],
+            block.cols[kept],
+            scores[row_of, place],
+            place,
         )
 
     feasible_count = np.zeros(len(batch), dtype=np.int64)
@@ -185,17 +151,15 @@ def _best_newcomers(
     """
 
     def select(block: ShortlistBlock) -> tuple[Ints, Ints, Floats32, Ints, Floats32]:
-        by_mentor = block.scores.T
         keep = min(per_mentor, len(block.rows))
-        best = np.argpartition(-by_mentor, keep - 1, axis=1)[:, :keep]
-        best_scores = np.take_along_axis(by_mentor, best, axis=1)
-        chosen = np.isfinite(best_scores)
+        best, scores, _ = top_per_row(np.ascontiguousarray(block.scores.T), keep)
+        chosen = best >= 0
         # A block with fewer rows than `per_mentor` says nothing about a mentor's floor.
-        floor = best_scores.min(axis=1) if keep == per_mentor else np.full(len(block.cols), -np.inf)
+        floor = scores[:, -1] if keep == per_mentor else np.full(len(block.cols), -np.inf)
         return (
             block.rows[best[chosen]],
             np.broadcast_to(block.cols[:, None], best.shape)[chosen],
-            best_scores[chosen],
+            scores[chosen],
             block.cols,
             floor.astype(np.float32),
         )

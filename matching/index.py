@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
-from itertools import chain
+from itertools import repeat
 from typing import TypeVar
 
 import numpy as np
@@ -103,14 +103,14 @@ class TextModel:
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_array:
         """Texts x terms, each row L2-normalised (all zeros when no known term)."""
-        tokens = [self.tokenize(self.preprocess(text)) for text in texts]
-        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
         lookup = self.vocabulary.get
-        term = np.fromiter(
-            (lookup(token, -1) for token in chain.from_iterable(tokens)),
-            dtype=np.int64,
-            count=int(lengths.sum()),
-        )
+        found: list[int] = []
+        lengths = np.empty(len(texts), dtype=np.int64)
+        for at, text in enumerate(texts):  # flat ids, not a list of tokens kept per text
+            tokens = self.tokenize(self.preprocess(text))
+            lengths[at] = len(tokens)
+            found.extend(map(lookup, tokens, repeat(-1)))
+        term = np.array(found, dtype=np.int64)
         row = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         known = term >= 0
         n_terms = len(self.vocabulary)
@@ -312,12 +312,24 @@ class Blocked:
     @classmethod
     def build(cls, mentor_ids: Iterable[Iterable[str]], index: MentorIndex) -> Blocked:
         """From each newcomer's set of mentor ids; ids of mentors not in the index are ignored."""
+        # Flat (row, col) lists, not a list per newcomer: most block nobody, and a list each
+        # is a hundred thousand objects for the garbage collector to walk on a national queue.
         position = index.position
-        found = [sorted(position[m] for m in ids if m in position) for ids in mentor_ids]
-        counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        owners: list[int] = []
+        cols: list[int] = []
+        size = 0
+        for row, ids in enumerate(mentor_ids):
+            size = row + 1
+            for mentor_id in ids:
+                if mentor_id in position:
+                    owners.append(row)
+                    cols.append(position[mentor_id])
+        owner = np.array(owners, dtype=np.int64)
+        col = np.array(cols, dtype=np.int64)
+        order = np.lexsort((col, owner))
+        counts = np.bincount(owner, minlength=size)
         starts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(counts)])
-        cols = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(starts[-1]))
-        return cls(starts=starts, cols=cols)
+        return cls(starts=starts, cols=col[order])
 
     def hits(self, rows: Ints, cols: Ints, *, pairs: bool = False) -> tuple[Ints, Ints]:
         """Positions (i, j) in the rows x cols block (`cols` ascending) of blocked pairs; with

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import matching
 
-ALLOWED = {"numpy", "scipy", "sklearn", "ortools", "matching", "__future__"}
+ALLOWED = {"numpy", "numba", "scipy", "sklearn", "ortools", "matching", "__future__"}
 
 
 def imported_packages(source: Path) -> set[str]:

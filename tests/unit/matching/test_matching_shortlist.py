@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from matching import MentorIndex, Policy
 from matching.index import NewcomerBatch, evaluate
-from matching.shortlist import ShortlistBlock, shortlist_map
+from matching.shortlist import ShortlistBlock, shortlist_map, top_per_row
 from matching.synthetic import synthetic_program
 
 
@@ -44,3 +44,28 @@ def test_estimates_apply_every_rule_exactly_and_stay_close(
     # move the gap factor a little.
     assert (gap >= -0.02).all()
     assert (gap <= (0.0 if min_hours else policy.weights.availability) + 0.02).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 6), st.integers(1, 300)),
+    keep=st.integers(1, 50),
+    levels=st.sampled_from([3, 50, 100_000]),
+    seed=st.integers(0, 10_000),
+)
+def test_top_per_row_is_each_rows_best_with_ties_to_the_smaller_column(
+    shape: tuple[int, int], keep: int, levels: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    # Few levels make many ties; -inf marks infeasible pairs, never kept.
+    scores = (rng.integers(0, levels, size=shape) / 7).astype(np.float32)
+    scores[rng.random(shape) < 0.3] = -np.inf
+    keep = min(keep, shape[1])
+    best, values, finite = top_per_row(scores, keep)
+    for i, row in enumerate(scores):
+        feasible = np.flatnonzero(np.isfinite(row))
+        expected = feasible[np.lexsort((feasible, -row[feasible]))][:keep]
+        assert best[i, : len(expected)].tolist() == expected.tolist()
+        assert (best[i, len(expected) :] == -1).all()
+        assert np.array_equal(values[i, : len(expected)], row[expected])
+        assert finite[i] == len(feasible)
