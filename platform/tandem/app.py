@@ -47,11 +47,18 @@ from tandem.notifications import controllers as notifications_api
 from tandem.notifications import pages as notifications_pages
 from tandem.notifications.services import register_notice_texts
 from tandem.notifications.worker import running_worker
+from tandem.oversight import controllers as oversight_api
+from tandem.oversight import pages as oversight_pages
 from tandem.privacy import controllers as privacy_api
 from tandem.privacy import pages as privacy_pages
 from tandem.profiles import controllers as profiles_api
 from tandem.profiles import events as profiles_events
 from tandem.profiles import pages as profiles_pages
+from tandem.safety import controllers as safety_api
+from tandem.safety import events as safety_events
+from tandem.safety import pages as safety_pages
+from tandem.safety import services as safety
+from tandem.safety.jobs import running_loop as running_safety_loop
 from tandem.settings import Settings
 from tandem.training import controllers as training_api
 from tandem.training import events as training_events
@@ -61,7 +68,16 @@ from tandem.training import services as training
 WEB = Path(__file__).parent / "web"
 
 # Every slice's JSON API (`controllers.controllers`) and HTML pages (`pages.routes`).
-API = (accounts_api, profiles_api, training_api, notifications_api, privacy_api, matches_api)
+API = (
+    accounts_api,
+    profiles_api,
+    training_api,
+    notifications_api,
+    privacy_api,
+    matches_api,
+    safety_api,
+    oversight_api,
+)
 PAGES = (
     accounts_pages,
     home_pages,
@@ -70,6 +86,8 @@ PAGES = (
     notifications_pages,
     privacy_pages,
     matches_pages,
+    safety_pages,
+    oversight_pages,
 )
 # Every slice's event types with the sentence a person reads for each.
 NOTICE_TEXTS = (
@@ -77,6 +95,7 @@ NOTICE_TEXTS = (
     profiles_events.NOTICE_TEXTS,
     training_events.NOTICE_TEXTS,
     matches_events.NOTICE_TEXTS,
+    safety_events.NOTICE_TEXTS,
 )
 
 
@@ -137,6 +156,19 @@ def _match_loop(settings: Settings) -> Any:
     return lifespan
 
 
+def _safety_loop(settings: Settings) -> Any:
+    """Lifespan: overdue-concern escalation and the closed-concern purge, every
+    `TANDEM_SAFETY_LOOP_SECONDS` (0 turns it off, as in tests)."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        seconds = settings.safety_loop_seconds
+        async with running_safety_loop(seconds) if seconds > 0 else nullcontext():
+            yield
+
+    return lifespan
+
+
 def _before_request(*hooks: BeforeRequestHookHandler) -> BeforeRequestHookHandler:
     """Litestar takes one `before_request` per layer: run each slice's hook in order. A hook
     that returns a response (a redirect, a refusal) ends the request there."""
@@ -174,6 +206,11 @@ def _app_from_env() -> Litestar:
 
 def _build(settings: Settings) -> Litestar:
     register_notice_texts(*NOTICE_TEXTS)
+    # Safety holds mentors back from new matches through the match slice's hook (matches
+    # never imports safety): an open S1/S2 concern, a supervisor's pause, a required retake.
+    matches.add_match_gate(safety.mentors_held_back)
+    # A mentor's confidential report of a return to use holds new matches until they are ready.
+    matches.add_match_gate(safety.held_mentors)
     # Mentors changing below the match journey (profiles, training) mark their program for a
     # retry of its waiting requests.
     changes.on_mentors_changed(matches.mark_retry)
@@ -229,7 +266,12 @@ def _build(settings: Settings) -> Litestar:
         ),
         exception_handlers=exception_handlers(),
         # One lifespan per concern, started in this order and stopped in reverse.
-        lifespan=[_database_pool(settings), _outbox_worker(settings), _match_loop(settings)],
+        lifespan=[
+            _database_pool(settings),
+            _outbox_worker(settings),
+            _match_loop(settings),
+            _safety_loop(settings),
+        ],
         # After the lifespans have opened the database: the served content versions, once.
         on_startup=[training.register_content_versions],
         logging_config=LoggingConfig(

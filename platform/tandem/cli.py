@@ -17,6 +17,7 @@ from tandem.accounts import cli as accounts_cli
 from tandem.core.cli import run
 from tandem.matches import cli as matches_cli
 from tandem.notifications import cli as notifications_cli
+from tandem.safety import cli as safety_cli
 from tandem.training import cli as training_cli
 
 os.environ.setdefault("PICCOLO_CONF", "tandem.piccolo_conf")
@@ -41,6 +42,7 @@ SLICE_GROUPS = (
     training_cli.group,
     notifications_cli.group,
     matches_cli.group,
+    safety_cli.group,
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from matching.vocabulary import RECOVERY_STAGES, Gender
 from tandem.accounts import services as accounts
@@ -16,13 +17,18 @@ from tandem.core.auth import Caller, Role
 from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import NotFound
-from tandem.matches.demo import load_match_demo
+from tandem.matches.demo import load_match_demo, load_outcome_history
+from tandem.matches.lifecycle import EndReason, MatchStatus, RequestStatus
+from tandem.matches.tables import MentorMatch, MentorRequest
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake, Slot
+from tandem.safety.care_demo import load_care_demo
+from tandem.safety.demo import load_safety_demo
 from tandem.settings import DEMO_PROGRAM
 from tandem.training import services as training
 from tandem.training.content import current_track
 from tandem.training.schemas import Attempt
+from tandem.training.tables import QuizAttempt
 
 DEMO_PASSWORD = "tandem-demo-2026"  # noqa: S105 - printed for people trying the demo
 
@@ -154,6 +160,121 @@ async def _train(caller: Caller, index: int) -> None:
         await _take(caller, modules, now - timedelta(days=375 if index == 32 else 420), well=True)
 
 
+LASTED_DAYS = (30, 90, 240, 240)
+# How the past ended, as a program sees it: most matches run their course, some end early.
+PAST_ENDINGS = {
+    EndReason.COMPLETED: 70,
+    EndReason.REMATCH_REQUESTED: 18,
+    EndReason.MENTOR_UNAVAILABLE: 12,
+}
+
+
+async def insert_rows(rows: list[Any], returning: Any = None) -> list[dict[str, Any]]:
+    """Insert rows of one table in statements of at most 500 rows (PostgreSQL takes at most
+    32,767 parameters a statement); with `returning`, the new rows' values, in order."""
+    returned: list[dict[str, Any]] = []
+    for start in range(0, len(rows), 500):
+        query = type(rows[0]).insert(*rows[start : start + 500])
+        if returning is not None:
+            returned.extend(await query.returning(returning))
+        else:
+            await query
+    return returned
+
+
+async def load_history(
+    program_id: int,
+    newcomer_ids: list[int],
+    mentor_ids: list[int],
+    trained_ids: list[int],
+    *,
+    days: int = 730,
+    seed: int = 7,
+) -> int:
+    """Two years (`days`) of the past for the trends: each newcomer of `newcomer_ids` asked,
+    waited and was matched to a mentor of `mentor_ids` one or more times, every match ended
+    since; each mentor of `trained_ids` first completed the track on a day in that time.
+
+    Written in bulk (a few INSERTs of many rows, no per-row service calls) so loading the demo
+    stays quick; the rows are what the services would have written. Returns the matches made.
+    """
+    rng = random.Random(seed)
+    now = clock.now()
+    requests: list[MentorRequest] = []
+    ends: list[tuple[int, datetime, datetime, EndReason]] = []
+    for newcomer in newcomer_ids:
+        asked = now - timedelta(days=rng.uniform(days * 0.55, days))
+        while True:
+            # Waits shorten as the program grows: about 12 days two years ago, 4 lately.
+            age = (now - asked).days / days
+            matched = asked + timedelta(days=rng.uniform(0.5, 2 + 14 * age))
+            # A quarter end within a month, a quarter within three, half run longer.
+            lasted = timedelta(days=rng.choice(LASTED_DAYS) * rng.uniform(0.3, 1))
+            ended = matched + lasted
+            if ended >= now - timedelta(days=1):
+                break
+            requests.append(
+                MentorRequest(
+                    newcomer=newcomer,
+                    program=program_id,
+                    status=RequestStatus.MATCHED.value,
+                    languages=[],
+                    formats=[],
+                    unmatched_reasons={},
+                    created_at=asked,
+                    updated_at=matched,
+                    matched_at=matched,
+                )
+            )
+            reason = rng.choices(list(PAST_ENDINGS), weights=list(PAST_ENDINGS.values()))[0]
+            ends.append((newcomer, matched, ended, reason))
+            asked = ended + timedelta(days=rng.uniform(20, 200))
+    if requests:
+        stored = await insert_rows(requests, MentorRequest.id)
+        await insert_rows(
+            [
+                MentorMatch(
+                    request=row["id"],
+                    program=program_id,
+                    newcomer=newcomer,
+                    mentor=rng.choice(mentor_ids),
+                    status=MatchStatus.ENDED.value,
+                    started_at=matched,
+                    ended_at=ended,
+                    end_reason=reason.value,
+                    ended_by_role=Role.NEWCOMER.value,
+                )
+                for row, (newcomer, matched, ended, reason) in zip(stored, ends, strict=True)
+            ]
+        )
+    modules = current_track().modules
+    passes = []
+    for mentor in trained_ids:
+        done = now - timedelta(days=rng.uniform(365, days))
+        for step, module in enumerate(modules):
+            at = done + timedelta(minutes=25 * step)
+            passes.append(
+                QuizAttempt(
+                    membership=mentor,
+                    program=program_id,
+                    module_id=module.id,
+                    content_version=module.version,
+                    question_ids=[],
+                    option_orders={},
+                    answers={},
+                    started_at=at - timedelta(minutes=20),
+                    submitted_at=at,
+                    correct_count=module.quiz_length,
+                    score=1.0,
+                    critical_missed=0,
+                    passed=True,
+                )
+            )
+    if passes:
+        await insert_rows(passes)
+    return len(requests)
+
+
 async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
     """Create the demo program. Returns the logins to print, or None if it already exists."""
     try:
@@ -237,10 +358,25 @@ async def load_demo(seed: int = 7) -> list[tuple[str, str, str]] | None:
             ),
         )
     logins.append(("newcomer (ready to ask)", "newcomer001", DEMO_PASSWORD))
+    # Older ended matches with their outcomes, for the weights review (before today's journey).
+    await load_outcome_history(program_id, newcomers, mentors, seed)
     # The match journey: a history for the wait estimate and one person at each step today.
     steps = await load_match_demo(staff, newcomers, mentors, seed)
+    # Check-ins for the active matches, one of them gone quiet.
+    steps |= await load_care_demo(mentors)
+    # Two years of the past for the trends, for those the journey left without a history.
+    await load_history(
+        program_id,
+        [n.membership_id for n in newcomers[34:90]],
+        list(mentors)[6:36],
+        sorted(await training.trained_mentor_ids(program_id)),
+        seed=seed,
+    )
     usernames = await accounts.usernames_of(staff, list(steps.values()))
     logins.extend((label, usernames[m], DEMO_PASSWORD) for label, m in steps.items())
+    # Concerns in every state, none about the people the logins above name.
+    trained = list(mentors)[6]  # mentor07, "trained and can be matched"
+    await load_safety_demo(staff, newcomers, {*steps.values(), trained})
     logins.append(("newcomer (new)", "newcomer100", DEMO_PASSWORD))
     count = len(await accounts.list_members(staff))
     logins.append(("", f"({count} people in all)", ""))

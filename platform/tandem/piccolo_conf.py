@@ -37,5 +37,6 @@ APP_REGISTRY = AppRegistry(
         "tandem.training.piccolo_app",
         "tandem.notifications.piccolo_app",
         "tandem.matches.piccolo_app",
+        "tandem.safety.piccolo_app",
     ]
 )

@@ -97,6 +97,9 @@ class Settings:
     # Batch matching and offer lapses run every this many seconds in each app process (0 = off,
     # as in tests; `litestar matches run` does one round by hand).
     match_loop_seconds: float = 0.0
+    # Overdue-concern escalation and the closed-concern retention purge run every this many
+    # seconds in each app process (0 = off, as in tests; `litestar safety run` does one round).
+    safety_loop_seconds: float = 0.0
     # How often each app process looks for programs whose mentors changed and retries their
     # waiting requests (0 = off, as in tests; `litestar matches run` does it too).
     match_retry_seconds: float = 0.0
@@ -198,4 +201,5 @@ class Settings:
             outbox_poll_seconds=float(env.get("TANDEM_OUTBOX_POLL_SECONDS", "1")),
             match_loop_seconds=float(env.get("TANDEM_MATCH_LOOP_SECONDS", "60")),
             match_retry_seconds=float(env.get("TANDEM_MATCH_RETRY_SECONDS", "5")),
+            safety_loop_seconds=float(env.get("TANDEM_SAFETY_LOOP_SECONDS", "60")),
         )

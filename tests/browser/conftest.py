@@ -8,6 +8,7 @@ the README's serve command would have it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -40,8 +42,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
+@contextmanager
+def running_server(
+    extra_env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[str]:
+    """Migrate a fresh SQLite database, load the demo and serve it; yields the base URL.
+    `extra_env` adds settings for one test module's own server (a webhook receiver on this
+    host, the delivery worker on)."""
     workdir = Path(tempfile.mkdtemp(prefix="tandem-browser-"))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "TANDEM_"))},
@@ -53,11 +60,12 @@ def base_url() -> Iterator[str]:
         # The browser tests sign in a dozen times a minute from one address; rate limits have
         # their own tests over HTTP.
         "TANDEM_LOGIN_RATE_LIMIT": "1000",
+        **(extra_env or {}),
     }
     litestar = [sys.executable, "-m", "litestar", "--app", "tandem.app:create_app"]
     for command in (["db", "migrate"], ["demo", "load"]):
         subprocess.run([*litestar, *command], env=env, cwd=ROOT, check=True, capture_output=True)
-    port = _free_port()
+    port = port or _free_port()
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(
         [*litestar, "run", "--host", "127.0.0.1", "--port", str(port)],
@@ -83,6 +91,12 @@ def base_url() -> Iterator[str]:
         server.wait(timeout=10)
         log.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    with running_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -112,4 +126,5 @@ def login(page, username: str, password: str = "tandem-demo-2026") -> None:  # t
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/home")
+    # Staff land on their dashboard (their /home), everyone else on their home page.
+    page.wait_for_url(re.compile(r".*/(home|staff/dashboard)$"))

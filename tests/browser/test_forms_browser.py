@@ -13,7 +13,8 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "a-long-browser-password"
 # Pages a person reaches by links; these would sign them out, download a file or call the API.
-NOT_PAGES = re.compile(r"^/(api/|logout|static/|schema)")
+# Not pages to visit: the API, signing out, files, and downloads (a CSV is not a page).
+NOT_PAGES = re.compile(r"^/(api/|logout|static/|schema|staff/trends/download)")
 
 
 def sign_up(page, username: str, name: str, *, mentor: bool = False) -> None:  # type: ignore[no-untyped-def]
@@ -46,6 +47,7 @@ def test_a_new_mentor_applies_fills_the_profile_and_a_supervisor_sees_it(page, b
     staff = browser.new_context(base_url=page.url.split("/home")[0])
     supervisor = staff.new_page()
     login(supervisor, "supervisor2")
+    supervisor.goto("/staff/overview")  # the applications, one click from the dashboard
     application = supervisor.locator("li.application", has_text="Ines")
     assert "Madre, abuela, amiga." in application.inner_text()
     assert "Faith-based" in application.inner_text()

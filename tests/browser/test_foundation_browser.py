@@ -53,11 +53,12 @@ def test_a_form_error_names_the_problem(page) -> None:
 
 def test_supervisor_sees_and_approves_a_mentor_application(page) -> None:
     login(page, "supervisor1")
+    page.get_by_role("link", name=re.compile("Mentor applications waiting")).click()
     assert page.get_by_role("heading", name=re.compile("overview")).is_visible()
     pending = page.get_by_role("heading", name=re.compile("Mentor applications"))
     assert re.search(r"\((\d+)\)", pending.inner_text())
     page.get_by_role("button", name=re.compile("^Approve")).first.click()
-    page.wait_for_url("**/home?saved=approved")
+    page.wait_for_url("**/staff/overview?saved=approved")
     assert page.get_by_role("status").inner_text() == "Done."
 
 

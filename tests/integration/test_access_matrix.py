@@ -41,6 +41,7 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/privacy"): EVERYONE,
     ("POST", "/privacy/delete"): EVERYONE,
     ("GET", "/home"): EVERYONE,
+    ("GET", "/staff/overview"): STAFF,
     ("GET", "/api/v1/members"): STAFF,
     ("POST", "/api/v1/members/{membership_id:int}/approve"): STAFF,
     ("POST", "/api/v1/members/{membership_id:int}/status"): STAFF,
@@ -134,6 +135,77 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/staff/matches/{match_id:int}/end"): STAFF,
     ("GET", "/staff/settings"): STAFF,
     ("POST", "/staff/settings"): STAFF,
+    # safety: concerns (issue 14)
+    ("GET", "/api/v1/concerns/categories"): EVERYONE,
+    ("POST", "/api/v1/concerns"): EVERYONE,
+    ("POST", "/api/v1/concerns/urgent"): frozenset({M}),
+    ("GET", "/api/v1/concerns/mine"): EVERYONE,
+    ("GET", "/api/v1/concerns"): STAFF,
+    ("GET", "/api/v1/concerns/summary"): STAFF,
+    ("GET", "/api/v1/concerns/settings"): STAFF,
+    ("PUT", "/api/v1/concerns/settings"): STAFF,
+    ("GET", "/staff/concerns/settings"): STAFF,
+    ("POST", "/staff/concerns/settings"): STAFF,
+    ("GET", "/api/v1/concerns/{concern_id:int}"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/acknowledge"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/notes"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/act"): STAFF,
+    ("POST", "/api/v1/concerns/{concern_id:int}/close"): STAFF,
+    ("GET", "/concerns/new"): EVERYONE,
+    ("POST", "/concerns/new"): EVERYONE,
+    ("GET", "/concerns/mine"): EVERYONE,
+    ("GET", "/mentor/escalate"): frozenset({M}),
+    ("POST", "/mentor/escalate"): frozenset({M}),
+    ("GET", "/staff/concerns"): STAFF,
+    ("GET", "/staff/concerns/{concern_id:int}"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/acknowledge"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/notes"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/act"): STAFF,
+    ("POST", "/staff/concerns/{concern_id:int}/close"): STAFF,
+    # safety: check-ins and self-care (issue 14)
+    ("POST", "/api/v1/check-ins"): frozenset({M}),
+    ("GET", "/api/v1/check-ins"): frozenset({M}),
+    ("GET", "/api/v1/check-ins/quiet"): frozenset({M, S, A}),
+    ("GET", "/api/v1/check-ins/flags"): STAFF,
+    ("GET", "/api/v1/self-care"): frozenset({M}),
+    ("PUT", "/api/v1/self-care/quiet-hours"): frozenset({M}),
+    ("POST", "/api/v1/self-care/wellbeing"): frozenset({M}),
+    ("POST", "/api/v1/self-care/return-to-use"): frozenset({M}),
+    ("POST", "/api/v1/self-care/return-to-use/ready"): frozenset({M}),
+    ("POST", "/api/v1/self-care/conversation"): frozenset({M}),
+    ("GET", "/api/v1/self-care/conversations"): STAFF,
+    ("POST", "/api/v1/self-care/conversations/{conversation_id:int}/held"): STAFF,
+    ("GET", "/mentor/check-ins"): frozenset({M}),
+    ("POST", "/mentor/check-ins"): frozenset({M}),
+    ("GET", "/mentor/self-care"): frozenset({M}),
+    ("POST", "/mentor/self-care/quiet-hours"): frozenset({M}),
+    ("POST", "/mentor/self-care/wellbeing"): frozenset({M}),
+    ("POST", "/mentor/self-care/conversation"): frozenset({M}),
+    ("GET", "/mentor/self-care/return-to-use"): frozenset({M}),
+    ("POST", "/mentor/self-care/return-to-use"): frozenset({M}),
+    ("POST", "/mentor/self-care/ready"): frozenset({M}),
+    ("GET", "/staff/check-ins/flags"): STAFF,
+    ("GET", "/staff/check-ins/quiet"): STAFF,
+    ("GET", "/staff/self-care/conversations"): STAFF,
+    ("POST", "/staff/self-care/conversations/{conversation_id:int}/held"): STAFF,
+    # oversight (issue 15)
+    ("GET", "/staff/dashboard"): STAFF,
+    ("GET", "/api/v1/oversight/dashboard"): STAFF,
+    ("GET", "/staff/dashboard/waiting"): STAFF,
+    ("GET", "/staff/dashboard/mentors"): STAFF,
+    ("GET", "/staff/trends"): STAFF,
+    ("GET", "/staff/trends/download"): STAFF,
+    ("GET", "/api/v1/oversight/trends"): STAFF,
+    ("GET", "/admin/health"): frozenset({A}),
+    ("GET", "/api/v1/oversight/health"): frozenset({A}),
+    ("GET", "/staff/weights"): STAFF,
+    ("POST", "/staff/weights/suggest"): STAFF,
+    ("POST", "/staff/weights/{weights_version:int}/adopt"): STAFF,
+    ("POST", "/staff/weights/{weights_version:int}/reject"): STAFF,
+    ("GET", "/api/v1/oversight/weights"): STAFF,
+    ("POST", "/api/v1/oversight/weights/suggest"): STAFF,
+    ("POST", "/api/v1/oversight/weights/{weights_version:int}/adopt"): STAFF,
+    ("POST", "/api/v1/oversight/weights/{weights_version:int}/reject"): STAFF,
 }
 
 # Routes that change the caller's own session or data in ways that would spoil later calls in the
@@ -176,6 +248,12 @@ def _fill(path: str, people: People) -> str:
         .replace("{proposal_id:int}", "1")
         .replace("{offer_id:int}", "1")
         .replace("{match_id:int}", "1")
+        # Concerns: none exist in the run, so staff get a 404, past authorization.
+        .replace("{concern_id:int}", "1")
+        # Conversation requests: none exist in the run, so staff get a 404.
+        .replace("{conversation_id:int}", "1")
+        # Weights versions: none exist in the run, so allowed roles get a 404.
+        .replace("{weights_version:int}", "1")
     )
 
 

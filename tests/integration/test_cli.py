@@ -12,6 +12,7 @@ import pytest
 from tandem.accounts.tables import Membership, Person, Program
 from tandem.core.auth import Role
 from tandem.matches.tables import MentorRequest
+from tandem.safety.tables import Concern
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +68,11 @@ async def test_demo_program_has_the_promised_people_and_loads_once() -> None:
     assert {"waiting", "under_review", "offered", "matched", "closed"} <= statuses
     assert await MentorRequest.count().where(MentorRequest.matched_at.is_not_null()) >= 10
     assert "newcomer (no mentor fits yet)" in output
+    # Safety: concerns in every state; the one being acted on holds its mentor back.
+    concerns = await Concern.select(Concern.status, Concern.severity, Concern.mentor_paused)
+    assert {c["status"] for c in concerns} == {"open", "acknowledged", "acting", "closed"}
+    assert {"S1", "S2", "S3", "S4"} <= {c["severity"] for c in concerns}
+    assert any(c["status"] == "acting" and c["mentor_paused"] for c in concerns)
     code, output = await litestar("demo", "load")
     assert "already loaded" in output
 

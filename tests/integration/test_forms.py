@@ -226,7 +226,7 @@ async def test_an_empty_application_cannot_be_approved_and_a_decline_is_read_kin
     supervisor = await make_client()
     await supervisor.login(people.a[Role.SUPERVISOR].username)
     applicant = people.a_pending_mentor.membership_id
-    home = (await supervisor.get("/home", headers=HTML)).text
+    home = (await supervisor.get("/staff/overview", headers=HTML)).text
     assert "Profile not filled in yet, so there is nothing to approve" in home
     assert f'action="/staff/members/{applicant}/approve"' not in home
 
@@ -247,7 +247,7 @@ async def test_an_empty_application_cannot_be_approved_and_a_decline_is_read_kin
     declined = await supervisor.post(
         f"/staff/members/{applicant}/decline", data={"reason": reason}, headers=HTML
     )
-    assert declined.headers["location"] == "/home?saved=declined"
+    assert declined.headers["location"] == "/staff/overview?saved=declined"
     assert await AuditEvent.exists().where(AuditEvent.action == "mentor.declined")
 
     person = await make_client()
@@ -273,7 +273,7 @@ async def test_a_filled_application_is_approved_from_the_page(make_client, peopl
     await supervisor.login(people.a[Role.SUPERVISOR].username)
     membership_id = people.a_pending_mentor.membership_id
     approved = await supervisor.post(f"/staff/members/{membership_id}/approve", headers=HTML)
-    assert approved.headers["location"] == "/home?saved=approved"
+    assert approved.headers["location"] == "/staff/overview?saved=approved"
     assert await MentorProfile.exists().where(MentorProfile.membership == membership_id)
 
 
@@ -287,14 +287,17 @@ async def test_small_things_people_noticed(make_client, people) -> None:
 
     admin = await make_client()
     await admin.login(people.a[Role.ADMIN].username)
-    home = (await admin.get("/home", headers=HTML)).text
+    home = (await admin.get("/staff/overview", headers=HTML)).text
     assert '<a href="/admin/webhooks">Webhooks</a>' in home
     deliveries = (await admin.get("/staff/deliveries", headers=HTML)).text
     assert "Dead (" not in deliveries
     assert "Gave up after the last try: none" in deliveries
     supervisor = await make_client()
     await supervisor.login(people.a[Role.SUPERVISOR].username)
-    assert '<a href="/admin/webhooks">' not in (await supervisor.get("/home", headers=HTML)).text
+    assert (
+        '<a href="/admin/webhooks">'
+        not in (await supervisor.get("/staff/overview", headers=HTML)).text
+    )
 
 
 async def test_deleting_my_account_ends_on_a_confirmation(client, people) -> None:

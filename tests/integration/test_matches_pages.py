@@ -42,7 +42,7 @@ async def test_the_journey_through_the_pages(make_client, people, frozen) -> Non
     assert "We cannot say yet how long" in page.text
     assert "988" in page.text
 
-    home = await supervisor.get("/home", headers=HTML)
+    home = await supervisor.get("/staff/overview", headers=HTML)
     assert "1 proposed match waiting for review" in home.text
     queue = await supervisor.get("/staff/matches", headers=HTML)
     assert "Proposed matches waiting for review (1)" in queue.text
@@ -238,7 +238,7 @@ async def test_the_settings_form_saves_audits_and_names_a_bad_field(make_client,
     )
     assert settings.crisis_resources[0].contact == "555-0100"
     assert settings.batch_interval_minutes == 30
-    home = await supervisor.get("/home", headers=HTML)
+    home = await supervisor.get("/staff/overview", headers=HTML)
     assert "Riverside warmline" in home.text  # shown on every page of the program
     audit = (
         await AuditEvent.select(AuditEvent.detail)

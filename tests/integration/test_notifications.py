@@ -119,14 +119,14 @@ async def test_each_person_sees_and_marks_only_their_own_notices(make_client, pe
 
 async def test_the_unread_count_shows_on_every_page_until_read(make_client, people) -> None:
     supervisor = await signed_in(make_client, people.a[Role.SUPERVISOR].username)
-    for page in ("/home", "/privacy", "/notifications"):
+    for page in ("/staff/dashboard", "/privacy", "/notifications"):
         html = (await supervisor.get(page)).text
         assert 'aria-label="1 unread"' in html, page
     page = await supervisor.get("/notifications")
     assert "A new mentor application is waiting for your review." in page.text
     response = await supervisor.post("/notifications/read-all")
     assert response.status_code in {302, 303}
-    assert "unread" not in (await supervisor.get("/home")).text
+    assert "unread" not in (await supervisor.get("/staff/dashboard")).text
     newcomer = await signed_in(make_client, people.a[Role.NEWCOMER].username)
     page = await newcomer.get("/notifications")
     assert "You have no notifications yet" in page.text

@@ -140,13 +140,13 @@ async def test_supervisor_home_shows_what_an_application_says(make_client, peopl
     assert (await applicant.put("/api/v1/mentor-profile", json=profile)).status_code == 200
     supervisor = await make_client()
     await supervisor.login(people.a[Role.SUPERVISOR].username)
-    page = (await supervisor.get("/home", headers=HTML)).text
+    page = (await supervisor.get("/staff/overview", headers=HTML)).text
     assert "Pending A" in page
     assert "Faith-based" in page
     assert "Padre y amigo." in page
     outsider = await make_client()
     await outsider.login(people.b[Role.SUPERVISOR].username)
-    assert "Pending A" not in (await outsider.get("/home", headers=HTML)).text
+    assert "Pending A" not in (await outsider.get("/staff/overview", headers=HTML)).text
 
 
 async def test_sign_up_suggests_the_demo_program_only_in_development(client) -> None:

@@ -60,7 +60,11 @@ BUDGETS = [
     (None, "/healthz", 0),
     (None, "/login", 0),
     # Each home page also shows where the match journey stands (`matches.home_summary`).
-    (Role.SUPERVISOR, "/home", 6),
+    (Role.SUPERVISOR, "/staff/overview", 6),
+    # The supervisor's home: each figure one aggregate query; mentor load and training expiry
+    # also load the passes the training rules read (twice: the gate and the expiry), and the
+    # safety slice's match gate its holds.
+    (Role.SUPERVISOR, "/staff/dashboard", 20),
     (Role.MENTOR, "/home", 10),
     (Role.NEWCOMER, "/home", 4),
     (Role.MENTOR, "/mentor/training", 7),

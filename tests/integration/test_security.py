@@ -454,7 +454,7 @@ async def test_a_signed_in_session_is_written_only_when_it_changes(
 
     await client.login(people.a[Role.SUPERVISOR].username)
     [before] = await WebSession.select(WebSession.expires_at)
-    for path in ("/api/v1/me", "/home", "/api/v1/members"):
+    for path in ("/api/v1/me", "/staff/dashboard", "/api/v1/members"):
         response = await client.get(path)
         assert response.status_code == 200
         assert _session_cookie(response) is None

@@ -18,9 +18,11 @@ from litestar import Litestar
 
 from tandem.core.auth import PUBLIC_OPT_KEY, Role
 from tandem.notifications.tables import OutboxEvent
+from tandem.safety.care_tables import ConversationRequest
 from tandem.training import services as training
 from tandem.training.tables import QuizAttempt
 from tests.support.builders import best_answers, newcomer_with_intake, trained_mentor
+from tests.support.outcomes import suggested_weights
 from tests.support.people import People
 from tests.support.routes import declared_roles, served_routes
 
@@ -54,6 +56,10 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
     ).first()  # fmt: skip
     answers = best_answers(attempt.module_id, attempt.questions)
     journey = await _match_journey(people, make_client, mentor_client)
+    asked = await mentor_client.post("/api/v1/self-care/conversation")
+    assert asked.status_code == 201, asked.text
+    conversation = await ConversationRequest.select(ConversationRequest.id).first()
+    weights_version = await suggested_weights(people.a[Role.SUPERVISOR].program_id)
     return {
         **journey,
         "newcomer": newcomer,
@@ -64,6 +70,8 @@ async def program_a_records(people: People, make_client: Any) -> dict[str, Any]:
         "notice_id": notices[0]["id"],
         "event_id": event["id"],
         "endpoint_id": endpoint.json()["id"],
+        "conversation_id": conversation["id"],
+        "weights_version": weights_version,
     }
 
 
@@ -81,7 +89,13 @@ async def _match_journey(people: People, make_client: Any, mentor: Any) -> dict[
     [offer] = (await mentor.get("/api/v1/offers")).json()
     accepted = await mentor.post(f"/api/v1/offers/{offer['id']}/accept")
     assert accepted.status_code == 200, accepted.text
+    concern = await newcomer.post(
+        "/api/v1/concerns",
+        json={"category": "communication", "match_id": accepted.json()["id"]},
+    )
+    assert concern.status_code == 201, concern.text
     return {
+        "concern_id": concern.json()["id"],
         "request_id": asked.json()["id"],
         "proposal_id": proposal["id"],
         "offer_id": offer["id"],
@@ -123,6 +137,13 @@ def _body(method: str, path: str, records: dict[str, Any]) -> dict[str, Any]:
         return {key: {"note": "Another mentor fits better."} if path.endswith("/decline") else {}}
     if path.endswith("/end"):
         return {key: {"reason": "completed"}}
+    if "/concerns/" in path:
+        concern_bodies = {
+            "notes": {"note": "Talked it through."},
+            "act": {"action": "pause_mentor"},
+            "close": {"outcome": "no_action_needed"},
+        }
+        return {key: concern_bodies.get(path.rsplit("/", 1)[-1], {})}
     if path.endswith("/unlock"):
         return {key: {"remediation": "supervision_conversation"}}
     if path == "/api/v1/training/attempts/{attempt_id:int}/submit":

@@ -98,7 +98,7 @@ def violations(root: Path, registered_apps: Iterable[str]) -> list[str]:
             other = target_parts[1]
             if other == own:
                 continue
-            foreign_key = path.name == "tables.py" and target == f"{top}.accounts.tables"
+            foreign_key = path.name.endswith("tables.py") and target == f"{top}.accounts.tables"
             if target == f"{top}.accounts.tables" and not foreign_key:
                 found.append(f"{where}:{line} imports accounts.tables: only tables.py may")
                 continue

@@ -32,6 +32,7 @@ from tandem.training.rules import (
     option_order,
     read_answer_sheet,
     renewal_months,
+    track_current_until,
     version_rules,
     why_not,
 )
@@ -301,3 +302,39 @@ def test_version_rules_keep_the_history_of_material_changes() -> None:
     unregistered = version_rules(track, [])[module.id]
     assert unregistered.required_version == (module.version if module.material_change else 0)
     assert unregistered.since is None
+
+
+def test_track_current_until_agrees_with_each_module_state() -> None:
+    """The gate's shortcut and `evaluate_track` say the same about currency, at every moment."""
+    track = current_track()
+    months = {module.id: module.renewal_months for module in track.modules}
+    counted = {
+        module.id: VersionRule(required_version=module.version, since=None)
+        for module in track.modules
+    }
+    start = datetime(2025, 1, 10, tzinfo=UTC)
+    records = MentorRecords()
+    for step, module in enumerate(track.modules):
+        records.attempts.append(
+            AttemptRecord(id=step, module_id=module.id, content_version=module.version,
+                          submitted_at=start + timedelta(days=step), passed=True)
+        )  # fmt: skip
+    # An old pass of a version that no longer counts changes nothing.
+    first = track.modules[0]
+    records.attempts.append(
+        AttemptRecord(id=99, module_id=first.id, content_version=first.version - 1,
+                      submitted_at=start + timedelta(days=300), passed=True)
+    )  # fmt: skip
+    latest = {(a.module_id, a.content_version): a.submitted_at for a in records.attempts}
+    until = track_current_until(track, months, counted, latest)
+    assert until is not None
+    for at in (
+        start + timedelta(days=10),
+        until - timedelta(minutes=1),
+        until,
+        until + timedelta(days=1),
+    ):
+        states = evaluate_track(track, months, counted, records, at)
+        assert all(s.current for s in states) is (at < until), at
+    missing = {key: value for key, value in latest.items() if key[0] != track.modules[-1].id}
+    assert track_current_until(track, months, counted, missing) is None

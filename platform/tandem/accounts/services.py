@@ -41,6 +41,16 @@ class ProgramSettings(msgspec.Struct, frozen=True, kw_only=True):
     batch_interval_minutes: int = 60
     # Empty means the service-wide defaults from settings.
     crisis_resources: tuple[CrisisResource, ...] = ()
+    # Safety: the program's own clock for business days, the first-response time per concern
+    # severity (training standards section 9), who is on call for urgent concerns (a supervisor's
+    # membership id; none means every supervisor) and how long closed concerns are kept.
+    time_zone: str = "America/New_York"
+    s1_response_minutes: int = 15
+    s2_response_hours: int = 4
+    s3_response_business_days: int = 1
+    s4_response_business_days: int = 3
+    on_call_supervisor_id: int | None = None
+    closed_concern_retention_days: int = 730
 
 
 async def program_by_slug(slug: str) -> dict[str, Any]:

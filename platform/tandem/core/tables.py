@@ -1,9 +1,9 @@
 """The audit trail (who did what to which record, and when; never the content itself), the
-rate-limit counters and the eligibility change markers."""
+rate-limit counters, the periodic loops' heartbeats and the eligibility change markers."""
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
 
@@ -33,6 +33,16 @@ class RateLimitCounter(Table, tablename="rate_limit_counter"):
     key = Varchar(length=200, unique=True)
     hits = Integer(default=0)
     expires_at = Timestamptz(index=True)
+
+
+class Heartbeat(Table, tablename="heartbeat"):
+    """The last round of one periodic loop (`core.heartbeat`): when, whether it went well, and
+    how many rounds so far. Not per program: the loop serves every program at once."""
+
+    name = Varchar(length=64, unique=True)
+    at = Timestamptz()
+    ok = Boolean(default=True)
+    rounds = Integer(default=0)
 
 
 class EligibilityMarker(Table, tablename="eligibility_marker"):

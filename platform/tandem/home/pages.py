@@ -78,19 +78,32 @@ async def _staff_home(
     )
 
 
+# Staff start from the oversight dashboard; their overview (applications, the match queue's
+# summary) is one click from it.
+STAFF_HOME = "/staff/dashboard"
+STAFF_OVERVIEW = "/staff/overview"
+
+
 @get("/home", guards=[allow(*Role)], include_in_schema=False)
-async def home(request: CallerRequest, saved: FromQuery[str | None] = None) -> Template:
+async def home(request: CallerRequest, saved: FromQuery[str | None] = None) -> Template | Redirect:
     caller = request.user
-    builders = {
-        Role.NEWCOMER: _newcomer_context,
-        Role.MENTOR: _mentor_context,
-        Role.SUPERVISOR: _staff_context,
-        Role.ADMIN: _staff_context,
-    }
+    if caller.is_staff:
+        return Redirect(STAFF_HOME)
+    builders = {Role.NEWCOMER: _newcomer_context, Role.MENTOR: _mentor_context}
     context = {**await builders[caller.role](caller), **await matches.home_summary(caller)}
-    template = "staff" if caller.is_staff else caller.role.value
     return Template(
-        f"home/{template}.html", context={**context, "saved": saved, "problem": None, "errors": {}}
+        f"home/{caller.role.value}.html",
+        context={**context, "saved": saved, "problem": None, "errors": {}},
+    )
+
+
+@get(STAFF_OVERVIEW, guards=[allow(*STAFF)], include_in_schema=False)
+async def staff_overview(request: CallerRequest, saved: FromQuery[str | None] = None) -> Template:
+    """Mentor applications to decide on, the program's people and the match queue's summary."""
+    caller = request.user
+    context = {**await _staff_context(caller), **await matches.home_summary(caller)}
+    return Template(
+        "home/staff.html", context={**context, "saved": saved, "problem": None, "errors": {}}
     )
 
 
@@ -100,7 +113,7 @@ async def approve_mentor_page(request: CallerRequest, membership_id: PathId) -> 
         await profiles.approve_application(request.user, membership_id)
     except DomainError as error:
         return await _staff_home(request.user, problem=error.message, status=error.status_code)
-    return Redirect("/home?saved=approved")
+    return Redirect(f"{STAFF_OVERVIEW}?saved=approved")
 
 
 @post("/staff/members/{membership_id:int}/decline", guards=[allow(*STAFF)], include_in_schema=False)
@@ -116,7 +129,7 @@ async def decline_mentor_page(
             errors = {membership_id: error.message}
             return await _staff_home(request.user, errors=errors, status=error.status_code)
         return await _staff_home(request.user, problem=error.message, status=error.status_code)
-    return Redirect("/home?saved=declined")
+    return Redirect(f"{STAFF_OVERVIEW}?saved=declined")
 
 
-routes = [home, approve_mentor_page, decline_mentor_page]
+routes = [home, staff_overview, approve_mentor_page, decline_mentor_page]

@@ -11,15 +11,19 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from tandem.core.auth import Caller
+from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
+from tandem.core.database import transaction
 from tandem.core.errors import DomainError
 from tandem.matches import services
-from tandem.matches.lifecycle import EndReason, RequestStatus
+from tandem.matches.lifecycle import EndReason, MatchStatus, RequestStatus
+from tandem.matches.tables import MentorMatch, MentorRequest
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import NewcomerIntake
 
 HISTORY = range(10, 34)  # newcomer indexes replayed over the past 80 days
+OUTCOME_PEOPLE = range(34, 90)  # newcomers (with an intake) in the older outcome history
+OUTCOME_MATCHES = 240  # past matches, 100 to 700 days ago, for the outcome loop to learn from
 
 
 async def _approve(staff: Caller, newcomer: Caller) -> int | None:
@@ -107,3 +111,62 @@ async def load_match_demo(
     if staff.program_id in marked:
         await services.clear_markers(staff.program_id, marked[staff.program_id])
     return steps
+
+
+async def load_outcome_history(
+    program_id: int, newcomers: list[Caller], mentors: dict[int, Caller], seed: int
+) -> int:
+    """Older matches that have ended, each with a known outcome, so a supervisor can review
+    weights learned from them (`/staff/weights`); returns how many.
+
+    In this past, a pair who share lived experience usually lasted and a shared pathway helped a
+    little; the engine's own weights count a shared pathway most, so the loop finds better ones.
+    The rows are written directly (a replay through the services would take minutes) and are
+    older than the wait estimate's 90 days, so they leave it alone. Call this before
+    `load_match_demo`, so today's requests stay each newcomer's latest.
+    """
+    rng = random.Random(seed + 15)  # noqa: S311 - demo data, not security
+    reader = program_caller(program_id)
+    intakes = [
+        await profiles.get_intake(reader, newcomers[i].membership_id) for i in OUTCOME_PEOPLE
+    ]
+    found = await profiles.mentor_profiles(reader, sorted(mentors))
+    mentor_profiles = [found[m] for m in sorted(found)]
+    now = clock.now()
+    async with transaction():
+        for _ in range(OUTCOME_MATCHES):
+            intake, mentor = rng.choice(intakes), rng.choice(mentor_profiles)
+            lived = bool(set(intake.lived_experience) & set(mentor.lived_experience))
+            pathway = bool(set(intake.pathways) & set(mentor.pathways))
+            lasting = rng.random() < 0.25 + 0.5 * lived + 0.15 * pathway
+            days_ago = rng.randint(100, 700)
+            lasted = rng.randint(91, min(days_ago - 1, 300)) if lasting else rng.randint(3, 80)
+            started = now - timedelta(days=days_ago, hours=rng.randint(0, 12))
+            request = await MentorRequest.insert(
+                MentorRequest(
+                    newcomer=intake.membership_id,
+                    program=program_id,
+                    status=RequestStatus.CLOSED.value,
+                    languages=list(intake.languages),
+                    formats=list(intake.formats),
+                    created_at=started - timedelta(days=rng.randint(1, 9)),
+                    updated_at=started + timedelta(days=lasted),
+                    matched_at=started,
+                )
+            ).returning(MentorRequest.id)
+            await MentorMatch.insert(
+                MentorMatch(
+                    request=request[0]["id"],
+                    program=program_id,
+                    newcomer=intake.membership_id,
+                    mentor=mentor.membership_id,
+                    status=MatchStatus.ENDED.value,
+                    started_at=started,
+                    ended_at=started + timedelta(days=lasted),
+                    end_reason=(
+                        EndReason.COMPLETED if lasting else EndReason.MENTOR_UNAVAILABLE
+                    ).value,
+                    ended_by_role=Role.MENTOR.value,
+                )
+            )
+    return OUTCOME_MATCHES

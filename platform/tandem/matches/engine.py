@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ from tandem.profiles import services as profiles
 from tandem.profiles.schemas import MentorProfileOut, NewcomerIntakeOut, Slot
 
 if TYPE_CHECKING:
-    from matching import Mentor, MentorIndex, Newcomer, Policy, RankedMentor
+    from matching import Mentor, MentorIndex, Newcomer, PastMatch, Policy, RankedMentor, WeightFit
 
 ALTERNATIVES = 3  # shown beside the best proposal
 
@@ -36,10 +36,13 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def policy_for(settings: ProgramSettings, today: date) -> Policy:
-    """The program's matching rules, as the engine reads them."""
+def policy_for(
+    settings: ProgramSettings, today: date, weights: Mapping[str, float] | None = None
+) -> Policy:
+    """The program's matching rules, as the engine reads them; `weights` are the program's
+    adopted version (None: the engine's defaults, version 0)."""
     return matching.Policy(
-        weights=matching.Weights(),
+        weights=matching.Weights(**weights) if weights else matching.Weights(),
         min_mentor_recovery_days=settings.min_mentor_recovery_days,
         reference_week=week_of(today),
     )
@@ -47,6 +50,11 @@ def policy_for(settings: ProgramSettings, today: date) -> Policy:
 
 def weights_of(policy: Policy) -> dict[str, float]:
     return {name: float(getattr(policy.weights, name)) for name in matching.FACTORS}
+
+
+def default_weights() -> dict[str, float]:
+    """The engine's own weights: version 0."""
+    return {name: float(getattr(matching.Weights(), name)) for name in matching.FACTORS}
 
 
 def _minutes(time_of_day: str) -> int:
@@ -307,3 +315,23 @@ def ways_to_meet(intake: NewcomerIntakeOut, mentor: MentorProfileOut) -> list[st
 def rule_label(rule: str) -> str:
     labels: dict[str, str] = dict(matching.RULE_LABELS)
     return labels.get(rule, rule.replace("_", " "))
+
+
+# --- the outcome loop ---------------------------------------------------------------------------
+
+
+def past_match(newcomer: Newcomer, mentor: Mentor, outcome: str) -> PastMatch:
+    """One past match as `fit_weights` learns from it."""
+    return matching.PastMatch(newcomer, mentor, outcome)
+
+
+def history_needed(policy: Policy) -> tuple[int, int]:
+    """How many past matches `fit_weights` needs, and how many of each outcome."""
+    from matching.learning import MIN_PER_OUTCOME
+
+    return policy.min_history, MIN_PER_OUTCOME
+
+
+def fit_weights(history: Sequence[PastMatch], policy: Policy) -> WeightFit:
+    """Learn weights from past matches (`matching.fit_weights`: held out, within guardrails)."""
+    return matching.fit_weights(history, policy)

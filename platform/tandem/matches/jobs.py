@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 import anyio
 
 from tandem.core.database import unit_of_work
+from tandem.core.heartbeat import beat
+from tandem.core.periodic import MATCH_RETRY_LOOP, MATCHES_LOOP
 from tandem.matches import services
 
 log = logging.getLogger("tandem.matches")
@@ -44,17 +46,24 @@ async def retry_marked() -> int:
     return proposed
 
 
-async def _every(seconds: float, step: Callable[[], Awaitable[object]]) -> None:
+async def _every(seconds: float, step: Callable[[], Awaitable[object]], name: str) -> None:
     """Run `step` every `seconds`. A round under way when the app stops is finished first
-    (shielded), so no query is cut off with its connection half-closed."""
+    (shielded), so no query is cut off with its connection half-closed. Each round leaves the
+    loop's heartbeat (`core.heartbeat`) for the admin's health page."""
     while True:
         await anyio.sleep(seconds)
         with anyio.CancelScope(shield=True):
+            ok = True
             try:
                 async with unit_of_work():
                     await step()
             except Exception:  # one failed round must not stop the next one
+                ok = False
                 log.exception("a periodic match step failed; trying again next round")
+            try:
+                await beat(name, ok=ok)
+            except Exception:  # a missed heartbeat shows as a late tick, not a stopped loop
+                log.exception("could not record the %s loop's heartbeat", name)
 
 
 @asynccontextmanager
@@ -63,9 +72,9 @@ async def running_loop(seconds: float, retry_seconds: float = 0.0) -> AsyncItera
     changed programs every `retry_seconds` (each off at 0)."""
     async with anyio.create_task_group() as group:
         if seconds > 0:
-            group.start_soon(_every, seconds, periodic_steps)
+            group.start_soon(_every, seconds, periodic_steps, MATCHES_LOOP)
         if retry_seconds > 0:
-            group.start_soon(_every, retry_seconds, retry_marked)
+            group.start_soon(_every, retry_seconds, retry_marked, MATCH_RETRY_LOOP)
         try:
             yield
         finally:

@@ -12,7 +12,6 @@ from litestar.response import Redirect, Template
 
 from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
-from tandem.core.clock import clock
 from tandem.core.edge import PathId
 from tandem.core.errors import Invalid, NotFound
 from tandem.core.forms import Form, form_errors
@@ -228,12 +227,13 @@ def _crisis_resources(text: str) -> tuple[CrisisResource, ...]:
 async def _settings_page(
     caller: Any, values: dict[str, Any], error: str | None, status: int
 ) -> Template:
-    settings = await accounts.program_settings(caller.program_id)
+    policy, version = await services.program_policy(caller.program_id)
     return _page(
         "settings.html",
         v=values,
         error=error,
-        weights=engine.weights_of(engine.policy_for(settings, clock.today())),
+        weights=engine.weights_of(policy),
+        weights_version=version,
         status_code=status,
     )
 

@@ -8,6 +8,7 @@ from tandem.matches.tables import (
     BatchLease,
     BatchRun,
     MatchProposal,
+    MatchWeights,
     MentorMatch,
     MentorOffer,
     MentorRequest,
@@ -25,6 +26,7 @@ APP_CONFIG = AppConfig(
         BatchRun,
         BatchLease,
         RetryMarker,
+        MatchWeights,
     ],
     migration_dependencies=["tandem.accounts.piccolo_app"],
 )

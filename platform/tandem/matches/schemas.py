@@ -3,7 +3,7 @@ a newcomer never learns who declined, a mentor sees only what the newcomer agree
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from msgspec import Meta, Struct
@@ -93,6 +93,7 @@ class ProposalOut(Struct, kw_only=True):
     alternatives: list[Candidate]
     weights: dict[str, float]
     staff_note: str = ""
+    weights_version: int = 0
 
 
 class WaitingRequestOut(Struct, kw_only=True):
@@ -164,3 +165,60 @@ class SettingsForm(Struct, kw_only=True):
     batch_interval_minutes: Annotated[int, Meta(ge=0, le=10080)]
     auto_approve_matches: bool = False
     auto_approve_min_score: Annotated[float, Meta(ge=0, le=50)]
+
+
+class OpenRequestOut(Struct, kw_only=True):
+    """A newcomer who asked and is not matched yet, for the supervisor's waiting list."""
+
+    id: int
+    newcomer_id: int
+    newcomer_name: str
+    status: str
+    requested_at: datetime
+    waited_days: float
+
+
+class RetentionWeek(Struct, kw_only=True, frozen=True):
+    """Matches that started in one week, and how many were still going 30 and 90 days on.
+    `known_30`/`known_90` count only matches old enough for the answer to be known."""
+
+    week: date
+    started: int
+    known_30: int
+    lasted_30: int
+    known_90: int
+    lasted_90: int
+
+
+class WeightsVersionOut(Struct, kw_only=True):
+    """One version of a program's matching weights, with the held-out evaluation that led to it
+    (`summary` in plain words; the figures beside it)."""
+
+    version: int
+    status: str
+    weights: dict[str, float]
+    summary: str
+    history: int
+    held_out: int
+    auc_current: float | None
+    auc_suggested: float | None
+    based_on_version: int
+    created_at: datetime | None
+    decided_at: datetime | None
+
+
+class WeightsSuggestionOut(Struct, kw_only=True):
+    """What looking for better weights gave: a suggestion to review, or why there is none."""
+
+    suggested: WeightsVersionOut | None
+    refused: str | None
+    history: int
+    lasting: int
+
+
+class WeightsReviewOut(Struct, kw_only=True):
+    """The weights in use, the suggestion waiting for a decision (if any), and past versions."""
+
+    current: WeightsVersionOut
+    pending: WeightsVersionOut | None
+    versions: list[WeightsVersionOut]

@@ -14,10 +14,11 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from statistics import median
 from typing import Any
 
 import anyio
@@ -25,13 +26,13 @@ from piccolo.query import Select
 from piccolo.table import Table
 
 from tandem.accounts import services as accounts
-from tandem.core import audit
+from tandem.core import audit, buckets
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
 from tandem.core.database import engine as database_engine
-from tandem.core.database import transaction
+from tandem.core.database import for_update, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
-from tandem.matches import engine, lifecycle
+from tandem.matches import engine, lifecycle, outcomes
 from tandem.matches.events import MatchEvent
 from tandem.matches.lifecycle import (
     OPEN_REQUEST,
@@ -44,6 +45,7 @@ from tandem.matches.lifecycle import (
     ProposalStatus,
     RequestStatus,
 )
+from tandem.matches.outcomes import DEFAULT_VERSION, WeightsStatus
 from tandem.matches.schemas import (
     ActiveMatchOut,
     BatchRunOut,
@@ -51,15 +53,21 @@ from tandem.matches.schemas import (
     MatchOut,
     MentorLoad,
     OfferOut,
+    OpenRequestOut,
     ProposalOut,
     RequestOut,
+    RetentionWeek,
     WaitingRequestOut,
     WaitOut,
+    WeightsReviewOut,
+    WeightsSuggestionOut,
+    WeightsVersionOut,
 )
 from tandem.matches.tables import (
     BatchLease,
     BatchRun,
     MatchProposal,
+    MatchWeights,
     MentorMatch,
     MentorOffer,
     MentorRequest,
@@ -73,6 +81,7 @@ from tandem.training import services as training
 MENTOR_LOCK = 7_301  # advisory-lock namespace: (MENTOR_LOCK, mentor membership id)
 NEWCOMER_LOCK = 7_302
 BATCH_LOCK = 7_303  # (BATCH_LOCK, program id): one batch run per program at a time
+WEIGHTS_LOCK = 7_304  # (WEIGHTS_LOCK, program id): one weights suggestion or decision at a time
 
 # Extra holds on who may get new matches, added by slices above this one (safety) through
 # `create_app`: each returns the mentor ids of a program to hold back from new matches.
@@ -285,7 +294,7 @@ async def _propose(caller: Caller | None, request: dict[str, Any]) -> str:
     the reasons counted. Returns the request's new status."""
     program_id = request["program"]
     settings = await accounts.program_settings(program_id)
-    policy = engine.policy_for(settings, clock.today())
+    policy, version = await program_policy(program_id, settings)
     intake = await profiles.get_intake(program_caller(program_id), request["newcomer"])
     excluded = await _excluded_mentors(request["newcomer"], request["id"])
     newcomer = engine.newcomer_record(intake, clock.today(), excluded, request["created_at"].date())
@@ -302,21 +311,25 @@ async def _propose(caller: Caller | None, request: dict[str, Any]) -> str:
         )
         return request["status"]
     flagged = bool(excluded)  # a newcomer who left a mentor or was declined gets a person's eye
-    return await _store_proposal(caller, request, ranked, policy, settings, flagged=flagged)
+    return await _store_proposal(
+        caller, request, ranked, (policy, version), settings, flagged=flagged
+    )
 
 
 async def _store_proposal(
     caller: Caller | None,
     request: dict[str, Any],
     ranked: list[dict[str, Any]],
-    policy: Any,
+    weighted: tuple[Any, int],
     settings: accounts.ProgramSettings,
     *,
     flagged: bool,
 ) -> str:
     """Queue the best of `ranked` with its alternatives for review, or approve it under the
-    program's auto-approval; returns the request's new status."""
+    program's auto-approval; returns the request's new status. `weighted` is the policy the
+    ranking used and its weights version, recorded with the proposal."""
     program_id = request["program"]
+    policy, version = weighted
     status = _advance("request", request["status"], Action.PROPOSE)
     best, alternatives = ranked[0], ranked[1:]
     now = clock.now()
@@ -329,6 +342,7 @@ async def _store_proposal(
             explanation=best,
             alternatives=alternatives,
             weights=engine.weights_of(policy),
+            weights_version=version,
             status=ProposalStatus.PENDING.value,
             created_at=now,
         )
@@ -619,6 +633,7 @@ async def _proposal_views(caller: Caller, rows: list[dict[str, Any]]) -> list[Pr
                 alternatives=[_candidate(a, names, places) for a in row["alternatives"]],
                 weights=row["weights"],
                 staff_note=row["staff_note"],
+                weights_version=row["weights_version"],
             )
         )
     return views
@@ -943,6 +958,13 @@ async def _match_row(caller: Caller, match_id: int, *, lock: bool = False) -> di
     return row
 
 
+async def match_people(caller: Caller, match_id: int) -> tuple[int, int]:
+    """(newcomer, mentor) of a match the caller is part of (or staff), else NotFound: for
+    slices above this one (safety) that act on a match's people."""
+    row = await _match_row(caller, match_id)
+    return row["newcomer"], row["mentor"]
+
+
 async def get_match(caller: Caller, match_id: int) -> MatchOut:
     """The match as the caller sees it: the other's first name or alias, the shared hours in the
     caller's own time zone and the ways to meet; a mentor also sees what the newcomer shared."""
@@ -1204,7 +1226,7 @@ def _chunks(ids: list[int], size: int = 5_000) -> Iterator[list[int]]:
 async def _store_batch(
     program_id: int,
     pairs: list[tuple[dict[str, Any], list[dict[str, Any]], bool]],
-    policy: Any,
+    weighted: tuple[Any, int],
     settings: accounts.ProgramSettings,
 ) -> list[int]:
     """Store a chunk of the run's proposals in one transaction: requests still waiting (one
@@ -1225,12 +1247,13 @@ async def _store_batch(
                 and not flagged
                 and ranked[0]["score"] >= settings.auto_approve_min_score
             ):
-                await _store_proposal(None, request, ranked, policy, settings, flagged=flagged)
+                await _store_proposal(None, request, ranked, weighted, settings, flagged=flagged)
             else:
                 reviewed.append((request, ranked, flagged))
         if not reviewed:
             return []
         now = clock.now()
+        policy, version = weighted
         weights = engine.weights_of(policy)
         rows = await MatchProposal.insert(
             *(
@@ -1242,6 +1265,7 @@ async def _store_batch(
                     explanation=ranked[0],
                     alternatives=ranked[1:],
                     weights=weights,
+                    weights_version=version,
                     status=ProposalStatus.PENDING.value,
                     created_at=now,
                 )
@@ -1293,8 +1317,8 @@ async def run_batch(program_id: int) -> BatchRunOut | None:
             .output(load_json=True)
         )
         settings = await accounts.program_settings(program_id)
+        policy, version = await program_policy(program_id, settings)
         today = clock.today()
-        policy = engine.policy_for(settings, today)
         reader = program_caller(program_id)
         found: dict[int, NewcomerIntakeOut] = {}
         for chunk in _chunks([row["newcomer"] for row in rows]):
@@ -1332,7 +1356,7 @@ async def run_batch(program_id: int) -> BatchRunOut | None:
         proposal_ids: list[int] = []
         for first in range(0, len(pairs), STORE_CHUNK):
             chunk = pairs[first : first + STORE_CHUNK]
-            proposal_ids += await _store_batch(program_id, chunk, policy, settings)
+            proposal_ids += await _store_batch(program_id, chunk, (policy, version), settings)
         unmatched = dict(Counter(u.reason for u in result.unmatched))
         async with transaction():
             done = time.perf_counter()
@@ -1433,6 +1457,113 @@ async def programs_with_waiting() -> list[int]:
     return sorted({row["program"] for row in waiting})
 
 
+# --- figures for oversight (aggregates in SQL: one row per band or week, never per record) ----
+
+# Asked for a mentor and not matched yet: what "waiting" means on the dashboard.
+WAITING_FOR_MENTOR = (RequestStatus.WAITING, RequestStatus.UNDER_REVIEW, RequestStatus.OFFERED)
+
+
+def _waiting_filter() -> str:
+    statuses = ", ".join(f"'{status.value}'" for status in WAITING_FOR_MENTOR)
+    return f"program = {{}} AND status IN ({statuses})"
+
+
+async def waiting_by_age(program_id: int, bounds_days: Sequence[int]) -> list[int]:
+    """Newcomers waiting for a mentor, counted in age bands: bounds [3, 7] give the counts
+    waiting under 3 days, 3 to 7 days, and 7 days or more. One GROUP BY over the open requests."""
+    now = clock.now()
+    cases = " ".join(f"WHEN created_at > {{}} THEN {band}" for band in range(len(bounds_days)))
+    rows = await MentorRequest.raw(
+        f"SELECT CASE {cases} ELSE {len(bounds_days)} END AS band, COUNT(*) AS n "  # noqa: S608
+        f"FROM match_request WHERE {_waiting_filter()} GROUP BY band",
+        *(now - timedelta(days=days) for days in bounds_days),
+        program_id,
+    )
+    counts = [0] * (len(bounds_days) + 1)
+    for row in rows:
+        counts[row["band"]] = row["n"]
+    return counts
+
+
+async def open_requests(caller: Caller) -> list[OpenRequestOut]:
+    """Everyone waiting for a mentor in the caller's program, longest wait first."""
+    rows = (
+        await MentorRequest.select(
+            MentorRequest.id, MentorRequest.newcomer, MentorRequest.status, MentorRequest.created_at
+        )
+        .where(
+            (MentorRequest.program == caller.program_id)
+            & MentorRequest.status.is_in([status.value for status in WAITING_FOR_MENTOR])
+        )
+        .order_by(MentorRequest.created_at)
+    )
+    names = await _names(caller.program_id) if rows else {}
+    now = clock.now()
+    return [
+        OpenRequestOut(
+            id=row["id"],
+            newcomer_id=row["newcomer"],
+            newcomer_name=names.get(row["newcomer"], ""),
+            status=row["status"],
+            requested_at=row["created_at"],
+            waited_days=round((now - row["created_at"]).total_seconds() / 86400, 1),
+        )
+        for row in rows
+    ]
+
+
+async def weekly_time_to_match(
+    program_id: int, since: datetime, until: datetime
+) -> list[tuple[date, float, int]]:
+    """(week, median days from asking to an active match, matches) for each week in
+    [since, until) with any match. The database buckets and measures; medians need the
+    week's waits, so only the matched requests of the period are read (over the index)."""
+    rows = await MentorRequest.raw(
+        f"SELECT {buckets.week_start('matched_at')} AS week, "  # noqa: S608
+        f"{buckets.days_between('created_at', 'matched_at')} AS days FROM match_request "
+        "WHERE program = {} AND matched_at >= {} AND matched_at < {} ORDER BY week",
+        program_id,
+        since,
+        until,
+    )
+    by_week: dict[date, list[float]] = {}
+    for row in rows:
+        by_week.setdefault(buckets.as_date(row["week"]), []).append(float(row["days"]))
+    return [(week, round(median(days), 1), len(days)) for week, days in by_week.items()]
+
+
+async def weekly_match_retention(
+    program_id: int, since: datetime, until: datetime
+) -> list[RetentionWeek]:
+    """Matches by the week they started in [since, until): how many, and how many were
+    still active 30 and 90 days after they started (of those old enough to tell)."""
+    now = clock.now()
+    lasted = buckets.days_between("started_at", "ended_at")
+    rows = await MentorMatch.raw(
+        f"SELECT {buckets.week_start('started_at')} AS week, COUNT(*) AS started, "  # noqa: S608
+        "SUM(CASE WHEN started_at <= {} THEN 1 ELSE 0 END) AS known_30, "
+        "SUM(CASE WHEN started_at <= {} AND (ended_at IS NULL OR "
+        f"{lasted} >= 30) THEN 1 ELSE 0 END) AS lasted_30, "
+        "SUM(CASE WHEN started_at <= {} THEN 1 ELSE 0 END) AS known_90, "
+        "SUM(CASE WHEN started_at <= {} AND (ended_at IS NULL OR "
+        f"{lasted} >= 90) THEN 1 ELSE 0 END) AS lasted_90 "
+        "FROM mentor_match WHERE program = {} AND started_at >= {} AND started_at < {} "
+        "GROUP BY week ORDER BY week",
+        *(now - timedelta(days=30),) * 2,
+        *(now - timedelta(days=90),) * 2,
+        program_id,
+        since,
+        until,
+    )
+    return [
+        RetentionWeek(
+            week=buckets.as_date(row["week"]),
+            **{key: int(row[key] or 0) for key in RetentionWeek.__struct_fields__[1:]},
+        )
+        for row in rows
+    ]
+
+
 # --- a person's own data -----------------------------------------------------------------------
 
 
@@ -1473,3 +1604,247 @@ async def leave(caller: Caller) -> None:
         for offer in await my_offers(caller):
             async with transaction():
                 await _close_offer(caller, await _my_offer(caller, offer.id), Action.WITHDRAW)
+
+
+# --- the outcome loop: weights learned from how past matches turned out ------------------------
+
+
+async def _adopted_weights(program_id: int) -> dict[str, Any] | None:
+    """The program's adopted weights with the highest version, or None (the defaults)."""
+    return (
+        await MatchWeights.select()
+        .where(
+            (MatchWeights.program == program_id)
+            & (MatchWeights.status == WeightsStatus.ADOPTED.value)
+        )
+        .order_by(MatchWeights.version, ascending=False)
+        .output(load_json=True)
+        .first()
+    )
+
+
+async def program_policy(
+    program_id: int, settings: accounts.ProgramSettings | None = None
+) -> tuple[Any, int]:
+    """The engine's `Policy` for a program, built from its current adopted weights, and that
+    version's number (0: the engine's defaults)."""
+    if settings is None:
+        settings = await accounts.program_settings(program_id)
+    adopted = await _adopted_weights(program_id)
+    weights = None if adopted is None else adopted["weights"]
+    version = DEFAULT_VERSION if adopted is None else adopted["version"]
+    return engine.policy_for(settings, clock.today(), weights), version
+
+
+async def outcome_history(program_id: int, concern_match_ids: set[int]) -> list[Any]:
+    """The program's past matches with a known outcome, as the engine's `PastMatch` records:
+    lasting (active at 90 days), ended early, or a concern raised (`concern_match_ids`, from
+    the caller: `matches` cannot ask the safety slice). Each profile is read as saved now, with
+    time in recovery counted at the match's start; a match whose newcomer or mentor has no
+    profile any more is left out."""
+    now = clock.now()
+    rows = (
+        await MentorMatch.select(
+            MentorMatch.id,
+            MentorMatch.newcomer,
+            MentorMatch.mentor,
+            MentorMatch.started_at,
+            MentorMatch.ended_at,
+            MentorMatch.request.created_at,
+        )
+        .where(MentorMatch.program == program_id)
+        .order_by(MentorMatch.id)
+    )
+    known = []
+    for row in rows:
+        outcome = outcomes.outcome_of(
+            row["started_at"], row["ended_at"], now, concern=row["id"] in concern_match_ids
+        )
+        if outcome is not None:
+            known.append((row, outcome))
+    reader = program_caller(program_id)
+    mentors = await profiles.mentor_profiles(reader, sorted({row["mentor"] for row, _ in known}))
+    intakes: dict[int, NewcomerIntakeOut] = {}
+    for chunk in _chunks(sorted({row["newcomer"] for row, _ in known})):
+        intakes |= await profiles.intakes(reader, chunk)
+    history = []
+    for row, outcome in known:
+        intake, mentor = intakes.get(row["newcomer"]), mentors.get(row["mentor"])
+        if intake is None or mentor is None:
+            continue
+        then = row["started_at"].date()
+        history.append(
+            engine.past_match(
+                engine.newcomer_record(intake, then, (), row["request.created_at"].date()),
+                engine.mentor_record(mentor, then, 1, 0),
+                outcome.value,
+            )
+        )
+    return history
+
+
+def _weights_out(row: dict[str, Any]) -> WeightsVersionOut:
+    evaluation = row["evaluation"]
+    return WeightsVersionOut(
+        version=row["version"],
+        status=row["status"],
+        weights=row["weights"],
+        summary=outcomes.evaluation_sentence(
+            evaluation["auc_suggested"],
+            evaluation["auc_current"],
+            evaluation["held_out"],
+            evaluation["history"],
+        ),
+        history=evaluation["history"],
+        held_out=evaluation["held_out"],
+        auc_current=evaluation["auc_current"],
+        auc_suggested=evaluation["auc_suggested"],
+        based_on_version=evaluation["based_on_version"],
+        created_at=row["created_at"],
+        decided_at=row["decided_at"],
+    )
+
+
+def _default_weights_out() -> WeightsVersionOut:
+    return WeightsVersionOut(
+        version=DEFAULT_VERSION,
+        status=WeightsStatus.ADOPTED.value,
+        weights=engine.default_weights(),
+        summary="The engine's own weights: nothing learned from this program's outcomes yet.",
+        history=0,
+        held_out=0,
+        auc_current=None,
+        auc_suggested=None,
+        based_on_version=DEFAULT_VERSION,
+        created_at=None,
+        decided_at=None,
+    )
+
+
+async def weights_review(caller: Caller) -> WeightsReviewOut:
+    """The weights in use, the latest suggestion waiting for a decision, and every version."""
+    rows = (
+        await MatchWeights.select()
+        .where(MatchWeights.program == caller.program_id)
+        .order_by(MatchWeights.version, ascending=False)
+        .output(load_json=True)
+    )
+    versions = [_weights_out(row) for row in rows]
+    adopted = [v for v in versions if v.status == WeightsStatus.ADOPTED.value]
+    pending = [v for v in versions if v.status == WeightsStatus.SUGGESTED.value]
+    return WeightsReviewOut(
+        current=adopted[0] if adopted else _default_weights_out(),
+        pending=pending[0] if pending else None,
+        versions=versions,
+    )
+
+
+async def suggest_weights(caller: Caller, concern_match_ids: set[int]) -> WeightsSuggestionOut:
+    """Learn weights from the program's outcomes (`matching.fit_weights`, through the engine)
+    and store them as a suggestion for a supervisor to adopt or reject; with too little history,
+    or nothing clearly better, say so in plain words and store nothing."""
+    policy, version = await program_policy(caller.program_id)
+    history = await outcome_history(caller.program_id, concern_match_ids)
+    lasting = sum(p.outcome == outcomes.Outcome.LASTING.value for p in history)
+    need, need_each = engine.history_needed(policy)
+    if len(history) < need or min(lasting, len(history) - lasting) < need_each:
+        refused = outcomes.thin_history_sentence(len(history), lasting, need, need_each)
+        return WeightsSuggestionOut(
+            suggested=None, refused=refused, history=len(history), lasting=lasting
+        )
+    fit = await anyio.to_thread.run_sync(engine.fit_weights, history, policy)
+    if not fit.changed:
+        refused = outcomes.not_better_sentence(
+            fit.held_out_auc_learned, fit.held_out_auc_current, fit.held_out_size, len(history)
+        )
+        return WeightsSuggestionOut(
+            suggested=None, refused=refused, history=len(history), lasting=lasting
+        )
+    async with transaction():
+        await _lock(WEIGHTS_LOCK, caller.program_id)
+        latest = (
+            await MatchWeights.select(MatchWeights.version)
+            .where(MatchWeights.program == caller.program_id)
+            .order_by(MatchWeights.version, ascending=False)
+            .first()
+        )
+        row = {
+            "program": caller.program_id,
+            "version": (latest["version"] if latest else DEFAULT_VERSION) + 1,
+            "weights": {
+                name: round(float(getattr(fit.weights, name)), 4)
+                for name in engine.default_weights()
+            },
+            "status": WeightsStatus.SUGGESTED.value,
+            "evaluation": {
+                "history": len(history),
+                "lasting": lasting,
+                "held_out": fit.held_out_size,
+                "auc_current": round(fit.held_out_auc_current or 0.0, 4),
+                "auc_suggested": round(fit.held_out_auc_learned or 0.0, 4),
+                "based_on_version": version,
+            },
+            "suggested_by": caller.membership_id,
+            "created_at": clock.now(),
+        }
+        stored = await MatchWeights.insert(MatchWeights(**row)).returning(MatchWeights.id)
+        await audit.record(
+            caller,
+            "match.weights_suggested",
+            "match_weights",
+            stored[0]["id"],
+            version=row["version"],
+            based_on_version=version,
+        )
+    return WeightsSuggestionOut(
+        suggested=_weights_out({**row, "decided_at": None}),
+        refused=None,
+        history=len(history),
+        lasting=lasting,
+    )
+
+
+async def _decide_weights(caller: Caller, version: int, *, adopt: bool) -> WeightsVersionOut:
+    async with transaction():
+        await _lock(WEIGHTS_LOCK, caller.program_id)
+        query: Select = MatchWeights.select().where(
+            (MatchWeights.program == caller.program_id) & (MatchWeights.version == version)
+        )
+        rows = await for_update(query).output(load_json=True)
+        if not rows:
+            raise NotFound("No such weights version in your program.", field="version")
+        row = rows[0]
+        status = outcomes.decide(row["status"], adopt)
+        if status is None:
+            raise Conflict(
+                f"Version {version} of the weights was already {row['status']}; look for new"
+                " weights to decide again."
+            )
+        now = clock.now()
+        await MatchWeights.update(
+            {
+                MatchWeights.status: status.value,
+                MatchWeights.decided_by: caller.membership_id,
+                MatchWeights.decided_at: now,
+            }
+        ).where(MatchWeights.id == row["id"])
+        await audit.record(
+            caller,
+            "match.weights_adopted" if adopt else "match.weights_rejected",
+            "match_weights",
+            row["id"],
+            version=version,
+        )
+    if adopt:
+        engine.forget(caller.program_id)  # the next request builds the index with these weights
+    return _weights_out({**row, "status": status.value, "decided_at": now})
+
+
+async def adopt_weights(caller: Caller, version: int) -> WeightsVersionOut:
+    """Adopt a suggested version: every proposal from now on is scored with it and records it."""
+    return await _decide_weights(caller, version, adopt=True)
+
+
+async def reject_weights(caller: Caller, version: int) -> WeightsVersionOut:
+    """Turn a suggestion down: the current weights stay."""
+    return await _decide_weights(caller, version, adopt=False)

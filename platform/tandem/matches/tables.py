@@ -51,6 +51,9 @@ class MatchProposal(Table, tablename="match_proposal"):
     explanation = JSON(default="{}")
     alternatives = JSON(default="[]")
     weights = JSON(default="{}")
+    # The `MatchWeights.version` the score used; 0 is the engine's defaults (rows from before
+    # versioned weights were all made with those).
+    weights_version = Integer(default=0)
     status = Varchar(length=16, index=True)
     auto_approved = Boolean(default=False)
     chosen_mentor = Integer(null=True, default=None)
@@ -84,7 +87,8 @@ class MentorMatch(Table, tablename="mentor_match"):
     newcomer = ForeignKey(references=Membership, on_delete=OnDelete.cascade, index=True)
     mentor = ForeignKey(references=Membership, on_delete=OnDelete.cascade, index=True)
     status = Varchar(length=16, index=True)
-    started_at = Timestamptz()
+    # Indexed for the trends: matches grouped by the week they started.
+    started_at = Timestamptz(index=True)
     ended_at = Timestamptz(null=True, default=None)
     end_reason = Varchar(length=32, null=True, default=None)
     ended_by_role = Varchar(length=16, null=True, default=None)
@@ -121,3 +125,21 @@ class RetryMarker(Table, tablename="match_retry_marker"):
 
     program = ForeignKey(references=Program, on_delete=OnDelete.cascade, index=True)
     created_at = Timestamptz()
+
+
+class MatchWeights(Table, tablename="match_weights"):
+    """One version of a program's matching weights, learned from its outcomes: suggested, then
+    adopted or rejected by a supervisor. The adopted version with the highest number is the one
+    the engine scores with; with none, version 0 (the engine's defaults). The held-out evaluation
+    is kept with it, so the reason for a change can be read afterwards."""
+
+    program = ForeignKey(references=Program, on_delete=OnDelete.cascade, index=True)
+    version = Integer(index=True)
+    weights = JSON(default="{}")
+    status = Varchar(length=16, index=True)
+    # {history, lasting, not_lasting, held_out, auc_current, auc_suggested, based_on_version}
+    evaluation = JSON(default="{}")
+    suggested_by = Integer(null=True, default=None)
+    created_at = Timestamptz()
+    decided_by = Integer(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)

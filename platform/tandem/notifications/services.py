@@ -317,15 +317,32 @@ def _ms_to_datetime(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, UTC) if value else None
 
 
-async def delivery_view(caller: Caller, status: DeliveryStatus | None = None) -> DeliveryView:
-    """Counts by status, and the latest 200 deliveries: by default everything not delivered."""
+async def delivery_counts(program_id: int) -> dict[str, int]:
+    """A program's deliveries by status (every status listed, 0 when none): one GROUP BY."""
     counts = {s.value: 0 for s in DeliveryStatus}
     grouped = (
         await Delivery.select(Delivery.status, Count(Delivery.id, alias="n"))
-        .where(Delivery.program == caller.program_id)
+        .where(Delivery.program == program_id)
         .group_by(Delivery.status)
     )
     counts.update({row["status"]: row["n"] for row in grouped})
+    return counts
+
+
+async def oldest_outstanding(program_id: int) -> datetime | None:
+    """When the oldest event still waiting for delivery (pending or retrying) was written."""
+    row = (
+        await Delivery.select(Delivery.event.created_at.as_alias("created_at"))
+        .where((Delivery.program == program_id) & Delivery.status.is_in(list(OUTSTANDING)))
+        .order_by(Delivery.event.created_at)
+        .first()
+    )
+    return row["created_at"] if row else None
+
+
+async def delivery_view(caller: Caller, status: DeliveryStatus | None = None) -> DeliveryView:
+    """Counts by status, and the latest 200 deliveries: by default everything not delivered."""
+    counts = await delivery_counts(caller.program_id)
     query = Delivery.select(
         Delivery.id,
         Delivery.event.as_alias("event_id"),

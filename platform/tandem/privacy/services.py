@@ -12,6 +12,7 @@ from tandem.core.errors import Invalid
 from tandem.core.tables import AuditEvent
 from tandem.matches import services as matches
 from tandem.profiles import services as profiles
+from tandem.safety import services as safety
 from tandem.training import services as training
 
 # What a person types to confirm they mean to erase their account (the page and the API alike).
@@ -36,6 +37,8 @@ async def export_my_data(caller: Caller) -> dict[str, Any]:
         **await profiles.export_profiles(caller),
         **await training.export_training(caller),
         **await matches.export_matches(caller),
+        **await safety.export_care(caller),
+        **await safety.export_concerns(caller),
         "my_actions": actions,
     }
 

@@ -415,15 +415,38 @@ def compliance_state(states: Sequence[ModuleState], visited: bool) -> Compliance
     return "not_started"
 
 
+def track_current_until(
+    track: Track,
+    months: Mapping[str, int],
+    rules: Mapping[str, VersionRule],
+    latest_passes: Mapping[tuple[str, int], datetime],
+) -> datetime | None:
+    """Until when a mentor's whole track is current, from their latest pass of each (module,
+    content version): the earliest expiry of each module's latest pass that still counts, or
+    None when a module has no such pass. `evaluate_module`'s currency for the whole track at
+    once (current at `at` exactly when `at` is before this), for the gate over many mentors."""
+    latest: dict[str, datetime] = {}
+    for (module_id, version), passed in latest_passes.items():
+        rule = rules.get(module_id)
+        if rule is not None and version >= rule.required_version:
+            latest[module_id] = max(passed, latest.get(module_id, passed))
+    if any(module.id not in latest for module in track.modules):
+        return None
+    return min(add_months(latest[module.id], months[module.id]) for module in track.modules)
+
+
 def may_be_matched(
     membership_status: MembershipStatus | str, paused: bool, states: Iterable[ModuleState]
 ) -> bool:
     """The eligibility rule itself: approved and active, not paused, every module current."""
-    return (
-        membership_status == MembershipStatus.ACTIVE
-        and not paused
-        and all(s.current for s in states)
-    )
+    return may_take_matches(membership_status, paused, all(s.current for s in states))
+
+
+def may_take_matches(
+    membership_status: MembershipStatus | str, paused: bool, current: bool
+) -> bool:
+    """`may_be_matched` when the track's currency is known already (`track_current_until`)."""
+    return membership_status == MembershipStatus.ACTIVE and not paused and current
 
 
 def why_not(state: ModuleState, track: Track) -> str:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
 
 from tandem.accounts import services as accounts
 from tandem.accounts.services import ProgramSettings, membership_in_program
-from tandem.core import audit, changes
+from tandem.core import audit, buckets, changes
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
 from tandem.core.database import transaction
@@ -41,6 +41,7 @@ from tandem.training.rules import (
     evaluate_track,
     grace_ends,
     may_be_matched,
+    may_take_matches,
 )
 from tandem.training.schemas import (
     Attempt,
@@ -202,12 +203,11 @@ async def _mentors(program_id: int) -> list[Any]:
 
 async def _states_by_mentor(
     program_id: int, at: datetime | None
-) -> tuple[_Context, list[tuple[Any, list[ModuleState]]], dict[int, MentorRecords]]:
-    """Each mentor's module states, from passes only (all that currency depends on), and the
-    passes they were worked out from."""
+) -> tuple[_Context, list[tuple[Any, list[ModuleState]]]]:
+    """Each mentor's module states, from passes only (all that currency depends on)."""
     context = await _context(program_id, at)
     records = await _records(program_id, passes_only=True)
-    states = [
+    return context, [
         (
             member,
             evaluate_track(
@@ -220,7 +220,38 @@ async def _states_by_mentor(
         )
         for member in await _mentors(program_id)
     ]
-    return context, states, records
+
+
+async def _current_until(
+    program_id: int, at: datetime | None
+) -> tuple[_Context, list[tuple[Any, datetime | None]]]:
+    """Each mentor with the moment their whole track stops being current (None: not current),
+    from one grouped query over the passes: the latest pass per module and content version.
+    The gate needs no more than that, so it does not evaluate every module state in Python."""
+    context = await _context(program_id, at)
+    rows = await QuizAttempt.raw(
+        "SELECT membership, module_id, content_version, MAX(submitted_at) AS passed_at "
+        "FROM training_quiz_attempt WHERE program = {} AND passed = {} AND submitted_at <= {} "
+        "GROUP BY membership, module_id, content_version",
+        program_id,
+        True,
+        context.at,
+    )
+    latest: dict[int, dict[tuple[str, int], datetime]] = defaultdict(dict)
+    for row in rows:
+        passed = row["passed_at"]
+        latest[row["membership"]][(row["module_id"], row["content_version"])] = (
+            passed if isinstance(passed, datetime) else datetime.fromisoformat(passed)
+        )
+    return context, [
+        (
+            member,
+            rules.track_current_until(
+                context.track, context.months, context.rules, latest.get(member.membership_id, {})
+            ),
+        )
+        for member in await _mentors(program_id)
+    ]
 
 
 async def trained_mentor_ids(program_id: int, at: datetime | None = None) -> set[int]:
@@ -228,8 +259,8 @@ async def trained_mentor_ids(program_id: int, at: datetime | None = None) -> set
 
     Whether paused or not: a paused mentor's existing matches continue.
     """
-    _, mentors, _ = await _states_by_mentor(program_id, at)
-    return {member.membership_id for member, states in mentors if all(s.current for s in states)}
+    context, mentors = await _current_until(program_id, at)
+    return {member.membership_id for member, until in mentors if until and context.at < until}
 
 
 async def _counts_as_mentor(program_id: int, membership_id: int) -> bool:
@@ -256,8 +287,8 @@ class _Answer:
 
     It holds while the program's eligibility marker (`core.changes`), the served track and its
     version rules are the same, and the time is in [`at`, `until`): no mentor's standing changes
-    between the moment it was worked out and the first moment a current pass expires or a pass
-    recorded with a later time starts to count. The marker is read before the records, so a
+    between the moment it was worked out and the first moment a current track expires or a pass
+    recorded for a later time starts to count. The marker is read before the records, so a
     change committed while they are read leaves a marker this answer no longer matches.
     """
 
@@ -288,24 +319,37 @@ def forget_eligibility() -> None:
     _answers.clear()
 
 
+async def _next_pass_after(program_id: int, at: datetime) -> datetime | None:
+    """The earliest pass recorded for a time after `at` (a clock set back, or backdated data):
+    the gate's answer at `at` stops holding when it starts to count."""
+    row = (
+        await QuizAttempt.select(QuizAttempt.submitted_at)
+        .where(
+            (QuizAttempt.program == program_id)
+            & (QuizAttempt.passed == True)  # noqa: E712
+            & (QuizAttempt.submitted_at > at)
+        )
+        .order_by(QuizAttempt.submitted_at)
+        .first()
+    )
+    return None if row is None else row["submitted_at"]
+
+
 async def _gate(program_id: int, at: datetime) -> tuple[_Context, set[int], datetime | None]:
     """The gate worked out from the records at `at`, and until when the answer holds (see
     `_Answer`); None when no time to come changes it."""
-    context, mentors, records = await _states_by_mentor(program_id, at)
+    context, mentors = await _current_until(program_id, at)
     paused = await paused_mentor_ids(program_id)
     ids = {
         member.membership_id
-        for member, states in mentors
-        if may_be_matched(member.status, member.membership_id in paused, states)
+        for member, until in mentors
+        if may_take_matches(
+            member.status, member.membership_id in paused, until is not None and at < until
+        )
     }
-    expiries = [s.expires_at for _, states in mentors for s in states if s.current]
-    later_passes = [
-        a.submitted_at
-        for mine in records.values()
-        for a in mine.attempts
-        if a.submitted_at is not None and a.submitted_at > at
-    ]
-    return context, ids, min((t for t in (*expiries, *later_passes) if t), default=None)
+    ends = [until for _, until in mentors if until is not None and at < until]
+    later = await _next_pass_after(program_id, at)
+    return context, ids, min((*ends, *([later] if later else [])), default=None)
 
 
 async def eligible_mentor_ids(program_id: int, at: datetime | None = None) -> set[int]:
@@ -330,7 +374,7 @@ async def eligible_mentor_ids(program_id: int, at: datetime | None = None) -> se
 async def grace_period_ends(program_id: int, at: datetime | None = None) -> dict[int, datetime]:
     """Mentors whose training lapsed but whose existing matches may continue, with the moment
     the grace period (`ProgramSettings.expiry_grace_days`) ends. Excludes anyone it ended for."""
-    context, mentors, _ = await _states_by_mentor(program_id, at)
+    context, mentors = await _states_by_mentor(program_id, at)
     result = {}
     for member, states in mentors:
         ends = grace_ends(states, context.settings.expiry_grace_days)
@@ -705,6 +749,44 @@ async def compliance(caller: Caller, at: datetime | None = None) -> ComplianceRe
     for row in rows:
         counts[row.state] += 1
     return ComplianceReport(at=context.at, counts=counts, mentors=rows)
+
+
+async def expiring_within(program_id: int, days: int) -> dict[int, datetime]:
+    """Mentors whose training is current now but a module of it expires within `days`, with
+    the earliest such expiry for each."""
+    context, mentors = await _current_until(program_id, None)
+    soon = context.at + timedelta(days=days)
+    return {
+        member.membership_id: until
+        for member, until in mentors
+        if until is not None and context.at < until <= soon
+    }
+
+
+async def weekly_track_completions(
+    program_id: int, since: datetime, until: datetime
+) -> list[tuple[date, int]]:
+    """(week, mentors) for each week in [since, until) in which mentors first completed the
+    track: the week of the last of their first passes of the required modules. Aggregated in
+    the database over the passes (indexed by program and pass time)."""
+    modules = [module.id for module in current_track().modules]
+    placeholders = ", ".join("{}" for _ in modules)
+    rows = await QuizAttempt.raw(
+        f"SELECT {buckets.week_start('done')} AS week, COUNT(*) AS mentors FROM ("  # noqa: S608
+        "SELECT membership, MAX(first_pass) AS done, COUNT(*) AS modules FROM ("
+        "SELECT membership, module_id, MIN(submitted_at) AS first_pass "
+        "FROM training_quiz_attempt WHERE program = {} AND passed = {} "
+        f"AND module_id IN ({placeholders}) GROUP BY membership, module_id"
+        ") AS firsts GROUP BY membership"
+        ") AS tracks WHERE modules = {} AND done >= {} AND done < {} GROUP BY week ORDER BY week",
+        program_id,
+        True,
+        *modules,
+        len(modules),
+        since,
+        until,
+    )
+    return [(buckets.as_date(row["week"]), int(row["mentors"])) for row in rows]
 
 
 async def _mentor_member(caller: Caller, membership_id: int) -> dict[str, Any]:
