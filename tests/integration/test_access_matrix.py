@@ -191,6 +191,13 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     # oversight (issue 15)
     ("GET", "/staff/dashboard"): STAFF,
     ("GET", "/api/v1/oversight/dashboard"): STAFF,
+    # the audit trail: admins and supervisors of the program alike (compliance review)
+    ("GET", "/staff/audit"): STAFF,
+    ("GET", "/staff/audit.csv"): STAFF,
+    ("GET", "/api/v1/oversight/audit"): STAFF,
+    # consent: what a newcomer shares with their mentor
+    ("PUT", "/api/v1/intake/sharing"): frozenset({N}),
+    ("POST", "/intake/sharing"): frozenset({N}),
     ("GET", "/staff/dashboard/waiting"): STAFF,
     ("GET", "/staff/dashboard/mentors"): STAFF,
     ("GET", "/staff/trends"): STAFF,

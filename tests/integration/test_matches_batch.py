@@ -215,7 +215,7 @@ async def test_the_loop_honours_each_programs_batch_interval(people, frozen) -> 
     program_a = a[Role.NEWCOMER].program_id
     # A (the default hour) has never run; B runs only by hand.
     assert await services.programs_due_for_batch() == [program_a]
-    assert await jobs.periodic_steps() == {"lapsed": 0, "proposed": 0}
+    assert await jobs.periodic_steps() == {"lapsed": 0, "proposed": 0, "purged": 0}
     assert await services.programs_due_for_batch() == []
     frozen.advance(timedelta(minutes=59))
     assert await services.programs_due_for_batch() == []

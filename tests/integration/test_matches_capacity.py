@@ -174,9 +174,9 @@ async def test_batch_matching_proposes_for_the_waiting_queue_under_places(
     # Within the program's batch interval the periodic round leaves the queue alone; once it
     # has passed, it finds the one still waiting and runs again; nothing lapses yet. Proposals
     # hold no place, so the third newcomer is proposed the same mentor once more.
-    assert await periodic_steps() == {"lapsed": 0, "proposed": 0}
+    assert await periodic_steps() == {"lapsed": 0, "proposed": 0, "purged": 0}
     frozen.advance(timedelta(hours=1))
-    assert await periodic_steps() == {"lapsed": 0, "proposed": 1}
+    assert await periodic_steps() == {"lapsed": 0, "proposed": 1, "purged": 0}
 
 
 async def test_the_batch_command_reports_the_runs_figures(people, frozen) -> None:
@@ -191,4 +191,7 @@ async def test_the_batch_command_reports_the_runs_figures(people, frozen) -> Non
     assert "Waiting 1, proposed 1, unmatched none" in output
     code, output = await litestar("matches", "run")
     assert code == 0, output
-    assert "Offers lapsed: 0; proposals made: 0; after mentor changes: 0." in output
+    assert (
+        "Offers lapsed: 0; proposals made: 0; after mentor changes: 0; "
+        "ended matches past retention unlinked: 0." in output
+    )

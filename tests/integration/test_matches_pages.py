@@ -227,6 +227,7 @@ async def test_the_settings_form_saves_audits_and_names_a_bad_field(make_client,
         "auto_approve_matches": "on",
         "auto_approve_min_score": "7.5",
         "crisis_resources": "Riverside warmline | 555-0100 | Evenings 6-11 pm",
+        "ended_match_retention_days": "730",
     }
     saved = await supervisor.post("/staff/settings", data=form, headers=HTML)
     assert redirected_to(saved, "/staff/settings?done=saved")

@@ -10,12 +10,14 @@ yours", not "no such thing" or "bad request".
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
 import pytest
 from litestar import Litestar
 
+from tandem.accounts import services as accounts
 from tandem.core.auth import PUBLIC_OPT_KEY, Role
 from tandem.notifications.tables import OutboxEvent
 from tandem.safety.care_tables import ConversationRequest
@@ -196,4 +198,58 @@ async def test_program_b_gets_404_for_every_record_of_program_a(
             failures.append(
                 f"A's own {method} {url} found nothing ({controls}): fix program_a_records"
             )
+    assert failures == []
+
+
+# Routes that name records in their query string rather than their path (the audit trail's
+# filters): program B's staff, filtering by program A's people and records, find nothing.
+QUERY_FILTERED = {
+    ("GET", "/api/v1/oversight/audit"),
+    ("GET", "/staff/audit"),
+    ("GET", "/staff/audit.csv"),
+}
+RECORD_QUERY_PARAMETERS = {"person", "record"}
+
+
+def _parameters(handler: Any) -> set[str]:
+    """The names a handler takes, directly or through its dependencies."""
+    names = set(handler.parsed_fn_signature.parameters)
+    for provider in handler.resolve_dependencies().values():
+        names |= set(inspect.signature(provider.dependency).parameters)
+    return names
+
+
+def routes_with_record_filters(app: Litestar) -> set[tuple[str, str]]:
+    """Every served route taking a query parameter that names a person or a record."""
+    return {
+        key
+        for key, handler in served_routes(app).items()
+        if RECORD_QUERY_PARAMETERS & _parameters(handler)
+    }
+
+
+async def test_program_b_finds_none_of_program_a_in_filtered_lists(
+    app: Litestar, make_client, people
+) -> None:
+    assert routes_with_record_filters(app) == QUERY_FILTERED, "add the route to QUERY_FILTERED"
+    records = await program_a_records(people, make_client)
+    a_newcomer = await accounts.caller_for_membership(records["newcomer"])
+    assert a_newcomer is not None
+    # A's newcomer asked for a mentor, and A's supervisor approved proposal `proposal_id`.
+    filters = {
+        "person": {"person": a_newcomer.person_id},
+        "record": {"entity": "match_proposal", "record": records["proposal_id"]},
+    }
+    failures = []
+    for label, finds in (("b", False), ("a", True)):
+        for role in (Role.SUPERVISOR, Role.ADMIN):
+            client = await make_client()
+            await client.login(getattr(people, label)[role].username)
+            for key, params in filters.items():
+                api = (await client.get("/api/v1/oversight/audit", params=params)).json()
+                page = await client.get("/staff/audit", params=params)
+                rows = (await client.get("/staff/audit.csv", params=params)).text.splitlines()
+                found = (bool(api["items"]), "No events match" not in page.text, len(rows) > 1)
+                if found != (finds, finds, finds):
+                    failures.append(f"{label}'s {role} filtering by {key}: found {found}")
     assert failures == []

@@ -79,3 +79,10 @@ async def new_newcomer(program_id: int, username: str, **intake: Any) -> Caller:
     """A newcomer in `program_id` with a complete intake."""
     membership_id = await _member(program_id, username, Role.NEWCOMER)
     return await with_intake(membership_id, **intake)
+
+
+async def signed_in(make_client: Any, username: str) -> Any:
+    """A client of its own for one person, signed in."""
+    client = await make_client()
+    await client.login(username)
+    return client

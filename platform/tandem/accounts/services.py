@@ -11,7 +11,7 @@ from tandem.accounts.events import AccountEvent
 from tandem.accounts.passwords import hash_password, verify_password
 from tandem.accounts.schemas import MemberSummary, SignUp
 from tandem.accounts.tables import Membership, Person, Program
-from tandem.core import audit, changes
+from tandem.core import audit, changes, ratelimit
 from tandem.core.auth import STAFF, Caller, Role
 from tandem.core.clock import clock
 from tandem.core.database import engine, transaction
@@ -39,6 +39,8 @@ class ProgramSettings(msgspec.Struct, frozen=True, kw_only=True):
     offer_hours: int = 72
     # Batch matching runs for this program at most this often (0 = only by hand).
     batch_interval_minutes: int = 60
+    # Past this many days after a match ended, who was in it is erased (the outcome stays).
+    ended_match_retention_days: int = 730
     # Empty means the service-wide defaults from settings.
     crisis_resources: tuple[CrisisResource, ...] = ()
     # Safety: the program's own clock for business days, the first-response time per concern
@@ -273,6 +275,11 @@ async def caller_for_membership(membership_id: int) -> Caller | None:
     )
 
 
+async def program_ids() -> list[int]:
+    """Every program's id (the periodic retention purge visits each with its own settings)."""
+    return await Program.select(Program.id).order_by(Program.id).output(as_list=True)
+
+
 async def program_slug(program_id: int) -> str:
     row = await Program.select(Program.slug).where(Program.id == program_id).first()
     return row["slug"] if row else ""
@@ -295,6 +302,18 @@ async def list_members(
         query = query.where(Membership.status == status.value)
     rows = await query.order_by(Membership.created_at)
     return msgspec.convert(rows, list[MemberSummary])
+
+
+async def display_names(program_id: int) -> tuple[dict[int, str], dict[int, str]]:
+    """The program's members' display names by person id and by membership id, in one query:
+    the audit trail names who acted by person and which record it was about by membership."""
+    rows = await Membership.select(
+        Membership.id, Membership.person, Membership.person.display_name.as_alias("name")
+    ).where(Membership.program == program_id)
+    return (
+        {row["person"]: row["name"] for row in rows},
+        {row["id"]: row["name"] for row in rows},
+    )
 
 
 async def usernames_of(caller: Caller, membership_ids: list[int]) -> dict[int, str]:
@@ -453,4 +472,7 @@ async def delete_person(caller: Caller) -> None:
         # Their sessions on every device go too (the foreign key cascades as well; ending them
         # here does not depend on SQLite's per-connection foreign-key setting).
         await store.end_sessions([row["id"] for row in memberships])
+        person = await Person.select(Person.username).where(Person.id == caller.person_id).first()
+        if person is not None:
+            await ratelimit.forget_account(person["username"])
         await Person.delete().where(Person.id == caller.person_id)

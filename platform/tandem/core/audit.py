@@ -9,6 +9,42 @@ from tandem.core.tables import AuditEvent
 
 AuditValue = str | int | bool | None | list[str]
 
+# What erasure leaves where a person's id was (`privacy.services.delete_my_data`): the actor of
+# their own events becomes DELETED_ACTOR, and a record id naming them becomes ERASED.
+DELETED_ACTOR = -1
+ERASED = "erased"
+# Records whose id in the trail is a membership id (`person` and `membership` name themselves).
+MEMBERSHIP_ENTITIES = frozenset({"membership", "newcomer_profile", "mentor_profile"})
+# Words that, as the last part of a column, detail key or entity name, say it names a person
+# (`mentor_id`, `reviewed_by`, `recipients`): erasure and the export's completeness test read it.
+PERSON_WORDS = frozenset(
+    {
+        "person",
+        "membership",
+        "member",
+        "mentor",
+        "newcomer",
+        "actor",
+        "recipient",
+        "supervisor",
+        "reviewer",
+        "reporter",
+        "author",
+        "owner",
+        "assignee",
+        "user",
+    }
+)
+
+
+def names_a_person(name: str) -> bool:
+    """Whether a column, key or entity called `name` holds a person's or membership's id."""
+    words = name.lower().split("_")
+    if len(words) > 1 and words[-1] in ("id", "ids"):
+        words = words[:-1]
+    last = words[-1].removesuffix("s")
+    return last in PERSON_WORDS or (len(words) > 1 and words[-1] == "by")
+
 
 def _check(detail: dict[str, AuditValue]) -> None:
     for key, value in detail.items():

@@ -136,3 +136,9 @@ def sign_up_attempt(connection: ASGIConnection[Any, Any, Any, Any]) -> Attempt:
     settings = connection.app.state.settings
     address = client_address(connection)
     return Attempt(((f"signup:address:{address}", settings.address_rate_limit_per_minute),))
+
+
+async def forget_account(username: str) -> None:
+    """Delete an account's sign-in counters (their keys hold the user name) when it is erased."""
+    account = username.strip().lower()[:64]
+    await RateLimitCounter.delete().where(RateLimitCounter.key.like(f"login:account:{account}:%"))

@@ -18,16 +18,16 @@ from tandem.core.forms import Form
 from tandem.core.statuses import MembershipStatus
 from tandem.matches import services as matches
 from tandem.profiles import services as profiles
+from tandem.profiles.schemas import SHARE_LABELS
 from tandem.training import services as training
 
 
 async def _newcomer_context(caller: Caller) -> dict[str, Any]:
     try:
-        await profiles.get_intake(caller)
-        has_intake = True
+        intake = await profiles.get_intake(caller)
     except NotFound:
-        has_intake = False
-    return {"has_intake": has_intake}
+        return {"has_intake": False, "sharing": None, "share_labels": SHARE_LABELS}
+    return {"has_intake": True, "sharing": intake.share_with_mentor, "share_labels": SHARE_LABELS}
 
 
 async def _mentor_context(caller: Caller) -> dict[str, Any]:

@@ -32,7 +32,9 @@ def matches_batch(program_slug: str) -> None:
     )
 
 
-@group.command(name="run", help="One round of the periodic steps (lapses, batches, retries).")
+@group.command(
+    name="run", help="One round of the periodic steps (lapses, batches, retention, retries)."
+)
 def matchesrun() -> None:
     from tandem.matches.jobs import periodic_steps, retry_marked
 
@@ -42,5 +44,6 @@ def matchesrun() -> None:
     result, retried = run(both())
     click.echo(
         f"Offers lapsed: {result['lapsed']}; proposals made: {result['proposed']}; "
-        f"after mentor changes: {retried}."
+        f"after mentor changes: {retried}; "
+        f"ended matches past retention unlinked: {result['purged']}."
     )

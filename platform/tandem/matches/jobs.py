@@ -21,13 +21,15 @@ log = logging.getLogger("tandem.matches")
 
 
 async def periodic_steps() -> dict[str, int]:
-    """One round: lapse overdue offers, then a batch run per program that is due."""
+    """One round: lapse overdue offers, then a batch run per program that is due, then the
+    retention purge of ended matches past their program's limit."""
     lapsed = await services.lapse_offers()
     proposed = 0
     for program_id in await services.programs_due_for_batch():
         run = await services.run_batch(program_id)
         proposed += run.proposed if run is not None else 0
-    return {"lapsed": lapsed, "proposed": proposed}
+    purged = await services.purge_ended_matches()
+    return {"lapsed": lapsed, "proposed": proposed, "purged": purged}
 
 
 async def retry_marked() -> int:

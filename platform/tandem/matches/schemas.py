@@ -165,6 +165,8 @@ class SettingsForm(Struct, kw_only=True):
     batch_interval_minutes: Annotated[int, Meta(ge=0, le=10080)]
     auto_approve_matches: bool = False
     auto_approve_min_score: Annotated[float, Meta(ge=0, le=50)]
+    # Ended matches keep who was in them this long; then only the anonymous outcome stays.
+    ended_match_retention_days: Annotated[int, Meta(ge=30, le=3650)]
 
 
 class OpenRequestOut(Struct, kw_only=True):

@@ -810,6 +810,7 @@ async def my_offers(caller: Caller) -> list[OfferOut]:
             program_caller(caller.program_id), row["request.newcomer"]
         )
         grid, hours = _grid(intake, mentor, mentor.timezone)
+        await profiles.record_intake_read(caller, intake.membership_id, intake.share_with_mentor)
         offers.append(
             OfferOut(
                 id=row["id"],
@@ -965,9 +966,10 @@ async def match_people(caller: Caller, match_id: int) -> tuple[int, int]:
     return row["newcomer"], row["mentor"]
 
 
-async def get_match(caller: Caller, match_id: int) -> MatchOut:
+async def get_match(caller: Caller, match_id: int, *, shown: bool = True) -> MatchOut:
     """The match as the caller sees it: the other's first name or alias, the shared hours in the
-    caller's own time zone and the ways to meet; a mentor also sees what the newcomer shared."""
+    caller's own time zone and the ways to meet; a mentor also sees what the newcomer shared,
+    and that read is recorded (`shown=False`: a page that only lists names, not recorded)."""
     row = await _match_row(caller, match_id)
     reader = program_caller(caller.program_id)
     intake = await profiles.get_intake(reader, row["newcomer"])
@@ -977,6 +979,9 @@ async def get_match(caller: Caller, match_id: int) -> MatchOut:
     zone = mentor.timezone if as_mentor else intake.timezone
     partner = row["newcomer"] if as_mentor else row["mentor"]
     grid, hours = _grid(intake, mentor, zone)
+    shared = _shared_with_mentor(intake) if as_mentor or caller.is_staff else {}
+    if shown:
+        await profiles.record_intake_read(caller, row["newcomer"], list(shared))
     return MatchOut(
         id=row["id"],
         status=row["status"],
@@ -989,7 +994,7 @@ async def get_match(caller: Caller, match_id: int) -> MatchOut:
         shared_hours=hours,
         time_zone=zone,
         ways_to_meet=engine.ways_to_meet(intake, mentor),
-        shared=_shared_with_mentor(intake) if as_mentor or caller.is_staff else {},
+        shared=shared,
         # Why a match ended is told to staff and to whoever ended it, never to the other one.
         end_reason=row["end_reason"]
         if caller.is_staff or row["ended_by_role"] == caller.role.value
@@ -1021,7 +1026,7 @@ async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
     ]
 
 
-async def my_matches(caller: Caller) -> list[MatchOut]:
+async def my_matches(caller: Caller, *, shown: bool = True) -> list[MatchOut]:
     """Active matches the caller is part of (staff: all active matches of the program)."""
     query = MentorMatch.select(MentorMatch.id).where(
         (MentorMatch.program == caller.program_id)
@@ -1033,7 +1038,7 @@ async def my_matches(caller: Caller) -> list[MatchOut]:
             | (MentorMatch.mentor == caller.membership_id)
         )
     rows = await query.order_by(MentorMatch.started_at)
-    return [await get_match(caller, row["id"]) for row in rows]
+    return [await get_match(caller, row["id"], shown=shown) for row in rows]
 
 
 ALLOWED_END_REASONS: dict[Role, tuple[EndReason, ...]] = {
@@ -1107,7 +1112,8 @@ async def home_summary(caller: Caller) -> dict[str, Any]:
                 & (MatchProposal.status == ProposalStatus.PENDING.value)
             ),
         }
-    summary: dict[str, Any] = {"matches": await my_matches(caller)}
+    # The home page names the partners only; the shared intake is read on the matches page.
+    summary: dict[str, Any] = {"matches": await my_matches(caller, shown=False)}
     if caller.role is Role.MENTOR:
         summary["open_offers"] = await MentorOffer.count().where(
             (MentorOffer.mentor == caller.membership_id)
@@ -1568,42 +1574,173 @@ async def weekly_match_retention(
 
 
 async def export_matches(caller: Caller) -> dict[str, Any]:
-    """The caller's own requests, offers (with their own decline reasons) and matches."""
+    """The caller's own requests, the proposals that named them, offers (with their own decline
+    reasons) and matches. Staff notes on proposals are staff's own words and stay out."""
+    me = caller.membership_id
     requests = await MentorRequest.select(
         MentorRequest.id, MentorRequest.status, MentorRequest.created_at, MentorRequest.matched_at
-    ).where(MentorRequest.newcomer == caller.membership_id)
+    ).where(MentorRequest.newcomer == me)
+    proposals = await MatchProposal.select(
+        MatchProposal.id,
+        MatchProposal.request,
+        MatchProposal.status,
+        MatchProposal.score,
+        MatchProposal.created_at,
+        MatchProposal.reviewed_at,
+    ).where((MatchProposal.mentor == me) | (MatchProposal.request.newcomer == me))
     offers = await MentorOffer.select(
         MentorOffer.id,
         MentorOffer.status,
         MentorOffer.created_at,
         MentorOffer.answered_at,
         MentorOffer.decline_reason,
-    ).where(MentorOffer.mentor == caller.membership_id)
+    ).where(MentorOffer.mentor == me)
     matches = await MentorMatch.select(
         MentorMatch.id,
         MentorMatch.status,
         MentorMatch.started_at,
         MentorMatch.ended_at,
         MentorMatch.ended_by_role,
-    ).where(
-        (MentorMatch.newcomer == caller.membership_id)
-        | (MentorMatch.mentor == caller.membership_id)
+    ).where((MentorMatch.newcomer == me) | (MentorMatch.mentor == me))
+    return {
+        "match_requests": requests,
+        "match_proposals": proposals,
+        "match_offers": offers,
+        "matches": matches,
+    }
+
+
+def _without(explained: dict[str, Any], people: set[int]) -> dict[str, Any]:
+    """An explanation with a named mentor taken out (scores and reasons stay)."""
+    if explained.get("mentor_id") in people:
+        return {**explained, "mentor_id": None}
+    return explained
+
+
+async def _unlink_requests(request_ids: list[int]) -> None:
+    """Take every person off these requests and all that came of them: the statuses, times,
+    scores, reasons and outcomes stay for the program's figures and the outcome loop; who
+    asked, who was proposed, who reviewed, and anything anyone wrote about it go."""
+    if not request_ids:
+        return
+    await MentorRequest.update({MentorRequest.newcomer: None}).where(
+        MentorRequest.id.is_in(request_ids)
     )
-    return {"match_requests": requests, "match_offers": offers, "matches": matches}
+    await MentorMatch.update({MentorMatch.newcomer: None, MentorMatch.mentor: None}).where(
+        MentorMatch.request.is_in(request_ids)
+    )
+    await MentorOffer.update({MentorOffer.mentor: None, MentorOffer.decline_reason: ""}).where(
+        MentorOffer.request.is_in(request_ids)
+    )
+    proposals = (
+        await MatchProposal.select(
+            MatchProposal.id, MatchProposal.explanation, MatchProposal.alternatives
+        )
+        .where(MatchProposal.request.is_in(request_ids))
+        .output(load_json=True)
+    )
+    for row in proposals:
+        await MatchProposal.update(
+            {
+                MatchProposal.mentor: None,
+                MatchProposal.chosen_mentor: None,
+                MatchProposal.reviewed_by: None,
+                MatchProposal.staff_note: "",
+                MatchProposal.explanation: {**row["explanation"], "mentor_id": None},
+                MatchProposal.alternatives: [{**a, "mentor_id": None} for a in row["alternatives"]],
+            }
+        ).where(MatchProposal.id == row["id"])
+
+
+async def forget(caller: Caller) -> None:
+    """When a person erases their account (inside that transaction, after `leave`): their
+    requests lose every link to anyone, and wherever else they appear (as a mentor, a
+    reviewer, an alternative) their id and their words go. Match history stays, anonymous."""
+    me = caller.membership_id
+    mine = await MentorRequest.select(MentorRequest.id).where(MentorRequest.newcomer == me)
+    await _unlink_requests([row["id"] for row in mine])
+    await MentorMatch.update({MentorMatch.mentor: None}).where(MentorMatch.mentor == me)
+    await MentorOffer.update({MentorOffer.mentor: None, MentorOffer.decline_reason: ""}).where(
+        MentorOffer.mentor == me
+    )
+    await MatchProposal.update(
+        {MatchProposal.reviewed_by: None, MatchProposal.staff_note: ""}
+    ).where(MatchProposal.reviewed_by == me)
+    await MatchProposal.update({MatchProposal.chosen_mentor: None}).where(
+        MatchProposal.chosen_mentor == me
+    )
+    await MatchProposal.update({MatchProposal.mentor: None}).where(MatchProposal.mentor == me)
+    await MatchWeights.update({MatchWeights.suggested_by: None}).where(
+        MatchWeights.suggested_by == me
+    )
+    await MatchWeights.update({MatchWeights.decided_by: None}).where(MatchWeights.decided_by == me)
+    # A mentor may be named inside any proposal's explanation or alternatives.
+    rows = (
+        await MatchProposal.select(
+            MatchProposal.id, MatchProposal.explanation, MatchProposal.alternatives
+        )
+        .where(MatchProposal.program == caller.program_id)
+        .output(load_json=True)
+    )
+    for row in rows:
+        named = [row["explanation"], *row["alternatives"]]
+        if all(item.get("mentor_id") != me for item in named):
+            continue
+        await MatchProposal.update(
+            {
+                MatchProposal.explanation: _without(row["explanation"], {me}),
+                MatchProposal.alternatives: [_without(a, {me}) for a in row["alternatives"]],
+            }
+        ).where(MatchProposal.id == row["id"])
+
+
+async def purge_ended_matches() -> int:
+    """Retention: matches that ended longer ago than their program's
+    `ended_match_retention_days` lose who was in them (their requests, proposals and offers
+    too); the anonymous outcome stays. Returns how many matches were unlinked. Safe to run in
+    several processes at once (each update is idempotent)."""
+    purged = 0
+    for program in await accounts.program_ids():
+        settings = await accounts.program_settings(program)
+        cutoff = clock.now() - timedelta(days=settings.ended_match_retention_days)
+        async with transaction():
+            rows = await MentorMatch.select(MentorMatch.request).where(
+                (MentorMatch.program == program)
+                & (MentorMatch.ended_at.is_not_null())
+                & (MentorMatch.ended_at < cutoff)
+                & (MentorMatch.newcomer.is_not_null() | MentorMatch.mentor.is_not_null())
+            )
+            requests = sorted({row["request"] for row in rows})
+            await _unlink_requests(requests)
+            if requests:
+                await audit.record(
+                    None,
+                    "match.retention_purged",
+                    "mentor_match",
+                    "retention",
+                    program_id=program,
+                    matches=len(rows),
+                )
+        purged += len(rows)
+    return purged
 
 
 async def leave(caller: Caller) -> None:
     """Before an account is deleted: end its active matches (the other person is told kindly),
     withdraw its open request, and hand a departing mentor's open offers to the next mentor."""
-    for match in await my_matches(caller):
+    for match in await my_matches(caller, shown=False):
         reason = EndReason.MENTOR_UNAVAILABLE if caller.role is Role.MENTOR else EndReason.COMPLETED
         await end_match(caller, match.id, reason)
     if caller.role is Role.NEWCOMER and await _open_request(caller.membership_id) is not None:
         await withdraw_request(caller)
     if caller.role is Role.MENTOR:
-        for offer in await my_offers(caller):
+        offers = await MentorOffer.select(MentorOffer.id).where(
+            (MentorOffer.mentor == caller.membership_id)
+            & (MentorOffer.status == OfferStatus.OPEN.value)
+        )
+        for offer in offers:
             async with transaction():
-                await _close_offer(caller, await _my_offer(caller, offer.id), Action.WITHDRAW)
+                await _close_offer(caller, await _my_offer(caller, offer["id"]), Action.WITHDRAW)
 
 
 # --- the outcome loop: weights learned from how past matches turned out ------------------------

@@ -434,3 +434,39 @@ async def retry_event(caller: Caller | None, event_id: int) -> RetryResult:
             requeued=count,
         )
     return RetryResult(event_id=event_id, requeued=count)
+
+
+# --- a person's own data ---------------------------------------------------------------------
+
+
+async def export_notices(caller: Caller) -> dict[str, Any]:
+    """The caller's in-app notices (what happened and when; the words come from the event)."""
+    notices = await Notice.select(
+        Notice.event_type, Notice.severity, Notice.link, Notice.created_at, Notice.read_at
+    ).where(Notice.recipient == caller.membership_id)
+    return {"notices": notices}
+
+
+async def forget(caller: Caller) -> None:
+    """When a person erases their account (inside that transaction): events about them keep
+    their type and time but no longer say whom they were about or whom they told. Their own
+    notices go with their membership. A delivery not yet made then sends the erased body."""
+    me = str(caller.membership_id)
+    rows = (
+        await OutboxEvent.select(OutboxEvent.id, OutboxEvent.subject_type, OutboxEvent.body)
+        .where(OutboxEvent.program == caller.program_id)
+        .output(load_json=True)
+    )
+    for row in rows:
+        body = row["body"] if isinstance(row["body"], dict) else msgspec.json.decode(row["body"])
+        about_me = audit.names_a_person(row["subject_type"]) and body["subject"]["id"] == me
+        told = [r for r in body.get("recipients", []) if str(r) != me]
+        if not about_me and len(told) == len(body.get("recipients", [])):
+            continue
+        if about_me:
+            body["subject"]["id"] = audit.ERASED
+        body["recipients"] = told
+        values: dict[Column, Any] = {OutboxEvent.body: msgspec.json.encode(body).decode()}
+        if about_me:
+            values[OutboxEvent.subject_id] = audit.ERASED
+        await OutboxEvent.update(values).where(OutboxEvent.id == row["id"])

@@ -8,7 +8,7 @@ from litestar.params import FromQuery
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.periodic import MATCH_RETRY_LOOP, MATCHES_LOOP, SAFETY_LOOP
-from tandem.oversight import services, weights_controllers
+from tandem.oversight import audit_controllers, services, weights_controllers
 from tandem.oversight.schemas import Dashboard, ProgramHealth, Trends
 
 
@@ -43,3 +43,4 @@ async def health_api(request: CallerRequest) -> ProgramHealth:
 
 
 controllers = [dashboard_api, trends_api, health_api, *weights_controllers.controllers]
+controllers += audit_controllers.controllers

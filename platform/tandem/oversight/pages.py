@@ -9,7 +9,7 @@ from litestar.response import Response, Template
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.errors import Invalid
-from tandem.oversight import charts, services, weights_pages
+from tandem.oversight import audit_pages, charts, services, weights_pages
 from tandem.oversight.controllers import loop_seconds
 from tandem.oversight.schemas import TrendKey
 
@@ -97,3 +97,4 @@ routes = [
     health_page,
     *weights_pages.routes,
 ]
+routes += audit_pages.routes

@@ -17,6 +17,7 @@ from tandem.profiles.schemas import (
     NewcomerIntake,
     NewcomerIntakeOut,
     PausedMentor,
+    SharingUpdate,
 )
 
 
@@ -34,6 +35,13 @@ class ProfileController(Controller):
     ) -> NewcomerIntakeOut:
         """Create or replace the newcomer's own intake."""
         return await services.save_intake(request.user, data)
+
+    @put("/intake/sharing", guards=[allow(Role.NEWCOMER)])
+    async def change_sharing(
+        self, request: CallerRequest, data: JSONBody[SharingUpdate]
+    ) -> NewcomerIntakeOut:
+        """Change what your mentor sees of your intake; it holds from their next page."""
+        return await services.set_sharing(request.user, data)
 
     @get("/newcomers/{membership_id:int}/intake", guards=[allow(*STAFF)])
     async def newcomer_intake(

@@ -17,7 +17,7 @@ from matching.vocabulary import (
 )
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.clock import clock
-from tandem.core.errors import DomainError, NotFound
+from tandem.core.errors import DomainError, Invalid, NotFound
 from tandem.core.forms import Form, form_errors, whole_number
 from tandem.profiles import services
 from tandem.profiles.choices import (
@@ -28,7 +28,7 @@ from tandem.profiles.choices import (
     html_pattern,
     language_label,
 )
-from tandem.profiles.schemas import MentorProfileUpdate, NewcomerIntake
+from tandem.profiles.schemas import SHARE_LABELS, MentorProfileUpdate, NewcomerIntake, SharingUpdate
 
 Shape = type[NewcomerIntake] | type[MentorProfileUpdate]
 
@@ -71,13 +71,7 @@ CHOICES = {
         "internet": "Internet or phone access",
         "disability": "Access needs or disability",
     },
-    "share_with_mentor": {
-        "recovery_stage": "Where I am in my recovery",
-        "pathways": "My recovery pathway(s)",
-        "hopes": "What I hope for (in my own words)",
-        "barriers": "Practical barriers",
-        "lived_experience": "Lived experience I chose above",
-    },
+    "share_with_mentor": SHARE_LABELS,
     "recovery_stages": RECOVERY_STAGE_LABELS,
     "languages": LANGUAGES,
     "language_inputs": LANGUAGE_INPUTS,
@@ -233,6 +227,21 @@ async def intake_submit(request: CallerRequest, data: Form[Any]) -> Template | R
     )
 
 
+@post("/intake/sharing", guards=[allow(Role.NEWCOMER)], include_in_schema=False)
+async def sharing_submit(request: CallerRequest, data: Form[Any]) -> Redirect:
+    """The home page's "what my mentor sees" form: ticked parts are shared, the rest not."""
+    try:
+        sharing = msgspec.convert(
+            {"share_with_mentor": _as_list(data.get("share_with_mentor"))}, SharingUpdate
+        )
+    except msgspec.ValidationError as error:
+        raise Invalid(
+            "What your mentor may see: tick only the parts listed.", field="share_with_mentor"
+        ) from error
+    await services.set_sharing(request.user, sharing)
+    return Redirect("/home?saved=sharing")
+
+
 @get("/mentor/profile", guards=[allow(Role.MENTOR)], include_in_schema=False)
 async def mentor_profile_page(request: CallerRequest) -> Template:
     return await _show_form(
@@ -271,6 +280,7 @@ routes = [
     paused_mentors_page,
     intake_page,
     intake_submit,
+    sharing_submit,
     mentor_profile_page,
     mentor_profile_submit,
     mentor_pause_submit,

@@ -20,6 +20,14 @@ from tandem.core.edge import FreeText, NoNul
 
 Barrier = Literal["transport", "childcare", "language", "cost", "internet", "disability"]
 Shareable = Literal["recovery_stage", "pathways", "hopes", "barriers", "lived_experience"]
+# How the intake form and the home page's sharing form name each part a newcomer may share.
+SHARE_LABELS: dict[str, str] = {
+    "recovery_stage": "Where I am in my recovery",
+    "pathways": "My recovery pathway(s)",
+    "hopes": "What I hope for (in my own words)",
+    "barriers": "Practical barriers",
+    "lived_experience": "Lived experience I chose above",
+}
 Language = Annotated[
     str,
     Meta(
@@ -68,6 +76,12 @@ class NewcomerIntake(Struct, forbid_unknown_fields=True, kw_only=True):
     barriers: Annotated[list[Barrier], Meta(max_length=6)] = []
     hopes: Annotated[FreeText, Meta(max_length=1000)] = ""
     lived_experience: Annotated[list[LivedExperience], Meta(max_length=12)] = []
+    share_with_mentor: Annotated[list[Shareable], Meta(max_length=5)] = []
+
+
+class SharingUpdate(Struct, forbid_unknown_fields=True):
+    """What the newcomer lets their mentor see of their intake; an empty list shares nothing."""
+
     share_with_mentor: Annotated[list[Shareable], Meta(max_length=5)] = []
 
 

@@ -17,7 +17,7 @@ from tandem.accounts.services import (
 from tandem.core import audit, changes
 from tandem.core.auth import Caller, Role
 from tandem.core.clock import clock
-from tandem.core.database import transaction
+from tandem.core.database import for_update, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.notifications import services as notifications
 from tandem.profiles.choices import is_time_zone
@@ -29,6 +29,7 @@ from tandem.profiles.schemas import (
     NewcomerIntake,
     NewcomerIntakeOut,
     PausedMentor,
+    SharingUpdate,
     Slot,
 )
 from tandem.profiles.tables import DeclinedApplication, MentorProfile, NewcomerProfile
@@ -127,11 +128,55 @@ async def _save_profile(
 
 
 async def get_intake(caller: Caller, membership_id: int | None = None) -> NewcomerIntakeOut:
-    """The caller's own intake, or (for staff) any newcomer's in their program."""
+    """The caller's own intake, or (for staff) any newcomer's in their program; a staff member
+    reading someone else's is recorded as a sensitive read."""
     row = await _load_profile(
         caller, NewcomerProfile, membership_id, "No intake has been filled in yet."
     )
-    return msgspec.convert(row, NewcomerIntakeOut)
+    intake = msgspec.convert(row, NewcomerIntakeOut)
+    if intake.membership_id != caller.membership_id:
+        await record_intake_read(caller, intake.membership_id, ["intake"])
+    return intake
+
+
+async def record_intake_read(caller: Caller, membership_id: int, parts: list[str]) -> None:
+    """A person read (some of) a newcomer's intake: who, whose and which parts, never the words.
+
+    The program itself reading an intake for a rule (matching, `program_caller`) is no person
+    and is not recorded."""
+    if caller.person_id == 0 or not parts:
+        return
+    async with transaction():
+        await audit.record(
+            caller, "intake.read", "newcomer_profile", membership_id, parts=sorted(parts)
+        )
+
+
+async def set_sharing(caller: Caller, sharing: SharingUpdate) -> NewcomerIntakeOut:
+    """The newcomer changes what their mentor sees of their intake; it holds from the next
+    page their mentor opens (nothing is copied elsewhere). Audited with the parts shared."""
+    async with transaction():
+        rows = await for_update(
+            NewcomerProfile.select(NewcomerProfile.id, NewcomerProfile.share_with_mentor)
+            .where(NewcomerProfile.membership == caller.membership_id)
+            .output(load_json=True)
+        )
+        row = rows[0] if rows else None
+        if row is None:
+            raise NotFound("Please fill in your intake first.")
+        shared = sorted(set(sharing.share_with_mentor))
+        await NewcomerProfile.update(
+            {NewcomerProfile.share_with_mentor: shared, NewcomerProfile.updated_at: clock.now()}
+        ).where(NewcomerProfile.id == row["id"])
+        await audit.record(
+            caller,
+            "intake.sharing_changed",
+            "newcomer_profile",
+            caller.membership_id,
+            shared=list(shared),
+            withdrawn=sorted(set(row["share_with_mentor"]) - set(shared)),
+        )
+    return await get_intake(caller)
 
 
 async def save_intake(caller: Caller, intake: NewcomerIntake) -> NewcomerIntakeOut:
