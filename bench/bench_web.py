@@ -86,6 +86,7 @@ ROWS = [
     Row("`/healthz`", "/healthz", None, "/json"),
     Row("`/login` (page)", "/login", None, "/page"),
     Row("supervisor `/home`", "/home", "supervisor1", "/page"),
+    Row("review queue `/staff/matches` (supervisor)", "/staff/matches", "supervisor1", "/page"),
     Row("mentor `/mentor/training`", "/mentor/training", "mentor07", "/page"),
     Row("`GET /api/v1/training/modules` (mentor)", "/api/v1/training/modules", "mentor07", "/json"),
     Row("newcomer `/home`", "/home", "newcomer001", "/page"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from functools import cache
@@ -9,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request
-from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
@@ -26,12 +26,11 @@ from piccolo.engine.postgres import PostgresEngine
 from tandem.accounts import controllers as accounts_api
 from tandem.accounts import events as accounts_events
 from tandem.accounts import pages as accounts_pages
-from tandem.accounts.services import caller_for_membership
+from tandem.accounts.services import caller_for_request
 from tandem.accounts.store import TandemSessionBackend, TandemSessionConfig
 from tandem.cli import TandemCLIPlugin
 from tandem.core import changes
 from tandem.core.auth import PUBLIC_OPT_KEY, Caller
-from tandem.core.database import connection_per_request
 from tandem.core.errors import document_errors, exception_handlers
 from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
@@ -100,10 +99,12 @@ NOTICE_TEXTS = (
 
 
 async def _retrieve_caller(
-    session: dict[str, Any], _: ASGIConnection[Any, Any, Any, Any]
+    session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]
 ) -> Caller | None:
     membership_id = session.get("membership_id")
-    return await caller_for_membership(membership_id) if isinstance(membership_id, int) else None
+    if not isinstance(membership_id, int):
+        return None
+    return await caller_for_request(connection, membership_id)
 
 
 def _database_pool(settings: Settings) -> Any:
@@ -169,6 +170,16 @@ def _safety_loop(settings: Settings) -> Any:
     return lifespan
 
 
+def _freeze_start_up_objects() -> None:
+    """Startup hook: leave everything loaded so far (Litestar, the matching engine's NumPy,
+    SciPy and OR-Tools, the templates) out of the garbage collector's full passes. Each full
+    pass otherwise walks every one of those objects again, a pause of the whole process (over
+    100 ms on a busy machine). Once per process: a later app in the same process (the tests
+    build one per test) would otherwise keep every earlier test's garbage forever."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+
+
 def _before_request(*hooks: BeforeRequestHookHandler) -> BeforeRequestHookHandler:
     """Litestar takes one `before_request` per layer: run each slice's hook in order. A hook
     that returns a response (a redirect, a refusal) ends the request there."""
@@ -181,13 +192,6 @@ def _before_request(*hooks: BeforeRequestHookHandler) -> BeforeRequestHookHandle
         return None
 
     return before_request
-
-
-def _connection_per_request(app_config: AppConfig) -> AppConfig:
-    """Outermost middleware (inserted after the session middleware's own insert), so the
-    session store, the caller, the hooks and the handler all run on one database connection."""
-    app_config.middleware.insert(0, connection_per_request)
-    return app_config
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -240,7 +244,7 @@ def _build(settings: Settings) -> Litestar:
                 path="/static", directories=[WEB / "static"], opt={PUBLIC_OPT_KEY: True}
             ),
         ],
-        on_app_init=[session_auth.on_app_init, _connection_per_request],
+        on_app_init=[session_auth.on_app_init],
         before_request=_before_request(notifications_pages.put_unread_count),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -272,8 +276,9 @@ def _build(settings: Settings) -> Litestar:
             _match_loop(settings),
             _safety_loop(settings),
         ],
-        # After the lifespans have opened the database: the served content versions, once.
-        on_startup=[training.register_content_versions],
+        # After the lifespans have opened the database: the served content versions, once; then
+        # the start-up heap is frozen.
+        on_startup=[training.register_content_versions, _freeze_start_up_objects],
         logging_config=LoggingConfig(
             log_exceptions="debug",
             # No handlers of their own: their records reach the root's handler once (with a

@@ -21,7 +21,6 @@ def engine_for(settings: Settings) -> Engine:
         # at once; a writer that waits this long means something is stuck, and says so.
         return PooledSQLiteEngine(
             path=str(settings.sqlite_path),
-            pool_size=settings.database_pool_size,
             busy_timeout_seconds=settings.sqlite_busy_timeout_seconds,
         )
     return PostgresEngine(config={"dsn": settings.database_url})

@@ -61,8 +61,7 @@ class Settings:
 
     database_url: str = "sqlite:///var/tandem.sqlite"
     secret_key: str = DEVELOPMENT_SECRET
-    # Connections per app process: PostgreSQL's pool size; on SQLite, how many idle connections
-    # are kept open between requests (more open on demand, so nobody waits for one).
+    # PostgreSQL's pool size per app process (SQLite keeps one reader and one writer).
     database_pool_size: int = 10
     sqlite_busy_timeout_seconds: float = 10.0
     environment: str = "development"

@@ -1,8 +1,9 @@
-"""The database layer: one SQLite connection per unit of work, transactions on it, WAL, and
+"""The database layer: SQLite's kept reader and queued writer, transactions, WAL, and
 `for_update()` row locks, on whichever database the suite runs against."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import anyio
@@ -19,25 +20,13 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 async def sqlite(tmp_path: Path):
-    """A pooled engine on its own file (whatever database the suite uses), opened like the app
-    opens it: WAL switched on as migrations do, the pool started as the lifespan does."""
-    engine = PooledSQLiteEngine(
-        path=str(tmp_path / "pool.sqlite"), pool_size=2, busy_timeout_seconds=5
-    )
+    """An engine on its own file (whatever database the suite uses), opened like the app opens
+    it: WAL switched on as migrations do, the kept connections started as the lifespan does."""
+    engine = PooledSQLiteEngine(path=str(tmp_path / "pool.sqlite"), busy_timeout_seconds=5)
     await engine.enable_wal()
     await engine.run_ddl("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)")
     await engine.run_ddl("INSERT INTO counter (id, n) VALUES (1, 0)")
     await engine.start_connection_pool()
-    opened: list[object] = []
-    open_connection = engine._open
-
-    async def counting_open():
-        connection = await open_connection()
-        opened.append(connection)
-        return connection
-
-    engine._open = counting_open  # type: ignore[method-assign]
-    engine.opened = opened  # type: ignore[attr-defined]
     yield engine
     await engine.close_connection_pool()
 
@@ -54,24 +43,20 @@ async def _increment(engine: PooledSQLiteEngine) -> None:
         await engine.run_querystring(QueryString("UPDATE counter SET n = {} WHERE id = 1", n + 1))
 
 
-async def test_a_unit_of_work_runs_every_query_on_one_connection_kept_for_the_next(
-    sqlite,
-) -> None:
-    async with sqlite.unit_of_work():
-        for _ in range(5):
-            await _count(sqlite)
-        await _increment(sqlite)  # a transaction, and a nested one, on the same connection
-        async with sqlite.transaction(), sqlite.transaction():
-            await _count(sqlite)
-    assert len(sqlite.opened) == 1
-    # Reentrant: a nested unit shares the connection.
-    async with sqlite.unit_of_work(), sqlite.unit_of_work():
-        assert await _count(sqlite) == 1
-    assert len(sqlite.opened) == 1, "the second unit reused the kept connection"
+async def test_reads_writes_and_transactions_open_no_connection_of_their_own(sqlite) -> None:
+    opened = sqlite.opened
+    for _ in range(5):
+        await _count(sqlite)
+    await _increment(sqlite)
+    await sqlite.run_querystring(QueryString("UPDATE counter SET n = n + 1 WHERE id = 1"))
+    async with sqlite.transaction(), sqlite.transaction():  # nested: the same one
+        await _count(sqlite)
+    assert await _count(sqlite) == 2
+    assert sqlite.opened == opened + 1, "only the writer opened, once, and was kept"
 
 
 async def test_connections_open_with_wal_and_their_pragmas_set_once(sqlite) -> None:
-    async with sqlite.unit_of_work():
+    async with sqlite.transaction():  # on the writer
         pragmas = {
             name: (await sqlite.run_querystring(QueryString(f"PRAGMA {name}")))[0]
             for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
@@ -82,49 +67,75 @@ async def test_connections_open_with_wal_and_their_pragmas_set_once(sqlite) -> N
     assert pragmas["busy_timeout"] == {"timeout": 5000}
 
 
+async def test_the_reader_refuses_a_write_that_skipped_the_queue(sqlite) -> None:
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        sqlite._reader.execute("UPDATE counter SET n = 7")
+    assert await _count(sqlite) == 0
+
+
+async def test_a_reader_sees_only_committed_rows_while_a_transaction_is_open(sqlite) -> None:
+    inside = anyio.Event()
+    seen: list[int] = []
+
+    async def write() -> None:
+        async with sqlite.transaction(transaction_type=TransactionType.immediate):
+            await sqlite.run_querystring(QueryString("UPDATE counter SET n = 5"))
+            assert await _count(sqlite) == 5, "the transaction reads its own write"
+            inside.set()
+            await anyio.sleep(0.05)
+
+    async def read() -> None:
+        await inside.wait()
+        seen.append(await _count(sqlite))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(write)
+        group.start_soon(read)
+    assert seen == [0]
+    assert await _count(sqlite) == 5
+
+
 async def _fail_halfway(engine: PooledSQLiteEngine) -> None:
     async with engine.transaction(transaction_type=TransactionType.immediate):
         await engine.run_querystring(QueryString("UPDATE counter SET n = 41"))
         raise RuntimeError("the rule said no")
 
 
-async def test_a_failed_transaction_rolls_back_and_leaves_the_connection_clean(sqlite) -> None:
-    async with sqlite.unit_of_work():
-        with pytest.raises(RuntimeError):
-            await _fail_halfway(sqlite)
-        assert await _count(sqlite) == 0
-        await _increment(sqlite)
+async def test_a_failed_transaction_rolls_back_and_hands_the_writer_on(sqlite) -> None:
+    with pytest.raises(RuntimeError):
+        await _fail_halfway(sqlite)
+    assert await _count(sqlite) == 0
+    await _increment(sqlite)
     assert await _count(sqlite) == 1
 
 
-async def test_concurrent_units_and_sibling_tasks_queue_for_the_write_lock(sqlite) -> None:
+async def test_a_failed_commit_hands_the_writer_on(sqlite) -> None:
+    await sqlite.run_ddl(
+        "CREATE TABLE child (id INTEGER PRIMARY KEY,"
+        " counter INTEGER REFERENCES counter (id) DEFERRABLE INITIALLY DEFERRED)"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        async with sqlite.transaction(transaction_type=TransactionType.immediate):
+            await sqlite.run_querystring(QueryString("INSERT INTO child (counter) VALUES (99)"))
+    assert sqlite.current_transaction.get() is None, "the failed one is no longer current"
+    await _increment(sqlite)  # would wait forever if the failed commit kept the writer
+    assert await _count(sqlite) == 1
+
+
+async def test_concurrent_writers_and_sibling_tasks_queue_for_the_writer(sqlite) -> None:
     async def request() -> None:
-        # Two services of one request, running side by side.
-        async with sqlite.unit_of_work(), anyio.create_task_group() as siblings:
+        # Two services of one request, running side by side, and a write outside a transaction.
+        async with anyio.create_task_group() as siblings:
             siblings.start_soon(_increment, sqlite)
             siblings.start_soon(_increment, sqlite)
+            siblings.start_soon(
+                sqlite.run_querystring, QueryString("UPDATE counter SET n = n + 1 WHERE id = 1")
+            )
 
     async with anyio.create_task_group() as requests:
         for _ in range(5):
             requests.start_soon(request)
-    assert await _count(sqlite) == 10
-
-
-async def test_a_task_that_outlives_its_unit_never_shares_a_returned_connection(sqlite) -> None:
-    outlived = anyio.Event()
-    done = anyio.Event()
-
-    async def late_query() -> None:
-        await outlived.wait()
-        assert sqlite.leased() is None
-        await _count(sqlite)
-        done.set()
-
-    async with anyio.create_task_group() as group:
-        async with sqlite.unit_of_work():
-            group.start_soon(late_query)  # copies the unit's context
-        outlived.set()
-        await done.wait()
+    assert await _count(sqlite) == 15
 
 
 async def test_for_update_is_refused_outside_a_transaction(app) -> None:

@@ -37,11 +37,15 @@ def _url(path: str, records: dict[str, Any]) -> str:
     return PARAMETER.sub(lambda m: str(records.get(m.group(1), 1)), path)
 
 
+OWN_READS = {"person.exported", "intake.read"}
+
+
 def _normal(url: str, body: str) -> str:
-    """The answer without what changes on its own: the export's own audit trail of exports."""
+    """The answer without what changes on its own: the export's record of the snapshot's own
+    exports and of the mentor's reads of what their mentee shares (each GET is audited)."""
     if url == "/api/v1/me/export":
         data = json.loads(body)
-        data["my_actions"] = [a for a in data["my_actions"] if a["action"] != "person.exported"]
+        data["my_actions"] = [a for a in data["my_actions"] if a["action"] not in OWN_READS]
         return json.dumps(data, sort_keys=True)
     return body
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import msgspec
+from litestar.connection import ASGIConnection
+from piccolo.query.functions.aggregate import Count
 
 from tandem.accounts import store
 from tandem.accounts.events import AccountEvent
@@ -14,7 +18,7 @@ from tandem.accounts.tables import Membership, Person, Program
 from tandem.core import audit, changes, ratelimit
 from tandem.core.auth import STAFF, Caller, Role
 from tandem.core.clock import clock
-from tandem.core.database import engine, transaction
+from tandem.core.database import Prepared, engine, transaction
 from tandem.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tandem.core.ratelimit import Attempt
 from tandem.core.statuses import MembershipStatus
@@ -62,8 +66,15 @@ async def program_by_slug(slug: str) -> dict[str, Any]:
     return program
 
 
+# Read by most pages (training, matching, the caller): built and compiled once.
+_PROGRAM_SETTINGS = Prepared(
+    lambda program_id: Program.select(Program.settings).where(Program.id == program_id).first(),
+    parameters=1,
+)
+
+
 async def program_settings(program_id: int) -> ProgramSettings:
-    row = await Program.select(Program.settings).where(Program.id == program_id).first()
+    row = await _PROGRAM_SETTINGS.run(program_id)
     if row is None:
         raise NotFound("That program does not exist.")
     return _decode_settings(row["settings"])
@@ -238,39 +249,31 @@ async def authenticate(username: str, password: str, attempt: Attempt) -> Caller
     return await caller_for_membership(membership["id"])
 
 
-async def caller_for_membership(membership_id: int) -> Caller | None:
-    """Rebuild the caller on every request, so a deactivated person loses access at once.
-
-    One query loads the membership, the person, the program and the unread-notice count: it
-    runs on every signed-in request, so each part of it would otherwise be a query of its own.
-    """
-    row = (
-        await Membership.select(
-            Membership.id,
-            Membership.role,
-            Membership.status,
-            Membership.program,
-            Membership.person,
-            Membership.person.display_name,
-            Membership.person.active,
-            Membership.program.name,
-            Membership.program.settings,
-            notifications.unread_count_column(Membership.id, Membership.program),
-        )
+# Built and compiled once (`core.database.Prepared`): outside a request (the session brings
+# the caller's row along, see `store.caller_columns`) and for other members than the caller.
+_CALLER_ROW = Prepared(
+    lambda membership_id: (
+        Membership.select(*store.caller_columns(Membership))
         .where(Membership.id == membership_id)
         .first()
-    )
-    if row is None or not row["person.active"] or row["status"] == MembershipStatus.INACTIVE:
+    ),
+    parameters=1,
+)
+
+
+def _caller(row: dict[str, Any] | None) -> Caller | None:
+    """The caller from a row of `store.caller_columns`; None for someone who may not act."""
+    if row is None or not row["active"] or row["status"] == MembershipStatus.INACTIVE:
         return None
     return Caller(
         person_id=row["person"],
         membership_id=row["id"],
         program_id=row["program"],
         role=Role(row["role"]),
-        display_name=row["person.display_name"],
+        display_name=row["display_name"],
         status=MembershipStatus(row["status"]),
-        program_name=row["program.name"],
-        crisis_resources=_decode_settings(row["program.settings"]).crisis_resources,
+        program_name=row["program_name"],
+        crisis_resources=_decode_settings(row["program_settings"]).crisis_resources,
         unread_notices=row["unread_notices"],
     )
 
@@ -280,14 +283,30 @@ async def program_ids() -> list[int]:
     return await Program.select(Program.id).order_by(Program.id).output(as_list=True)
 
 
+async def caller_for_membership(membership_id: int) -> Caller | None:
+    """Rebuild the caller on every request, so a deactivated person loses access at once.
+
+    One query loads the membership, the person, the program and the unread-notice count: it
+    runs on every signed-in request, so each part of it would otherwise be a query of its own.
+    """
+    return _caller(await _CALLER_ROW.run(membership_id))
+
+
+async def caller_for_request(
+    connection: ASGIConnection[Any, Any, Any, Any], membership_id: int
+) -> Caller | None:
+    """The signed-in caller of a request: from the row the session's own query loaded (no
+    query of its own), or by `caller_for_membership` when the session did not bring it."""
+    row = store.caller_row(connection, membership_id)
+    return _caller(row) if row is not None else await caller_for_membership(membership_id)
+
+
 async def program_slug(program_id: int) -> str:
     row = await Program.select(Program.slug).where(Program.id == program_id).first()
     return row["slug"] if row else ""
 
 
-async def list_members(
-    caller: Caller, *, role: Role | None = None, status: MembershipStatus | None = None
-) -> list[MemberSummary]:
+def _member_list(by_role: bool, by_status: bool, program_id: Any, *values: Any) -> Any:
     query = Membership.select(
         Membership.id.as_alias("membership_id"),
         Membership.person.display_name.as_alias("display_name"),
@@ -295,16 +314,34 @@ async def list_members(
         Membership.status,
         Membership.created_at,
         Membership.approved_at,
-    ).where(Membership.program == caller.program_id)
-    if role is not None:
-        query = query.where(Membership.role == role.value)
-    if status is not None:
-        query = query.where(Membership.status == status.value)
-    rows = await query.order_by(Membership.created_at)
+    ).where(Membership.program == program_id)
+    if by_role:
+        query = query.where(Membership.role == values[0])
+    if by_status:
+        query = query.where(Membership.status == values[-1])
+    return query.order_by(Membership.created_at)
+
+
+# One prepared query per filter combination (see `core.database.Prepared`).
+_MEMBER_LISTS = {
+    (by_role, by_status): Prepared(
+        partial(_member_list, by_role, by_status), parameters=1 + by_role + by_status
+    )
+    for by_role in (False, True)
+    for by_status in (False, True)
+}
+
+
+async def list_members(
+    caller: Caller, *, role: Role | None = None, status: MembershipStatus | None = None
+) -> list[MemberSummary]:
+    filters = [f.value for f in (role, status) if f is not None]
+    prepared = _MEMBER_LISTS[role is not None, status is not None]
+    rows = await prepared.run(caller.program_id, *filters)
     return msgspec.convert(rows, list[MemberSummary])
 
 
-async def display_names(program_id: int) -> tuple[dict[int, str], dict[int, str]]:
+async def member_names(program_id: int) -> tuple[dict[int, str], dict[int, str]]:
     """The program's members' display names by person id and by membership id, in one query:
     the audit trail names who acted by person and which record it was about by membership."""
     rows = await Membership.select(
@@ -314,6 +351,43 @@ async def display_names(program_id: int) -> tuple[dict[int, str], dict[int, str]
         {row["person"]: row["name"] for row in rows},
         {row["id"]: row["name"] for row in rows},
     )
+
+
+_MEMBER_COUNTS = Prepared(
+    lambda program_id, left_out: (
+        Membership.select(Membership.role, Count(Membership.id, alias="members"))
+        .where((Membership.program == program_id) & Membership.status.not_in(left_out))
+        .group_by(Membership.role)
+    ),
+    parameters=2,
+)
+
+
+async def member_counts(caller: Caller) -> dict[str, int]:
+    """How many members of each role the caller's program has, leaving out the inactive and the
+    declined: one counting query, not a load of every member."""
+    left_out = [MembershipStatus.INACTIVE.value, MembershipStatus.DECLINED.value]
+    rows = await _MEMBER_COUNTS.run(caller.program_id, left_out)
+    found = {row["role"]: row["members"] for row in rows}
+    return {role.value: found.get(role.value, 0) for role in Role}
+
+
+_DISPLAY_NAMES = Prepared(
+    lambda program_id, ids: Membership.select(Membership.id, Membership.person.display_name).where(
+        Membership.id.is_in(ids) & (Membership.program == program_id)
+    ),
+    parameters=2,
+)
+
+
+async def display_names(caller: Caller, membership_ids: Iterable[int]) -> dict[int, str]:
+    """The names shown for these members of the caller's program (ids elsewhere are left out),
+    so a page of twenty rows loads twenty names, not the whole program's."""
+    wanted = sorted(set(membership_ids))
+    if not wanted:
+        return {}
+    rows = await _DISPLAY_NAMES.run(caller.program_id, wanted)
+    return {row["id"]: row["person.display_name"] for row in rows}
 
 
 async def usernames_of(caller: Caller, membership_ids: list[int]) -> dict[int, str]:

@@ -35,6 +35,8 @@ from litestar.types import Empty
 from litestar.utils.dataclass import extract_dataclass_items
 
 from tandem.accounts.tables import WebSession
+from tandem.core.database import Prepared
+from tandem.notifications import services as notifications
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
@@ -71,15 +73,46 @@ class LoadedSession:
     token: str
     data: dict[str, Any]
     expires_at: datetime
+    caller_row: dict[str, Any] = field(default_factory=dict)  # see `caller_columns`
+
+
+def caller_columns(membership: Any) -> list[Any]:
+    """What a caller is built from (`services.caller_for_membership`): the membership, its
+    person and program and the unread-notice count, given `Membership` or a foreign key to it.
+    The session's query selects them too, so a signed-in request loads both in one query."""
+    return [
+        membership.id.as_alias("id"),
+        membership.role.as_alias("role"),
+        membership.status.as_alias("status"),
+        membership.program.as_alias("program"),
+        membership.person.as_alias("person"),
+        membership.person.display_name.as_alias("display_name"),
+        membership.person.active.as_alias("active"),
+        membership.program.name.as_alias("program_name"),
+        membership.program.settings.as_alias("program_settings"),
+        notifications.unread_count_column(membership.id, membership.program),
+    ]
+
+
+# Built and compiled once (`core.database.Prepared`): it runs on every request with a cookie.
+_LIVE_SESSION = Prepared(
+    lambda token_hash, now: (
+        WebSession.select(
+            WebSession.data,
+            WebSession.membership,
+            WebSession.expires_at,
+            *caller_columns(WebSession.membership),
+        )
+        .where((WebSession.token_hash == token_hash) & (WebSession.expires_at > now))
+        .first()
+    ),
+    parameters=2,
+)
 
 
 async def load(token: str) -> LoadedSession | None:
     """The live session a cookie names, or None (unknown, expired, or not valid JSON)."""
-    row = (
-        await WebSession.select(WebSession.data, WebSession.membership, WebSession.expires_at)
-        .where((WebSession.token_hash == _hash(token)) & (WebSession.expires_at > _now()))
-        .first()
-    )
+    row = await _LIVE_SESSION.run(_hash(token), _now())
     if row is None:
         return None
     try:
@@ -89,7 +122,15 @@ async def load(token: str) -> LoadedSession | None:
     # A row always belongs to the membership its data names; anything else is not a session.
     if not isinstance(data, dict) or data.get(IDENTITY_KEY) != row["membership"]:
         return None
-    return LoadedSession(token, data, row["expires_at"])
+    return LoadedSession(token, data, row["expires_at"], row)
+
+
+def caller_row(connection: ASGIConnection[Any, Any, Any, Any], membership_id: int) -> Any:
+    """The caller's row loaded with this request's session, if the session is this person's."""
+    loaded: LoadedSession | None = connection.scope.get(_LOADED)  # type: ignore[assignment]
+    if loaded is None or loaded.data.get(IDENTITY_KEY) != membership_id:
+        return None
+    return loaded.caller_row
 
 
 async def create(data: dict[str, Any], max_age: int) -> str:

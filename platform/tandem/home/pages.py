@@ -46,23 +46,14 @@ async def _mentor_context(caller: Caller) -> dict[str, Any]:
 
 
 async def _staff_context(caller: Caller) -> dict[str, Any]:
-    members = await accounts.list_members(caller)
-    pending = [m for m in members if m.role is Role.MENTOR and m.status is MembershipStatus.PENDING]
+    pending = await accounts.list_members(caller, role=Role.MENTOR, status=MembershipStatus.PENDING)
     applications = await profiles.mentor_profiles(caller, [m.membership_id for m in pending])
     return {
         # What a supervisor needs to decide on an application: the profile, if filled in.
         "pending_mentors": [(m, applications.get(m.membership_id)) for m in pending],
         "today": clock.today(),
         "pathway_labels": PATHWAY_LABELS,
-        "counts": {
-            role.value: sum(
-                1
-                for m in members
-                if m.role is role
-                and m.status not in (MembershipStatus.INACTIVE, MembershipStatus.DECLINED)
-            )
-            for role in Role
-        },
+        "counts": await accounts.member_counts(caller),
     }
 
 

@@ -71,7 +71,7 @@ async def load_match_demo(
                 continue
             clock.advance(timedelta(days=rng.randint(1, 9), hours=rng.randint(0, 20)))
             match_id = await _offer_and_accept(staff, newcomers[index], mentors)
-            if match_id is not None and step % 4 != 0:
+            if match_id is not None and step % 2 != 0:
                 clock.advance(timedelta(days=rng.randint(1, 10)))
                 await services.end_match(newcomers[index], match_id, EndReason.COMPLETED)
     steps: dict[str, int] = {}

@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 
 import anyio
 
-from tandem.core.database import unit_of_work
 from tandem.core.heartbeat import beat
 from tandem.core.periodic import MATCH_RETRY_LOOP, MATCHES_LOOP
 from tandem.matches import services
@@ -57,8 +56,7 @@ async def _every(seconds: float, step: Callable[[], Awaitable[object]], name: st
         with anyio.CancelScope(shield=True):
             ok = True
             try:
-                async with unit_of_work():
-                    await step()
+                await step()
             except Exception:  # one failed round must not stop the next one
                 ok = False
                 log.exception("a periodic match step failed; trying again next round")

@@ -29,8 +29,8 @@ from tandem.accounts import services as accounts
 from tandem.core import audit, buckets
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
+from tandem.core.database import Prepared, for_update, transaction
 from tandem.core.database import engine as database_engine
-from tandem.core.database import for_update, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.matches import engine, lifecycle, outcomes
 from tandem.matches.events import MatchEvent
@@ -585,9 +585,9 @@ async def my_request(caller: Caller) -> RequestOut:
 # --- supervisors ----------------------------------------------------------------------------
 
 
-async def _names(program_id: int) -> dict[int, str]:
-    members = await accounts.list_members(program_caller(program_id))
-    return {m.membership_id: m.display_name for m in members}
+async def _names(program_id: int, membership_ids: Iterable[int]) -> dict[int, str]:
+    """The names of the people on the page only (the program may have thousands)."""
+    return await accounts.display_names(program_caller(program_id), membership_ids)
 
 
 def _candidate(
@@ -613,7 +613,15 @@ def _candidate(
 async def _proposal_views(caller: Caller, rows: list[dict[str, Any]]) -> list[ProposalOut]:
     if not rows:
         return []
-    names = await _names(caller.program_id)
+    names = await _names(
+        caller.program_id,
+        [row["request.newcomer"] for row in rows]
+        + [
+            candidate["mentor_id"]
+            for row in rows
+            for candidate in (row["explanation"], *row["alternatives"])
+        ],
+    )
     places = await mentor_places(caller.program_id)
     now = clock.now()
     views = []
@@ -680,7 +688,7 @@ async def waiting_requests(caller: Caller) -> list[WaitingRequestOut]:
         .order_by(MentorRequest.created_at)
         .output(load_json=True)
     )
-    names = await _names(caller.program_id) if rows else {}
+    names = await _names(caller.program_id, [row["newcomer"] for row in rows])
     now = clock.now()
     return [
         WaitingRequestOut(
@@ -802,7 +810,7 @@ async def my_offers(caller: Caller) -> list[OfferOut]:
     )
     if not rows:
         return []
-    names = await _names(caller.program_id)
+    names = await _names(caller.program_id, [row["request.newcomer"] for row in rows])
     mentor = await profiles.get_mentor_profile(caller)
     offers = []
     for row in rows:
@@ -974,7 +982,7 @@ async def get_match(caller: Caller, match_id: int, *, shown: bool = True) -> Mat
     reader = program_caller(caller.program_id)
     intake = await profiles.get_intake(reader, row["newcomer"])
     mentor = await profiles.get_mentor_profile(reader, row["mentor"])
-    names = await _names(caller.program_id)
+    names = await _names(caller.program_id, [row["newcomer"], row["mentor"]])
     as_mentor = caller.membership_id == row["mentor"]
     zone = mentor.timezone if as_mentor else intake.timezone
     partner = row["newcomer"] if as_mentor else row["mentor"]
@@ -1002,19 +1010,31 @@ async def get_match(caller: Caller, match_id: int, *, shown: bool = True) -> Mat
     )
 
 
-async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
-    """The program's active matches for staff: who with whom since when, in two queries."""
-    rows = (
-        await MentorMatch.select(
+# The staff home's and the queue's reads, built and compiled once (`core.database.Prepared`).
+_ACTIVE_MATCHES = Prepared(
+    lambda program_id, status: (
+        MentorMatch.select(
             MentorMatch.id, MentorMatch.newcomer, MentorMatch.mentor, MentorMatch.started_at
         )
-        .where(
-            (MentorMatch.program == caller.program_id)
-            & (MentorMatch.status == MatchStatus.ACTIVE.value)
-        )
+        .where((MentorMatch.program == program_id) & (MentorMatch.status == status))
         .order_by(MentorMatch.started_at)
+    ),
+    parameters=2,
+)
+_PROPOSALS_WAITING = Prepared(
+    lambda program_id, status: MatchProposal.count().where(
+        (MatchProposal.program == program_id) & (MatchProposal.status == status)
+    ),
+    parameters=2,
+)
+
+
+async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
+    """The program's active matches for staff: who with whom since when, in two queries."""
+    rows = await _ACTIVE_MATCHES.run(caller.program_id, MatchStatus.ACTIVE.value)
+    names = await _names(
+        caller.program_id, [p for row in rows for p in (row["newcomer"], row["mentor"])]
     )
-    names = await _names(caller.program_id) if rows else {}
     return [
         ActiveMatchOut(
             id=row["id"],
@@ -1107,9 +1127,8 @@ async def home_summary(caller: Caller) -> dict[str, Any]:
     if caller.is_staff:
         return {
             "matches": await active_matches(caller),
-            "review_count": await MatchProposal.count().where(
-                (MatchProposal.program == caller.program_id)
-                & (MatchProposal.status == ProposalStatus.PENDING.value)
+            "review_count": await _PROPOSALS_WAITING.run(
+                caller.program_id, ProposalStatus.PENDING.value
             ),
         }
     # The home page names the partners only; the shared intake is read on the matches page.
@@ -1503,7 +1522,7 @@ async def open_requests(caller: Caller) -> list[OpenRequestOut]:
         )
         .order_by(MentorRequest.created_at)
     )
-    names = await _names(caller.program_id) if rows else {}
+    names = await _names(caller.program_id, [row["newcomer"] for row in rows])
     now = clock.now()
     return [
         OpenRequestOut(

@@ -26,7 +26,6 @@ import httpx
 import msgspec
 
 from tandem.core.clock import clock
-from tandem.core.database import unit_of_work
 from tandem.notifications import webhooks
 from tandem.notifications.schemas import DeliveryStatus
 from tandem.notifications.services import OUTSTANDING, now_ms
@@ -220,9 +219,7 @@ class OutboxWorker:
         """Deliver until `stop()`: straight on while there is work, else poll for more."""
         while not self.stopping.is_set():
             try:
-                # One database connection per batch (see `core.database.unit_of_work`).
-                async with unit_of_work():
-                    attempted = await self.deliver_due()
+                attempted = await self.deliver_due()
             except Exception:  # a database hiccup must not end the loop
                 log.exception("outbox batch failed; trying again shortly")
                 attempted = 0

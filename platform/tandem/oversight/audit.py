@@ -193,7 +193,7 @@ class _Names:
 
 
 async def _names(caller: Caller) -> _Names:
-    return _Names(*await accounts.display_names(caller.program_id))
+    return _Names(*await accounts.member_names(caller.program_id))
 
 
 async def trail(caller: Caller, where: AuditFilter, page: PageRequest) -> Page[AuditEntry]:
@@ -210,7 +210,7 @@ async def trail(caller: Caller, where: AuditFilter, page: PageRequest) -> Page[A
 
 async def choices(caller: Caller) -> AuditChoices:
     """The filter form's lists: people of the program by name, and the kinds in its trail."""
-    by_person, _ = await accounts.display_names(caller.program_id)
+    by_person, _ = await accounts.member_names(caller.program_id)
     actions = await (
         AuditEvent.select(AuditEvent.action)
         .where(AuditEvent.program_id == caller.program_id)

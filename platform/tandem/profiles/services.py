@@ -17,7 +17,7 @@ from tandem.accounts.services import (
 from tandem.core import audit, changes
 from tandem.core.auth import Caller, Role
 from tandem.core.clock import clock
-from tandem.core.database import for_update, transaction
+from tandem.core.database import Prepared, for_update, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.notifications import services as notifications
 from tandem.profiles.choices import is_time_zone
@@ -202,20 +202,32 @@ async def get_mentor_profile(caller: Caller, membership_id: int | None = None) -
     return msgspec.convert(row, MentorProfileOut)
 
 
+def _profile_rows(table: ProfileTable) -> Prepared[Any]:
+    """Profile rows of some members of one program, never a pause note: built and compiled
+    once (per number of members asked for; the staff home asks on every view)."""
+    columns = table.all_columns(
+        exclude=[MentorProfile.pause_note] if table is MentorProfile else []
+    )
+    return Prepared(
+        lambda membership_ids, program_id: (
+            table.select(*columns)
+            .where(table.membership.is_in(membership_ids) & (table.program == program_id))
+            .output(load_json=True)
+        ),
+        parameters=2,
+    )
+
+
+_PROFILE_ROWS = {table: _profile_rows(table) for table in (MentorProfile, NewcomerProfile)}
+
+
 async def _profiles(
     caller: Caller, table: ProfileTable, membership_ids: list[int]
 ) -> dict[int, dict[str, Any]]:
     """Several profile rows of the caller's program in one query, never a pause note."""
     if not membership_ids:
         return {}
-    columns = table.all_columns(
-        exclude=[MentorProfile.pause_note] if table is MentorProfile else []
-    )
-    rows = (
-        await table.select(*columns)
-        .where(table.membership.is_in(membership_ids) & (table.program == caller.program_id))
-        .output(load_json=True)
-    )
+    rows = await _PROFILE_ROWS[table].run(list(membership_ids), caller.program_id)
     return {row["membership"]: {**row, "membership_id": row["membership"]} for row in rows}
 
 
@@ -306,11 +318,18 @@ async def pause_status(caller: Caller, membership_id: int) -> MentorPauseStatus:
     )
 
 
+# Read on every training page and by the matching gate: built and compiled once.
+_PAUSED = Prepared(
+    lambda program_id, paused: MentorProfile.select(MentorProfile.membership).where(
+        (MentorProfile.program == program_id) & (MentorProfile.paused == paused)
+    ),
+    parameters=2,
+)
+
+
 async def paused_mentor_ids(program_id: int) -> set[int]:
     """Membership ids of mentors who paused themselves; the eligibility gate excludes them."""
-    rows = await MentorProfile.select(MentorProfile.membership).where(
-        (MentorProfile.program == program_id) & (MentorProfile.paused == True)  # noqa: E712
-    )
+    rows = await _PAUSED.run(program_id, True)
     return {row["membership"] for row in rows}
 
 

@@ -17,7 +17,7 @@ import msgspec
 
 from tandem.accounts import services as accounts
 from tandem.core import audit
-from tandem.core.auth import Caller, Role
+from tandem.core.auth import Caller
 from tandem.core.clock import clock
 from tandem.core.database import transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
@@ -514,26 +514,24 @@ async def export_care(caller: Caller) -> dict[str, Any]:
         .where(CheckIn.newcomer == caller.membership_id)
         .output(load_json=True)
     }
-    if caller.role is Role.MENTOR:
-        export["check_ins"] = (
-            await CheckIn.select()
-            .where(CheckIn.mentor == caller.membership_id)
-            .output(load_json=True)
+    # Both parts for every role (empty but for a mentor), so a download has one shape.
+    export["check_ins"] = (
+        await CheckIn.select().where(CheckIn.mentor == caller.membership_id).output(load_json=True)
+    )
+    export["self_care"] = {
+        "quiet_hours": await MentorCareSettings.select(
+            MentorCareSettings.quiet_start, MentorCareSettings.quiet_end
+        ).where(MentorCareSettings.mentor == caller.membership_id),
+        "return_to_use_reports": await ReturnToUseReport.select(
+            ReturnToUseReport.reported_at, ReturnToUseReport.ready_at
+        ).where(ReturnToUseReport.mentor == caller.membership_id),
+        "wellbeing_check_ins": await WellbeingCheckIn.select(
+            WellbeingCheckIn.answered_on, WellbeingCheckIn.answers
         )
-        export["self_care"] = {
-            "quiet_hours": await MentorCareSettings.select(
-                MentorCareSettings.quiet_start, MentorCareSettings.quiet_end
-            ).where(MentorCareSettings.mentor == caller.membership_id),
-            "return_to_use_reports": await ReturnToUseReport.select(
-                ReturnToUseReport.reported_at, ReturnToUseReport.ready_at
-            ).where(ReturnToUseReport.mentor == caller.membership_id),
-            "wellbeing_check_ins": await WellbeingCheckIn.select(
-                WellbeingCheckIn.answered_on, WellbeingCheckIn.answers
-            )
-            .where(WellbeingCheckIn.mentor == caller.membership_id)
-            .output(load_json=True),
-            "conversation_requests": await ConversationRequest.select(
-                ConversationRequest.asked_at, ConversationRequest.held_at
-            ).where(ConversationRequest.mentor == caller.membership_id),
-        }
+        .where(WellbeingCheckIn.mentor == caller.membership_id)
+        .output(load_json=True),
+        "conversation_requests": await ConversationRequest.select(
+            ConversationRequest.asked_at, ConversationRequest.held_at
+        ).where(ConversationRequest.mentor == caller.membership_id),
+    }
     return export

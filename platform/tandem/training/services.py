@@ -22,7 +22,7 @@ from tandem.accounts.services import ProgramSettings, membership_in_program
 from tandem.core import audit, buckets, changes
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
-from tandem.core.database import transaction
+from tandem.core.database import Prepared, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.core.statuses import MembershipStatus
 from tandem.notifications import services as notifications
@@ -112,24 +112,53 @@ async def _version_rules(track: Track) -> dict[str, VersionRule]:
 # --- loading records ------------------------------------------------------------------------
 
 
+_ATTEMPT_COLUMNS = (
+    QuizAttempt.id,
+    QuizAttempt.membership,
+    QuizAttempt.module_id,
+    QuizAttempt.content_version,
+    QuizAttempt.submitted_at,
+    QuizAttempt.passed,
+)
+_VISIT_COLUMNS = (LessonVisit.membership, LessonVisit.module_id, LessonVisit.last_opened_at)
+_UNLOCK_COLUMNS = (AttemptUnlock.membership, AttemptUnlock.module_id, AttemptUnlock.unlocked_at)
+# One mentor's records, read on every page of their track: built and compiled once each.
+_MINE = {
+    "attempts": Prepared(
+        lambda program, mentor: _of(QuizAttempt, program, [mentor], *_ATTEMPT_COLUMNS),
+        parameters=2,
+    ),
+    "visits": Prepared(
+        lambda program, mentor: _of(LessonVisit, program, [mentor], *_VISIT_COLUMNS),
+        parameters=2,
+    ),
+    "unlocks": Prepared(
+        lambda program, mentor: _of(AttemptUnlock, program, [mentor], *_UNLOCK_COLUMNS),
+        parameters=2,
+    ),
+}
+
+
+def _of(table: Any, program_id: int, membership_ids: Sequence[int] | None, *columns: Any) -> Any:
+    """A select of a records table in one program, for some mentors or all of them."""
+    query = table.select(*columns).where(table.program == program_id)
+    if membership_ids is not None:
+        query = query.where(table.membership.is_in(list(membership_ids)))
+    return query
+
+
 async def _records(
     program_id: int, membership_ids: Sequence[int] | None = None, *, passes_only: bool = False
 ) -> dict[int, MentorRecords]:
     """Mentors' records in one program, in three queries whatever the number of mentors."""
     records: dict[int, MentorRecords] = defaultdict(MentorRecords)
-    query = QuizAttempt.select(
-        QuizAttempt.id,
-        QuizAttempt.membership,
-        QuizAttempt.module_id,
-        QuizAttempt.content_version,
-        QuizAttempt.submitted_at,
-        QuizAttempt.passed,
-    ).where(QuizAttempt.program == program_id)
-    if membership_ids is not None:
-        query = query.where(QuizAttempt.membership.is_in(list(membership_ids)))
-    if passes_only:
-        query = query.where(QuizAttempt.passed == True)  # noqa: E712
-    for row in await query:
+    mine = membership_ids[0] if membership_ids is not None and len(membership_ids) == 1 else None
+    if mine is not None and not passes_only:
+        attempts = await _MINE["attempts"].run(program_id, mine)
+    else:
+        query = _of(QuizAttempt, program_id, membership_ids, *_ATTEMPT_COLUMNS)
+        attempts = await (query.where(QuizAttempt.passed == True) if passes_only else query)  # noqa: E712
+    for row in attempts:
         records[row["membership"]].attempts.append(
             AttemptRecord(
                 id=row["id"],
@@ -141,21 +170,20 @@ async def _records(
         )
     if passes_only:
         return records
-    visits = LessonVisit.select(
-        LessonVisit.membership, LessonVisit.module_id, LessonVisit.last_opened_at
-    ).where(LessonVisit.program == program_id)
-    unlocks = AttemptUnlock.select(
-        AttemptUnlock.membership, AttemptUnlock.module_id, AttemptUnlock.unlocked_at
-    ).where(AttemptUnlock.program == program_id)
-    if membership_ids is not None:
-        visits = visits.where(LessonVisit.membership.is_in(list(membership_ids)))
-        unlocks = unlocks.where(AttemptUnlock.membership.is_in(list(membership_ids)))
-    for row in await visits:
+    visits, unlocks = (
+        (await _MINE["visits"].run(program_id, mine), await _MINE["unlocks"].run(program_id, mine))
+        if mine is not None
+        else (
+            await _of(LessonVisit, program_id, membership_ids, *_VISIT_COLUMNS),
+            await _of(AttemptUnlock, program_id, membership_ids, *_UNLOCK_COLUMNS),
+        )
+    )
+    for row in visits:
         seen = records[row["membership"]].visits
         seen[row["module_id"]] = max(
             row["last_opened_at"], seen.get(row["module_id"], row["last_opened_at"])
         )
-    for row in await unlocks:
+    for row in unlocks:
         latest = records[row["membership"]].unlocks
         latest[row["module_id"]] = max(
             row["unlocked_at"], latest.get(row["module_id"], row["unlocked_at"])
