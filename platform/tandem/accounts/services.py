@@ -15,7 +15,7 @@ from tandem.accounts.events import AccountEvent
 from tandem.accounts.passwords import hash_password, verify_password
 from tandem.accounts.schemas import MemberSummary, SignUp
 from tandem.accounts.tables import Membership, Person, Program
-from tandem.core import audit, ratelimit
+from tandem.core import audit, changes, ratelimit
 from tandem.core.auth import STAFF, Caller, Role
 from tandem.core.clock import clock
 from tandem.core.database import Prepared, engine, transaction
@@ -88,6 +88,7 @@ def _decode_settings(raw: str | bytes | dict[str, Any] | None) -> ProgramSetting
 async def save_program_settings(caller: Caller, settings: ProgramSettings) -> ProgramSettings:
     """Staff change their own program's rules; the audit names the changed settings only."""
     async with transaction():
+        await changes.eligibility_changed(caller.program_id)  # renewal periods count
         old = await program_settings(caller.program_id)
         changed = [
             name
@@ -421,6 +422,7 @@ async def _decide_application(
             raise Invalid(f"Only mentor applications can be {verb}.")
         if row["status"] != MembershipStatus.PENDING:
             raise Conflict("This application has already been decided.")
+        await changes.eligibility_changed(caller.program_id)
         await Membership.update(values).where(Membership.id == membership_id)
         await audit.record(caller, f"mentor.{verb}", "membership", membership_id)
         await notifications.emit(
@@ -485,6 +487,7 @@ async def set_member_status(caller: Caller, membership_id: int, status: Membersh
             await _keep_an_admin(caller.program_id, membership_id)
         if status == row["status"]:
             return
+        await changes.eligibility_changed(caller.program_id)
         await Membership.update({Membership.status: status.value}).where(
             Membership.id == membership_id
         )
@@ -536,9 +539,10 @@ async def delete_person(caller: Caller) -> None:
     it (ON DELETE CASCADE, chosen for exactly this); the audit trail keeps only ids."""
     async with transaction():
         await audit.record(caller, "person.deleted", "person", caller.person_id)
-        memberships = await Membership.select(Membership.id).where(
+        memberships = await Membership.select(Membership.id, Membership.program).where(
             Membership.person == caller.person_id
         )
+        await changes.eligibility_changed(*{row["program"] for row in memberships})
         # Their sessions on every device go too (the foreign key cascades as well; ending them
         # here does not depend on SQLite's per-connection foreign-key setting).
         await store.end_sessions([row["id"] for row in memberships])

@@ -1,5 +1,5 @@
 """The audit trail (who did what to which record, and when; never the content itself), the
-rate-limit counters and the periodic loops' heartbeats."""
+rate-limit counters, the periodic loops' heartbeats and the eligibility change markers."""
 
 from __future__ import annotations
 
@@ -43,3 +43,16 @@ class Heartbeat(Table, tablename="heartbeat"):
     at = Timestamptz()
     ok = Boolean(default=True)
     rounds = Integer(default=0)
+
+
+class EligibilityMarker(Table, tablename="eligibility_marker"):
+    """A program's change marker for who may be matched (`tandem.core.changes`).
+
+    `token` is redrawn at random in the transaction of every change that can alter a mentor's
+    eligibility, so a process that cached the answer knows from one small read whether it still
+    holds. Random rather than counted: a rolled-back change's token is never seen again, where a
+    counter would hand out the same number to the next change.
+    """
+
+    program_id = Integer(unique=True)
+    token = Varchar(length=32)

@@ -309,21 +309,94 @@ async def is_trained(program_id: int, membership_id: int, at: datetime | None = 
     return all(s.current for s in states)
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """One program's gate answer as this process worked it out at `at`.
+
+    It holds while the program's eligibility marker (`core.changes`), the served track and its
+    version rules are the same, and the time is in [`at`, `until`): no mentor's standing changes
+    between the moment it was worked out and the first moment a current track expires or a pass
+    recorded for a later time starts to count. The marker is read before the records, so a
+    change committed while they are read leaves a marker this answer no longer matches.
+    """
+
+    marker: str | None
+    track: Track
+    rules: dict[str, VersionRule]
+    at: datetime
+    until: datetime | None
+    ids: frozenset[int]
+
+    def holds(
+        self, marker: str | None, track: Track, rules: dict[str, VersionRule], now: datetime
+    ) -> bool:
+        return (
+            self.marker == marker
+            and self.track is track
+            and self.rules == rules
+            and self.at <= now
+            and (self.until is None or now < self.until)
+        )
+
+
+_answers: dict[int, _Answer] = {}
+
+
+def forget_eligibility() -> None:
+    """Drop every cached gate answer (tests that empty the database between them do this)."""
+    _answers.clear()
+
+
+async def _next_pass_after(program_id: int, at: datetime) -> datetime | None:
+    """The earliest pass recorded for a time after `at` (a clock set back, or backdated data):
+    the gate's answer at `at` stops holding when it starts to count."""
+    row = (
+        await QuizAttempt.select(QuizAttempt.submitted_at)
+        .where(
+            (QuizAttempt.program == program_id)
+            & (QuizAttempt.passed == True)  # noqa: E712
+            & (QuizAttempt.submitted_at > at)
+        )
+        .order_by(QuizAttempt.submitted_at)
+        .first()
+    )
+    return None if row is None else row["submitted_at"]
+
+
+async def _gate(program_id: int, at: datetime) -> tuple[_Context, set[int], datetime | None]:
+    """The gate worked out from the records at `at`, and until when the answer holds (see
+    `_Answer`); None when no time to come changes it."""
+    context, mentors = await _current_until(program_id, at)
+    paused = await paused_mentor_ids(program_id)
+    ids = {
+        member.membership_id
+        for member, until in mentors
+        if may_take_matches(
+            member.status, member.membership_id in paused, until is not None and at < until
+        )
+    }
+    ends = [until for _, until in mentors if until is not None and at < until]
+    later = await _next_pass_after(program_id, at)
+    return context, ids, min((*ends, *([later] if later else [])), default=None)
+
+
 async def eligible_mentor_ids(program_id: int, at: datetime | None = None) -> set[int]:
     """THE matching gate: membership ids of mentors who may get new matches now (or at `at`).
 
     Approved and active, every required module passed and current, not paused. Matching uses
-    this and nothing else.
+    this and nothing else. Asked about now, it answers from this process's cache while the
+    answer holds (`_Answer`), at the cost of one small read; a chosen `at` is worked out afresh.
     """
-    context, mentors = await _current_until(program_id, at)
-    paused = await paused_mentor_ids(program_id)
-    return {
-        member.membership_id
-        for member, until in mentors
-        if may_take_matches(
-            member.status, member.membership_id in paused, until is not None and context.at < until
-        )
-    }
+    if at is not None:
+        return (await _gate(program_id, at))[1]
+    marker = await changes.eligibility_marker(program_id)
+    track, now = current_track(), clock.now()
+    cached = _answers.get(program_id)
+    if cached is not None and cached.holds(marker, track, await _version_rules(track), now):
+        return set(cached.ids)
+    context, ids, until = await _gate(program_id, now)
+    _answers[program_id] = _Answer(marker, context.track, context.rules, now, until, frozenset(ids))
+    return ids
 
 
 async def grace_period_ends(program_id: int, at: datetime | None = None) -> dict[int, datetime]:
@@ -566,6 +639,7 @@ async def submit_attempt(caller: Caller, attempt_id: int, answers: dict[str, int
     """
     module = _module(current_track(), (await _attempt_row(caller, attempt_id))["module_id"])
     async with transaction():
+        await changes.eligibility_changed(caller.program_id)  # a pass may make them current
         row = await _attempt_row(caller, attempt_id)
         if row["submitted_at"] is not None:
             raise Conflict("This quiz was already submitted; its result is below.")
