@@ -128,6 +128,9 @@ async def request_table(app, label: str, usernames: list[str], password: str) ->
     times = []
     for number, username in enumerate(usernames):
         client = await signed_in(app, username, password)
+        # The demo's history leaves some of these newcomers with a request of their own: it is
+        # withdrawn first (untimed), so every timed call is a fresh request.
+        await client.post("/api/v1/match-requests/mine/withdraw")
         if number == 0:
             engine.forget()
         queries, ms, code = await measure(client, "POST", "/api/v1/match-requests")
