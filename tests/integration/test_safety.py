@@ -469,6 +469,8 @@ async def test_the_forms_submit_as_a_person_would(make_client, people, frozen) -
     refused = await newcomer.post("/concerns/new", data={"match_id": str(match_id)})
     assert refused.status_code == 400
     assert "category" in refused.text
+    assert "Please choose what the concern is about." in refused.text
+    assert "must be one of" not in refused.text
     sent = await newcomer.post(
         "/concerns/new",
         data={

@@ -213,6 +213,8 @@ def _rule(info: mi.Type | None, steps: list[str | int], raw: str) -> str:
     if isinstance(inner, mi.FloatType):
         return f"{label} must be a number{_between(inner.ge, inner.le)}."
     if isinstance(inner, mi.LiteralType | mi.EnumType):
+        if "value ''" in raw:  # a form's list or radio buttons left without a choice
+            return f"Please choose {label[0].lower()}{label[1:]}."
         values = inner.values if isinstance(inner, mi.LiteralType) else [m.value for m in inner.cls]
         return f"{label} must be one of: {_choices(values)}."
     if type(inner) in _PLAIN_TYPES:
@@ -244,10 +246,11 @@ def field_error(shape: Any, raw: str) -> FieldError:
         if kind == "contains unknown":
             return FieldError(_field_path(field_steps), f"{name} is not a field here: remove it.")
         found = _walk(info, field_steps)
-        _, _, schema = _unwrap(found) if found is not None else (None, {}, {})
-        return FieldError(
-            _field_path(field_steps), f"Please fill in {_label(field_steps, schema).lower()}."
-        )
+        inner, _, schema = _unwrap(found) if found is not None else (None, {}, {})
+        label = _label(field_steps, schema)
+        # A set of choices is chosen, not filled in.
+        verb = "choose" if isinstance(inner, mi.LiteralType | mi.EnumType) else "fill in"
+        return FieldError(_field_path(field_steps), f"Please {verb} {label[0].lower()}{label[1:]}.")
     if at and at.group(1):  # a dict key: `key` in `$.answers`
         found = _walk(info, steps)
         inner = _unwrap(found)[0] if found is not None else None

@@ -28,7 +28,7 @@ class SeverityCount(Struct, frozen=True):
 class ConcernCreate(Struct, kw_only=True, forbid_unknown_fields=True):
     """A concern about a match (`match_id`) or a person (`about_membership_id`, staff only)."""
 
-    category: Category
+    category: Annotated[Category, Meta(title="What the concern is about")]
     match_id: Id | None = None
     about_membership_id: Id | None = None
     # Keys of the category's yes/no questions answered yes (see GET /api/v1/concerns/categories).
@@ -40,7 +40,7 @@ class ConcernCreate(Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class UrgentEscalation(Struct, kw_only=True, forbid_unknown_fields=True):
-    situation: UrgentSituation
+    situation: Annotated[UrgentSituation, Meta(title="What is happening")]
     match_id: Id | None = None
     description: Description = ""
 
