@@ -71,6 +71,8 @@ async def test_the_journey_through_the_pages(make_client, people, frozen) -> Non
     offers = await mentor.get("/mentor/matches", headers=HTML)
     assert "Would you mentor Newcomer A?" in offers.text
     assert "Recovery pathway(s)" in offers.text  # shared by the newcomer
+    assert "<dd>SMART Recovery</dd>" in offers.text, "in words, not the stored code"
+    assert "smart_recovery" not in offers.text
     assert "after work" not in offers.text  # hopes were not shared
     offer_id = (await MentorOffer.select(MentorOffer.id).first())["id"]
     accepted = await mentor.post(f"/mentor/offers/{offer_id}/accept", headers=HTML)

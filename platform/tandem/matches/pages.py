@@ -19,6 +19,7 @@ from tandem.matches import engine, services
 from tandem.matches.lifecycle import EndReason
 from tandem.matches.schemas import SettingsForm
 from tandem.profiles import services as profiles
+from tandem.profiles.schemas import SHARED_VALUE_LABELS
 from tandem.settings import CrisisResource
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -49,6 +50,7 @@ PAGE_CONTEXT = {
     "step_labels": STEP_LABELS,
     "end_reasons": END_REASON_LABELS,
     "shared_labels": SHARED_LABELS,
+    "value_labels": SHARED_VALUE_LABELS,
 }
 
 

@@ -28,7 +28,14 @@ from tandem.profiles.choices import (
     html_pattern,
     language_label,
 )
-from tandem.profiles.schemas import SHARE_LABELS, MentorProfileUpdate, NewcomerIntake, SharingUpdate
+from tandem.profiles.schemas import (
+    BARRIER_LABELS,
+    LIVED_EXPERIENCE_LABELS,
+    SHARE_LABELS,
+    MentorProfileUpdate,
+    NewcomerIntake,
+    SharingUpdate,
+)
 
 Shape = type[NewcomerIntake] | type[MentorProfileUpdate]
 
@@ -49,28 +56,8 @@ CHOICES = {
     "genders": GENDER_LABELS,
     # Nobody can ask for a mentor who "prefers not to say"; such mentors meet those open to any.
     "wanted_genders": {k: v for k, v in GENDER_LABELS.items() if k != "prefer_not_to_say"},
-    "lived_experience": {
-        "parenting": "Parenting",
-        "veteran": "Military service",
-        "lgbtq": "LGBTQ+",
-        "criminal_legal": "The criminal legal system",
-        "chronic_pain": "Chronic pain",
-        "mental_health": "Mental health",
-        "housing_instability": "Housing instability",
-        "young_adult": "Being a young adult",
-        "older_adult": "Being an older adult",
-        "grief": "Grief and loss",
-        "domestic_violence": "Domestic violence",
-        "healthcare_worker": "Working in healthcare",
-    },
-    "barriers": {
-        "transport": "Getting there (no transport)",
-        "childcare": "Childcare",
-        "language": "Language",
-        "cost": "Cost",
-        "internet": "Internet or phone access",
-        "disability": "Access needs or disability",
-    },
+    "lived_experience": LIVED_EXPERIENCE_LABELS,
+    "barriers": BARRIER_LABELS,
     "share_with_mentor": SHARE_LABELS,
     "recovery_stages": RECOVERY_STAGE_LABELS,
     "languages": LANGUAGES,

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from matching.vocabulary import (
+    PATHWAY_LABELS,
+    RECOVERY_STAGE_LABELS,
     Gender,
     LivedExperience,
     MeetingFormat,
@@ -21,6 +23,37 @@ from tandem.core.edge import FreeText, NoNul
 Barrier = Literal["transport", "childcare", "language", "cost", "internet", "disability"]
 Shareable = Literal["recovery_stage", "pathways", "hopes", "barriers", "lived_experience"]
 # How the intake form and the home page's sharing form name each part a newcomer may share.
+# The intake's checkbox values in words: one definition for the intake form and for what a
+# mentor is shown of it.
+LIVED_EXPERIENCE_LABELS: dict[str, str] = {
+    "parenting": "Parenting",
+    "veteran": "Military service",
+    "lgbtq": "LGBTQ+",
+    "criminal_legal": "The criminal legal system",
+    "chronic_pain": "Chronic pain",
+    "mental_health": "Mental health",
+    "housing_instability": "Housing instability",
+    "young_adult": "Being a young adult",
+    "older_adult": "Being an older adult",
+    "grief": "Grief and loss",
+    "domestic_violence": "Domestic violence",
+    "healthcare_worker": "Working in healthcare",
+}
+BARRIER_LABELS: dict[str, str] = {
+    "transport": "Getting there (no transport)",
+    "childcare": "Childcare",
+    "language": "Language",
+    "cost": "Cost",
+    "internet": "Internet or phone access",
+    "disability": "Access needs or disability",
+}
+# What a newcomer may share, value by value in words (the mentor's view of the shared parts).
+SHARED_VALUE_LABELS: dict[str, dict[str, str]] = {
+    "pathways": dict(PATHWAY_LABELS),
+    "recovery_stage": dict(RECOVERY_STAGE_LABELS),
+    "barriers": BARRIER_LABELS,
+    "lived_experience": LIVED_EXPERIENCE_LABELS,
+}
 SHARE_LABELS: dict[str, str] = {
     "recovery_stage": "Where I am in my recovery",
     "pathways": "My recovery pathway(s)",
