@@ -122,7 +122,7 @@ async def test_filters_by_person_record_and_kind(make_client, people, frozen) ->
     assert await actions(person=ash.person_id, action="match.requested") == []
     choices = await audit.choices(await caller(people.a[Role.SUPERVISOR].membership_id))
     assert "match.requested" in choices.actions
-    assert (sage.person_id, "Sage") in choices.people
+    assert (sage.person_id, f"Sage (newcomer, no. {sage.person_id})") in choices.people
     assert match_id
 
 

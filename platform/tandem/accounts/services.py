@@ -341,15 +341,20 @@ async def list_members(
     return msgspec.convert(rows, list[MemberSummary])
 
 
-async def member_names(program_id: int) -> tuple[dict[int, str], dict[int, str]]:
-    """The program's members' display names by person id and by membership id, in one query:
-    the audit trail names who acted by person and which record it was about by membership."""
+async def member_names(program_id: int) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """The program's members' display names by person id and by membership id, and their role
+    by person id, in one query: the audit trail names who acted by person and which record it
+    was about by membership, and tells two people of the same name apart by role and number."""
     rows = await Membership.select(
-        Membership.id, Membership.person, Membership.person.display_name.as_alias("name")
+        Membership.id,
+        Membership.person,
+        Membership.role,
+        Membership.person.display_name.as_alias("name"),
     ).where(Membership.program == program_id)
     return (
         {row["person"]: row["name"] for row in rows},
         {row["id"]: row["name"] for row in rows},
+        {row["person"]: row["role"] for row in rows},
     )
 
 

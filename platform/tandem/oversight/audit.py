@@ -193,7 +193,8 @@ class _Names:
 
 
 async def _names(caller: Caller) -> _Names:
-    return _Names(*await accounts.member_names(caller.program_id))
+    by_person, by_membership, _ = await accounts.member_names(caller.program_id)
+    return _Names(by_person, by_membership)
 
 
 async def trail(caller: Caller, where: AuditFilter, page: PageRequest) -> Page[AuditEntry]:
@@ -210,7 +211,7 @@ async def trail(caller: Caller, where: AuditFilter, page: PageRequest) -> Page[A
 
 async def choices(caller: Caller) -> AuditChoices:
     """The filter form's lists: people of the program by name, and the kinds in its trail."""
-    by_person, _ = await accounts.member_names(caller.program_id)
+    by_person, _, roles = await accounts.member_names(caller.program_id)
     actions = await (
         AuditEvent.select(AuditEvent.action)
         .where(AuditEvent.program_id == caller.program_id)
@@ -224,7 +225,11 @@ async def choices(caller: Caller) -> AuditChoices:
         .output(as_list=True)
     )
     return AuditChoices(
-        people=sorted(by_person.items(), key=lambda item: (item[1].casefold(), item[0])),
+        # Display names repeat (first names or aliases): the role and number tell people apart.
+        people=[
+            (person, f"{name} ({roles[person]}, no. {person})")
+            for person, name in sorted(by_person.items(), key=lambda i: (i[1].casefold(), i[0]))
+        ],
         actions=sorted(actions),
         entities=sorted(entities),
     )
