@@ -224,6 +224,7 @@ async def test_a_return_to_use_pauses_new_matches_without_penalty(make_client, p
     await ready_mentor(people.a[M].membership_id)
     mentor = await signed_in(make_client, people.a[M])
     assert people.a[M].membership_id in await matches.may_get_new_matches(program)
+    assert "You can be matched" in (await mentor.get("/home")).text
     reported = await mentor.post("/api/v1/self-care/return-to-use", json={})
     assert reported.status_code == 201, reported.text
     assert reported.json()["conversation_asked"] is True
@@ -236,6 +237,9 @@ async def test_a_return_to_use_pauses_new_matches_without_penalty(make_client, p
     assert await matches.review_queue(staff) == []
     care = (await mentor.get("/api/v1/self-care")).json()
     assert care["new_matches_held_since"] is not None
+    home = (await mentor.get("/home")).text
+    assert "You can be matched" not in home, "the home page follows the mentor's own hold"
+    assert "New matches are paused while you look after yourself" in home
     # Places left are the caseload's: the page never tells a hold from a concern apart.
     assert care["load"]["places_left"] == 2
     # Ready again (agreed with the supervisor): proposed once more.

@@ -19,6 +19,7 @@ from tandem.core.statuses import MembershipStatus
 from tandem.matches import services as matches
 from tandem.profiles import services as profiles
 from tandem.profiles.schemas import SHARE_LABELS
+from tandem.safety import services as safety
 from tandem.training import services as training
 
 
@@ -42,7 +43,15 @@ async def _mentor_context(caller: Caller) -> dict[str, Any]:
         pause = await profiles.pause_status(caller, caller.membership_id)
     except NotFound:
         return {"has_profile": False, "pause": None, "training": progress, "declined": declined}
-    return {"has_profile": True, "pause": pause, "training": progress, "declined": declined}
+    # Only the mentor's own return-to-use hold: a hold from a concern about them stays unsaid.
+    own_hold = bool(await safety.held_mentors(caller.program_id, frozenset({caller.membership_id})))
+    return {
+        "has_profile": True,
+        "pause": pause,
+        "training": progress,
+        "declined": declined,
+        "own_hold": own_hold,
+    }
 
 
 async def _staff_context(caller: Caller) -> dict[str, Any]:
