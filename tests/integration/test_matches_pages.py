@@ -259,7 +259,7 @@ async def test_the_settings_form_saves_audits_and_names_a_bad_field(make_client,
     assert "555" not in str(audit)
     bad = await supervisor.post("/staff/settings", data={**form, "offer_hours": "0"}, headers=HTML)
     assert bad.status_code == 400
-    assert "Offer hours" in bad.text
+    assert "Hours a mentor has to answer an offer must be a whole number from 1 to 336." in bad.text
     assert 'value="0"' in bad.text
     other = await signed_in(make_client, people.b[Role.SUPERVISOR].username)
     page = await other.get("/staff/settings", headers=HTML)

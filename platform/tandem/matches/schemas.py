@@ -157,16 +157,26 @@ class BatchRunOut(Struct, kw_only=True):
 class SettingsForm(Struct, kw_only=True):
     """The matching rules a program may change on its settings page, each within sane bounds."""
 
-    min_mentor_recovery_days: Annotated[int, Meta(ge=0, le=3650)]
-    new_mentor_months: Annotated[int, Meta(ge=0, le=36)]
-    caseload_new_mentor: Annotated[int, Meta(ge=1, le=10)]
-    caseload_experienced_mentor: Annotated[int, Meta(ge=1, le=10)]
-    offer_hours: Annotated[int, Meta(ge=1, le=336)]
-    batch_interval_minutes: Annotated[int, Meta(ge=0, le=10080)]
+    min_mentor_recovery_days: Annotated[
+        int, Meta(ge=0, le=3650, title="Minimum mentor recovery time (days)")
+    ]
+    new_mentor_months: Annotated[int, Meta(ge=0, le=36, title="The months a mentor counts as new")]
+    caseload_new_mentor: Annotated[int, Meta(ge=1, le=10, title="Mentees at once for a new mentor")]
+    caseload_experienced_mentor: Annotated[
+        int, Meta(ge=1, le=10, title="Mentees at once for an experienced mentor")
+    ]
+    offer_hours: Annotated[int, Meta(ge=1, le=336, title="Hours a mentor has to answer an offer")]
+    batch_interval_minutes: Annotated[
+        int, Meta(ge=0, le=10080, title="The batch matching interval (minutes)")
+    ]
     auto_approve_matches: bool = False
-    auto_approve_min_score: Annotated[float, Meta(ge=0, le=50)]
+    auto_approve_min_score: Annotated[
+        float, Meta(ge=0, le=50, title="Score for automatic approval")
+    ]
     # Ended matches keep who was in them this long; then only the anonymous outcome stays.
-    ended_match_retention_days: Annotated[int, Meta(ge=30, le=3650)]
+    ended_match_retention_days: Annotated[
+        int, Meta(ge=30, le=3650, title="Days an ended match keeps who was in it")
+    ]
 
 
 class OpenRequestOut(Struct, kw_only=True):
