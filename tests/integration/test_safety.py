@@ -639,7 +639,13 @@ async def test_escalation_says_who_and_steps_are_chosen_not_defaulted(
     assert '<option value="" selected disabled>Choose an outcome</option>' in page
     refused = await supervisor.post(f"{base}/act", data={"action": ""})
     assert refused.status_code == 400
-    assert "Expected" not in refused.text
+    assert "Please choose a step to take." in refused.text
+    assert 'action="/staff/concerns/' in refused.text, "the concern's page again, not a dead end"
+    long_note = "We talked. " * 400
+    kept = await supervisor.post(f"{base}/notes", data={"note": long_note})
+    assert kept.status_code == 400
+    assert "Please keep the note under 4,000 characters." in kept.text
+    assert long_note.strip() in kept.text, "what the supervisor typed is kept"
     assert await MentorMatch.exists().where(
         (MentorMatch.id == match_id) & MentorMatch.ended_at.is_null()
     ), "an empty choice suspended nothing"

@@ -206,11 +206,27 @@ async def queue_page(
 async def concern_page(
     request: CallerRequest, concern_id: PathId, done: FromQuery[str | None] = None
 ) -> Template:
+    return await _concern(request.user, concern_id, done=done)
+
+
+async def _concern(
+    caller: Caller,
+    concern_id: int,
+    *,
+    done: str | None = None,
+    error: Invalid | None = None,
+    values: dict[str, Any] | None = None,
+) -> Template:
+    """The concern's page; after a refused step, again with the message beside its form and
+    what the supervisor typed kept, instead of a page that loses it."""
     return _page(
         "concern.html",
-        concern=await services.open_concern(request.user, concern_id),
+        status_code=400 if error else 200,
+        concern=await services.open_concern(caller, concern_id),
         modules=services.module_titles(),
         done=done,
+        errors=form_errors(error, None) if error else [],
+        v=values or {},
     )
 
 
@@ -234,28 +250,47 @@ def _note(form: dict[str, Any]) -> str:
 
 
 @post("/staff/concerns/{concern_id:int}/notes", guards=[allow(*STAFF)], include_in_schema=False)
-async def note_page(request: CallerRequest, concern_id: PathId, data: Form[Any]) -> Redirect:
-    await services.add_note(request.user, concern_id, _note(data))
+async def note_page(
+    request: CallerRequest, concern_id: PathId, data: Form[Any]
+) -> Redirect | Template:
+    try:
+        await services.add_note(request.user, concern_id, _note(data))
+    except Invalid as error:
+        return await _concern(
+            request.user, concern_id, error=error, values={"note": _one(data, "note")}
+        )
     return _back(concern_id, "noted")
 
 
 @post("/staff/concerns/{concern_id:int}/act", guards=[allow(*STAFF)], include_in_schema=False)
-async def act_page(request: CallerRequest, concern_id: PathId, data: Form[Any]) -> Redirect:
+async def act_page(
+    request: CallerRequest, concern_id: PathId, data: Form[Any]
+) -> Redirect | Template:
     try:
-        action = rules.Action(_one(data, "action"))
-    except ValueError:
-        raise Invalid("Please choose what to do.", field="action") from None
-    await services.act(request.user, concern_id, action, _one(data, "module_id") or None)
+        try:
+            action = rules.Action(_one(data, "action"))
+        except ValueError:
+            raise Invalid("Please choose a step to take.", field="action") from None
+        await services.act(request.user, concern_id, action, _one(data, "module_id") or None)
+    except Invalid as error:
+        return await _concern(request.user, concern_id, error=error)
     return _back(concern_id, "acted")
 
 
 @post("/staff/concerns/{concern_id:int}/close", guards=[allow(*STAFF)], include_in_schema=False)
-async def close_page(request: CallerRequest, concern_id: PathId, data: Form[Any]) -> Redirect:
+async def close_page(
+    request: CallerRequest, concern_id: PathId, data: Form[Any]
+) -> Redirect | Template:
     try:
-        outcome = rules.Outcome(_one(data, "outcome"))
-    except ValueError:
-        raise Invalid("Please choose how the concern ends.", field="outcome") from None
-    await services.close(request.user, concern_id, outcome, _note(data))
+        try:
+            outcome = rules.Outcome(_one(data, "outcome"))
+        except ValueError:
+            raise Invalid("Please choose how the concern ends.", field="outcome") from None
+        await services.close(request.user, concern_id, outcome, _note(data))
+    except Invalid as error:
+        return await _concern(
+            request.user, concern_id, error=error, values={"close_note": _one(data, "note")}
+        )
     return _back(concern_id, "closed")
 
 
