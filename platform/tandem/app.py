@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from functools import cache
@@ -26,7 +27,7 @@ from piccolo.engine.postgres import PostgresEngine
 from tandem.accounts import controllers as accounts_api
 from tandem.accounts import events as accounts_events
 from tandem.accounts import pages as accounts_pages
-from tandem.accounts.services import caller_for_request
+from tandem.accounts.services import caller_for_request, prune_expired
 from tandem.accounts.store import TandemSessionBackend, TandemSessionConfig
 from tandem.cli import TandemCLIPlugin
 from tandem.core import changes
@@ -35,6 +36,7 @@ from tandem.core.errors import document_errors, exception_handlers
 from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
 from tandem.core.pages import template_globals
+from tandem.core.periodic import HOUSEKEEPING_LOOP, running_every
 from tandem.core.security_headers import SecurityHeadersMiddleware
 from tandem.home import pages as home_pages
 from tandem.matches import controllers as matches_api
@@ -170,6 +172,24 @@ def _safety_loop(settings: Settings) -> Any:
     return lifespan
 
 
+_log = logging.getLogger("tandem.housekeeping")
+
+
+def _housekeeping_loop(settings: Settings) -> Any:
+    """Lifespan: expired sessions and rate-limit counters deleted every
+    `TANDEM_HOUSEKEEPING_SECONDS` (0 turns it off, as in tests). Safe in several processes at
+    once: each round is two deletes of rows past their time."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        seconds = settings.housekeeping_seconds
+        loop = running_every(seconds, prune_expired, _log, name=HOUSEKEEPING_LOOP)
+        async with loop if seconds > 0 else nullcontext():
+            yield
+
+    return lifespan
+
+
 def _freeze_start_up_objects() -> None:
     """Startup hook: leave everything loaded so far (Litestar, the matching engine's NumPy,
     SciPy and OR-Tools, the templates) out of the garbage collector's full passes. Each full
@@ -275,6 +295,7 @@ def _build(settings: Settings) -> Litestar:
             _outbox_worker(settings),
             _match_loop(settings),
             _safety_loop(settings),
+            _housekeeping_loop(settings),
         ],
         # After the lifespans have opened the database: the served content versions, once; then
         # the start-up heap is frozen.

@@ -67,13 +67,9 @@ def migrate_command() -> None:
 
 @db_group.command(name="prune-sessions", help="Delete expired sessions and rate-limit counters.")
 def prune_sessions_command() -> None:
-    from tandem.accounts import store
-    from tandem.core import ratelimit
+    from tandem.accounts.services import prune_expired
 
-    async def prune() -> tuple[int, int]:
-        return await store.prune_expired(), await ratelimit.prune_expired()
-
-    sessions, counters = run(prune())
+    sessions, counters = run(prune_expired())
     click.echo(f"Deleted {sessions} expired sessions and {counters} rate-limit counters.")
 
 

@@ -102,6 +102,9 @@ class Settings:
     # How often each app process looks for programs whose mentors changed and retries their
     # waiting requests (0 = off, as in tests; `litestar matches run` does it too).
     match_retry_seconds: float = 0.0
+    # Expired sessions and rate-limit counters are deleted every this many seconds in each app
+    # process (0 = off, as in tests; `litestar db prune-sessions` does one round by hand).
+    housekeeping_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -201,4 +204,5 @@ class Settings:
             match_loop_seconds=float(env.get("TANDEM_MATCH_LOOP_SECONDS", "60")),
             match_retry_seconds=float(env.get("TANDEM_MATCH_RETRY_SECONDS", "5")),
             safety_loop_seconds=float(env.get("TANDEM_SAFETY_LOOP_SECONDS", "60")),
+            housekeeping_seconds=float(env.get("TANDEM_HOUSEKEEPING_SECONDS", "3600")),
         )

@@ -260,7 +260,7 @@ async def test_health_reports_outbox_batch_and_loop(frozen, people, make_client)
     admin = await make_client()
     await admin.login(people.a[Role.ADMIN].username)
     before = (await admin.get("/api/v1/oversight/health")).json()
-    assert [loop["last_tick"] for loop in before["loops"]] == [None, None, None]
+    assert [loop["last_tick"] for loop in before["loops"]] == [None, None, None, None]
     dead_before = before["outbox"]["dead"]
     event = await OutboxEvent.select(OutboxEvent.id).where(OutboxEvent.program == program).first()
     assert event is not None  # the mentor's approval, from `people`
@@ -277,7 +277,7 @@ async def test_health_reports_outbox_batch_and_loop(frozen, people, make_client)
     await beat(MATCHES_LOOP, ok=True)
     after = (await admin.get("/api/v1/oversight/health")).json()
     assert after["outbox"]["dead"] == dead_before + 1
-    matching, _, safety = after["loops"]
+    matching, _, safety, _ = after["loops"]
     assert matching["last_tick"]["rounds"] == 2
     assert matching["seconds_since"] == 0
     assert safety["last_tick"] is None

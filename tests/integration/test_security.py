@@ -490,6 +490,28 @@ async def test_expired_sessions_and_counters_are_pruned(app, client, people, mon
     assert await RateLimitCounter.count() == 0
 
 
+async def test_the_apps_housekeeping_loop_prunes_expired_rows(settings, people) -> None:
+    """Pruning needs no one to run a command: each app process does it on its own loop."""
+    import dataclasses
+
+    import anyio
+
+    from tandem.accounts import store
+    from tandem.app import create_app
+    from tandem.core.tables import Heartbeat
+
+    expired = await store.create({"membership_id": people.a[Role.MENTOR].membership_id}, -60)
+    app = create_app(dataclasses.replace(settings, housekeeping_seconds=0.05))
+    async with app.lifespan():
+        # A bounded wait for the loop's round (at most 30 s), not a timed assertion on speed.
+        for _ in range(600):
+            if await store.load(expired) is None and await Heartbeat.count():
+                break
+            await anyio.sleep(0.05)
+    assert await store.load(expired) is None
+    assert await Heartbeat.exists().where(Heartbeat.name == "housekeeping")
+
+
 # --- 10.7: headers --------------------------------------------------------------------------
 
 

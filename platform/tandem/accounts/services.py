@@ -555,3 +555,9 @@ async def delete_person(caller: Caller) -> None:
         if person is not None:
             await ratelimit.forget_account(person["username"])
         await Person.delete().where(Person.id == caller.person_id)
+
+
+async def prune_expired() -> tuple[int, int]:
+    """Delete expired sessions and rate-limit counters; returns how many of each. For the
+    housekeeping loop and `litestar db prune-sessions`: without it, both tables only grow."""
+    return await store.prune_expired(), await ratelimit.prune_expired()

@@ -20,6 +20,7 @@ from tandem.core.heartbeat import beat
 MATCHES_LOOP = "matches"
 MATCH_RETRY_LOOP = "match-retry"
 SAFETY_LOOP = "safety"
+HOUSEKEEPING_LOOP = "housekeeping"
 
 
 async def _every(

@@ -7,7 +7,7 @@ from litestar import Request, get
 from litestar.params import FromQuery
 
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
-from tandem.core.periodic import MATCH_RETRY_LOOP, MATCHES_LOOP, SAFETY_LOOP
+from tandem.core.periodic import HOUSEKEEPING_LOOP, MATCH_RETRY_LOOP, MATCHES_LOOP, SAFETY_LOOP
 from tandem.oversight import audit_controllers, services, weights_controllers
 from tandem.oversight.schemas import Dashboard, ProgramHealth, Trends
 
@@ -19,6 +19,7 @@ def loop_seconds(request: Request) -> dict[str, float]:
         MATCHES_LOOP: float(settings.match_loop_seconds),
         MATCH_RETRY_LOOP: float(settings.match_retry_seconds),
         SAFETY_LOOP: float(settings.safety_loop_seconds),
+        HOUSEKEEPING_LOOP: float(settings.housekeeping_seconds),
     }
 
 

@@ -17,7 +17,7 @@ from tandem.core.buckets import monday_of, weeks_between
 from tandem.core.clock import clock
 from tandem.core.errors import Invalid
 from tandem.core.heartbeat import last_beat
-from tandem.core.periodic import MATCH_RETRY_LOOP, MATCHES_LOOP, SAFETY_LOOP
+from tandem.core.periodic import HOUSEKEEPING_LOOP, MATCH_RETRY_LOOP, MATCHES_LOOP, SAFETY_LOOP
 from tandem.core.statuses import MembershipStatus
 from tandem.matches import services as matches
 from tandem.matches.schemas import OpenRequestOut
@@ -54,6 +54,7 @@ LOOP_LABELS = {
     MATCHES_LOOP: "matching (offer lapses, batch runs)",
     MATCH_RETRY_LOOP: "match retries (after mentors change)",
     SAFETY_LOOP: "safety (overdue concerns, retention)",
+    HOUSEKEEPING_LOOP: "housekeeping (expired sessions and sign-in counters)",
 }
 LOAD_LABELS = {
     MentorLoadState.AT_CAPACITY: "At capacity",
