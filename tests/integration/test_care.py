@@ -462,3 +462,11 @@ async def test_gone_quiet_reads_in_one_query(people, frozen, monkeypatch):  # ty
         quiet = await safety.gone_quiet_matches(program)
     assert len(quiet) == 2
     assert len(recorded.statements) == 1
+
+
+async def test_check_in_and_wellbeing_errors_use_the_pages_words(make_client, people, frozen):
+    mentor = await signed_in(make_client, people.a[M])
+    refused = await mentor.post("/api/v1/self-care/wellbeing", json={"load": 3})
+    assert refused.status_code == 400
+    assert "how rested and well you have felt" in refused.text
+    assert "fill in rested" not in refused.text, "the field's label, not its code name"

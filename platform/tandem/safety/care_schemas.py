@@ -29,8 +29,10 @@ class CheckInCreate(Struct, forbid_unknown_fields=True, kw_only=True):
     contact_date: date
     start_time: ClockTime
     minutes: Annotated[int, Meta(ge=1, le=MAX_MINUTES)]
-    channel: Channel
-    topics: Annotated[list[Topic], Meta(min_length=1, max_length=len(Topic))]
+    channel: Annotated[Channel, Meta(title="How you met")]
+    topics: Annotated[
+        list[Topic], Meta(min_length=1, max_length=len(Topic), title="What you talked about")
+    ]
     worried: bool = False
     note: Annotated[
         str,
@@ -115,10 +117,10 @@ class SelfCareOut(Struct, kw_only=True):
 
 
 class WellbeingIn(Struct, forbid_unknown_fields=True, kw_only=True):
-    rested: Score
-    load: Score
-    supported: Score
-    recovery: Score
+    rested: Annotated[Score, Meta(title="How rested and well you have felt")]
+    load: Annotated[Score, Meta(title="How manageable your mentoring has felt")]
+    supported: Annotated[Score, Meta(title="How supported you have felt")]
+    recovery: Annotated[Score, Meta(title="How steady your own recovery has felt")]
     talk_to_supervisor: bool = False
 
 
