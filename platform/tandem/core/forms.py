@@ -21,6 +21,20 @@ Form = URLEncodedBody[dict[str, Value]]
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
+def field_text(form: dict[str, Any], key: str) -> str:
+    """One field of a `Form[Any]` body as stripped text: "" when missing, the last value when the
+    field came more than once (a checkbox list is read with `field_list`)."""
+    value = form.get(key, "")
+    return str(value[-1] if isinstance(value, list) else value).strip()
+
+
+def field_list(form: dict[str, Any], key: str) -> list[str]:
+    """A checkbox group of a `Form[Any]` body: every ticked value, none when the key is missing
+    (browsers leave an unticked group out of the form)."""
+    value = form.get(key, [])
+    return [str(v) for v in (value if isinstance(value, list) else [value]) if v]
+
+
 def whole_number(text: Any) -> int | None:
     """`"3"` -> 3. Only ASCII digits count: `"²"` and `"①"` pass `str.isdigit()` but `int()`
     refuses them, and a thousand digits would overflow the database, so both give None."""

@@ -14,7 +14,7 @@ from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
 from tandem.core.edge import PathId
 from tandem.core.errors import Invalid, NotFound
-from tandem.core.forms import Form, form_errors
+from tandem.core.forms import Form, field_text, form_errors
 from tandem.matches import engine, services
 from tandem.matches.lifecycle import EndReason
 from tandem.matches.schemas import SettingsForm
@@ -61,9 +61,7 @@ def _page(template: str, status_code: int = 200, **context: Any) -> Template:
 
 
 def _text(form: dict[str, Any], key: str, limit: int) -> str:
-    value = form.get(key, "")
-    value = value[-1] if isinstance(value, list) else value
-    text = str(value).strip()
+    text = field_text(form, key)
     if len(text) > limit:
         raise Invalid(
             f"Please keep the {key.replace('_', ' ')} under {limit} characters.", field=key

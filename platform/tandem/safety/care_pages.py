@@ -14,7 +14,7 @@ from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow
 from tandem.core.clock import clock
 from tandem.core.edge import PathId
 from tandem.core.errors import DomainError
-from tandem.core.forms import Form, form_errors
+from tandem.core.forms import Form, field_list, field_text, form_errors
 from tandem.matches import services as matches
 from tandem.safety import care_rules as rules
 from tandem.safety import care_services as services
@@ -37,16 +37,6 @@ def _page(template: str, status_code: int = 200, **context: Any) -> Template:
     return Template(
         f"safety/care/{template}", context={**LABELS, **context}, status_code=status_code
     )
-
-
-def _one(form: dict[str, Any], key: str) -> str:
-    value = form.get(key, "")
-    return str(value[-1] if isinstance(value, list) else value).strip()
-
-
-def _many(form: dict[str, Any], key: str) -> list[str]:
-    value = form.get(key, [])
-    return [str(v) for v in (value if isinstance(value, list) else [value]) if str(v)]
 
 
 def _errors(error: msgspec.ValidationError | DomainError, shape: Any) -> dict[str, str]:
@@ -91,11 +81,11 @@ async def check_ins_page(request: CallerRequest, done: FromQuery[str | None] = N
 @post("/mentor/check-ins", guards=[MENTOR], include_in_schema=False)
 async def check_in_submit(request: CallerRequest, data: Form[Any]) -> Template | Redirect:
     values: dict[str, Any] = {
-        key: _one(data, key)
+        key: field_text(data, key)
         for key in ("match_id", "contact_date", "start_time", "minutes", "channel", "note")
     }
-    values["topics"] = _many(data, "topics")
-    values["worried"] = _one(data, "worried") == "yes"
+    values["topics"] = field_list(data, "topics")
+    values["worried"] = field_text(data, "worried") == "yes"
     shaped = {
         **values,
         "match_id": _blank_or_number(values["match_id"]),
@@ -137,7 +127,7 @@ async def self_care_page(request: CallerRequest, done: FromQuery[str | None] = N
 
 @post("/mentor/self-care/quiet-hours", guards=[MENTOR], include_in_schema=False)
 async def quiet_hours_submit(request: CallerRequest, data: Form[Any]) -> Template | Redirect:
-    hours = {key: _blank_or_number(_one(data, key)) for key in ("start", "end")}
+    hours = {key: _blank_or_number(field_text(data, key)) for key in ("start", "end")}
     try:
         await services.set_quiet_hours(request.user, msgspec.convert(hours, QuietHoursIn))
     except (msgspec.ValidationError, DomainError) as error:
@@ -148,10 +138,10 @@ async def quiet_hours_submit(request: CallerRequest, data: Form[Any]) -> Templat
 @post("/mentor/self-care/wellbeing", guards=[MENTOR], include_in_schema=False)
 async def wellbeing_submit(request: CallerRequest, data: Form[Any]) -> Template | Redirect:
     answers: dict[str, Any] = {
-        key: _blank_or_number(_one(data, key)) for key in rules.WELLBEING_QUESTIONS
+        key: _blank_or_number(field_text(data, key)) for key in rules.WELLBEING_QUESTIONS
     }
     answers = {key: value for key, value in answers.items() if value is not None}
-    answers["talk_to_supervisor"] = _one(data, "talk_to_supervisor") == "yes"
+    answers["talk_to_supervisor"] = field_text(data, "talk_to_supervisor") == "yes"
     try:
         result = await services.record_wellbeing(
             request.user, msgspec.convert(answers, WellbeingIn)
@@ -179,7 +169,7 @@ async def return_to_use_page(request: CallerRequest) -> Template:
 
 @post("/mentor/self-care/return-to-use", guards=[MENTOR], include_in_schema=False)
 async def return_to_use_submit(request: CallerRequest, data: Form[Any]) -> Template:
-    talk = _one(data, "talk_to_supervisor") == "yes"
+    talk = field_text(data, "talk_to_supervisor") == "yes"
     result = await services.report_return_to_use(
         request.user, ReturnToUseIn(talk_to_supervisor=talk)
     )

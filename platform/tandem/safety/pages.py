@@ -15,7 +15,7 @@ from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, Caller, CallerRequest, Role, allow
 from tandem.core.edge import PathId
 from tandem.core.errors import Invalid
-from tandem.core.forms import Form, form_errors, whole_number
+from tandem.core.forms import Form, field_list, field_text, form_errors, whole_number
 from tandem.core.severity import Severity
 from tandem.core.statuses import MembershipStatus
 from tandem.matches import services as matches
@@ -61,19 +61,8 @@ def _page(template: str, status_code: int = 200, **context: Any) -> Template:
     )
 
 
-def _one(form: dict[str, Any], key: str) -> str:
-    value = form.get(key, "")
-    value = value[-1] if isinstance(value, list) else value
-    return str(value).strip()
-
-
-def _many(form: dict[str, Any], key: str) -> list[str]:
-    value = form.get(key, [])
-    return [str(v) for v in (value if isinstance(value, list) else [value]) if v]
-
-
 def _id(form: dict[str, Any], key: str) -> int | None:
-    text = _one(form, key)
+    text = field_text(form, key)
     if not text:
         return None
     number = whole_number(text)
@@ -110,21 +99,21 @@ async def report_page(request: CallerRequest) -> Template:
 @post("/concerns/new", guards=[allow(*REPORTERS)], include_in_schema=False)
 async def report_submit(request: CallerRequest, data: Form[Any]) -> Template | Redirect:
     """File the concern; only the chosen category's answers count (the form lists them all)."""
-    category = _one(data, "category")
+    category = field_text(data, "category")
     values = {
         "category": category,
-        "match_id": _one(data, "match_id"),
-        "about_membership_id": _one(data, "about_membership_id"),
-        "description": _one(data, "description"),
-        "urgent": _one(data, "urgent") == "on",
-        "ask_for_another_mentor": _one(data, "ask_for_another_mentor") == "on",
+        "match_id": field_text(data, "match_id"),
+        "about_membership_id": field_text(data, "about_membership_id"),
+        "description": field_text(data, "description"),
+        "urgent": field_text(data, "urgent") == "on",
+        "ask_for_another_mentor": field_text(data, "ask_for_another_mentor") == "on",
     }
     try:
         known = rules.CATEGORIES[rules.Category(category)].questions if category in set(
             rules.Category
         ) else ()  # fmt: skip
         prefix = f"{category}:"
-        answers = [a[len(prefix) :] for a in _many(data, "answers") if a.startswith(prefix)]
+        answers = [a[len(prefix) :] for a in field_list(data, "answers") if a.startswith(prefix)]
         body = msgspec.convert(
             {
                 **values,
@@ -163,9 +152,9 @@ async def escalate_page(request: CallerRequest) -> Template:
 @post("/mentor/escalate", guards=[allow(Role.MENTOR)], include_in_schema=False)
 async def escalate_submit(request: CallerRequest, data: Form[Any]) -> Template | Redirect:
     values = {
-        "situation": _one(data, "situation"),
-        "description": _one(data, "description"),
-        "match_id": _one(data, "match_id"),
+        "situation": field_text(data, "situation"),
+        "description": field_text(data, "description"),
+        "match_id": field_text(data, "match_id"),
     }
     try:
         # "none": the mentor said it is about someone who is not one of their mentees.
@@ -243,7 +232,7 @@ async def acknowledge_page(request: CallerRequest, concern_id: PathId) -> Redire
 
 
 def _note(form: dict[str, Any]) -> str:
-    note = _one(form, "note")
+    note = field_text(form, "note")
     if len(note) > 4000:
         raise Invalid("Please keep the note under 4,000 characters.", field="note")
     return note
@@ -257,7 +246,7 @@ async def note_page(
         await services.add_note(request.user, concern_id, _note(data))
     except Invalid as error:
         return await _concern(
-            request.user, concern_id, error=error, values={"note": _one(data, "note")}
+            request.user, concern_id, error=error, values={"note": field_text(data, "note")}
         )
     return _back(concern_id, "noted")
 
@@ -268,10 +257,10 @@ async def act_page(
 ) -> Redirect | Template:
     try:
         try:
-            action = rules.Action(_one(data, "action"))
+            action = rules.Action(field_text(data, "action"))
         except ValueError:
             raise Invalid("Please choose a step to take.", field="action") from None
-        await services.act(request.user, concern_id, action, _one(data, "module_id") or None)
+        await services.act(request.user, concern_id, action, field_text(data, "module_id") or None)
     except Invalid as error:
         return await _concern(request.user, concern_id, error=error)
     return _back(concern_id, "acted")
@@ -283,13 +272,13 @@ async def close_page(
 ) -> Redirect | Template:
     try:
         try:
-            outcome = rules.Outcome(_one(data, "outcome"))
+            outcome = rules.Outcome(field_text(data, "outcome"))
         except ValueError:
             raise Invalid("Please choose how the concern ends.", field="outcome") from None
         await services.close(request.user, concern_id, outcome, _note(data))
     except Invalid as error:
         return await _concern(
-            request.user, concern_id, error=error, values={"close_note": _one(data, "note")}
+            request.user, concern_id, error=error, values={"close_note": field_text(data, "note")}
         )
     return _back(concern_id, "closed")
 
@@ -316,7 +305,7 @@ async def settings_page(request: CallerRequest, done: FromQuery[str | None] = No
 
 @post("/staff/concerns/settings", guards=[allow(*STAFF)], include_in_schema=False)
 async def settings_submit(request: CallerRequest, data: Form[Any]) -> Template | Redirect:
-    values = {name: _one(data, name) for name in SafetySettings.__struct_fields__}
+    values = {name: field_text(data, name) for name in SafetySettings.__struct_fields__}
     try:
         form = msgspec.convert(
             {**values, "on_call_supervisor_id": _id(data, "on_call_supervisor_id")},
