@@ -26,18 +26,21 @@ HOUSEKEEPING_LOOP = "housekeeping"
 async def _every(
     seconds: float, step: Callable[[], Awaitable[Any]], log: logging.Logger, name: str
 ) -> None:
+    """A round under way when the app stops is finished first (shielded), so no query is cut
+    off with its connection half-closed."""
     while True:
         await anyio.sleep(seconds)
-        ok = True
-        try:
-            await step()
-        except Exception:  # one failed round must not stop the next one
-            ok = False
-            log.exception("a periodic round failed; trying again next round")
-        try:
-            await beat(name, ok=ok)
-        except Exception:  # a missed heartbeat shows as a late tick, not a stopped loop
-            log.exception("could not record the %s loop's heartbeat", name)
+        with anyio.CancelScope(shield=True):
+            ok = True
+            try:
+                await step()
+            except Exception:  # one failed round must not stop the next one
+                ok = False
+                log.exception("a periodic %s round failed; trying again next round", name)
+            try:
+                await beat(name, ok=ok)
+            except Exception:  # a missed heartbeat shows as a late tick, not a stopped loop
+                log.exception("could not record the %s loop's heartbeat", name)
 
 
 @asynccontextmanager

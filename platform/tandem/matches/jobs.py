@@ -7,13 +7,10 @@ once (row locks, and one batch run per program at a time)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
-import anyio
-
-from tandem.core.heartbeat import beat
-from tandem.core.periodic import MATCH_RETRY_LOOP, MATCHES_LOOP
+from tandem.core.periodic import MATCH_RETRY_LOOP, MATCHES_LOOP, running_every
 from tandem.matches import services
 
 log = logging.getLogger("tandem.matches")
@@ -47,35 +44,17 @@ async def retry_marked() -> int:
     return proposed
 
 
-async def _every(seconds: float, step: Callable[[], Awaitable[object]], name: str) -> None:
-    """Run `step` every `seconds`. A round under way when the app stops is finished first
-    (shielded), so no query is cut off with its connection half-closed. Each round leaves the
-    loop's heartbeat (`core.heartbeat`) for the admin's health page."""
-    while True:
-        await anyio.sleep(seconds)
-        with anyio.CancelScope(shield=True):
-            ok = True
-            try:
-                await step()
-            except Exception:  # one failed round must not stop the next one
-                ok = False
-                log.exception("a periodic match step failed; trying again next round")
-            try:
-                await beat(name, ok=ok)
-            except Exception:  # a missed heartbeat shows as a late tick, not a stopped loop
-                log.exception("could not record the %s loop's heartbeat", name)
-
-
 @asynccontextmanager
 async def running_loop(seconds: float, retry_seconds: float = 0.0) -> AsyncIterator[None]:
     """For as long as the block lasts: the periodic steps every `seconds`, and the retry of
     changed programs every `retry_seconds` (each off at 0)."""
-    async with anyio.create_task_group() as group:
+    async with AsyncExitStack() as loops:
         if seconds > 0:
-            group.start_soon(_every, seconds, periodic_steps, MATCHES_LOOP)
+            await loops.enter_async_context(
+                running_every(seconds, periodic_steps, log, name=MATCHES_LOOP)
+            )
         if retry_seconds > 0:
-            group.start_soon(_every, retry_seconds, retry_marked, MATCH_RETRY_LOOP)
-        try:
-            yield
-        finally:
-            group.cancel_scope.cancel()
+            await loops.enter_async_context(
+                running_every(retry_seconds, retry_marked, log, name=MATCH_RETRY_LOOP)
+            )
+        yield
