@@ -32,6 +32,7 @@ sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 
 import anyio  # noqa: E402
 import httpx  # noqa: E402
+import in_process  # noqa: E402
 
 from tandem.settings import Settings  # noqa: E402
 
@@ -39,20 +40,6 @@ NEWCOMERS, MENTORS, WAITING, ACTIVE, OPEN_CONCERNS = 2000, 500, 150, 600, 60
 CALLS = 30
 PASSWORD = "bench-password-2026"  # noqa: S105 - a throwaway database
 NO_LOGIN = "!"  # the bench's newcomers and mentors never sign in: no hash matches this
-QUERIES = {"count": 0}
-
-
-def count_queries() -> None:
-    from tandem.piccolo_conf import DB
-
-    engine_type = type(DB)
-    original = engine_type.run_querystring
-
-    async def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        QUERIES["count"] += 1
-        return await original(self, *args, **kwargs)
-
-    engine_type.run_querystring = counted  # type: ignore[method-assign]
 
 
 async def _people(program_id: int, role: str, count: int, status: str) -> list[int]:
@@ -173,14 +160,7 @@ async def build() -> tuple[int, float]:
 
 
 async def signed_in(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-    await client.get("/login")
-    client.headers["x-csrftoken"] = client.cookies["csrftoken"]
-    response = await client.post(
-        "/api/v1/auth/login", json={"username": "supervisor", "password": PASSWORD}
-    )
-    response.raise_for_status()
-    return client
+    return await in_process.signed_in(app, "supervisor", PASSWORD)
 
 
 async def main() -> None:
@@ -198,7 +178,7 @@ async def main() -> None:
         f"database: {os.environ['DATABASE_URL'].split(':')[0]}; {NEWCOMERS} newcomers, "
         f"{MENTORS} mentors, {matches} matches, {passes} quiz passes; built in {seconds:.1f} s"
     )
-    count_queries()
+    in_process.count_queries()
     app = create_app(
         Settings(database_url=os.environ["DATABASE_URL"], environment="test",
                  run_outbox_worker=False, login_rate_limit_per_minute=10_000)
@@ -217,7 +197,7 @@ async def main() -> None:
             await client.get(url, headers={"accept": "text/html"})
             times = []
             for _ in range(CALLS):
-                QUERIES["count"] = 0
+                in_process.QUERIES["count"] = 0
                 began = time.perf_counter()
                 response = await client.get(url, headers={"accept": "text/html"})
                 times.append((time.perf_counter() - began) * 1000)
@@ -226,7 +206,7 @@ async def main() -> None:
             ordered = sorted(times)
             p95 = ordered[round(0.95 * (len(ordered) - 1))]
             print(
-                f"| {label} (`{url}`) | {QUERIES['count']} | "
+                f"| {label} (`{url}`) | {in_process.QUERIES['count']} | "
                 f"{statistics.median(times):.1f} | {p95:.1f} |"
             )
         await client.aclose()

@@ -26,48 +26,27 @@ sys.path[:0] = [str(ROOT / "platform"), str(ROOT), str(ROOT / "bench")]
 
 import anyio  # noqa: E402
 import httpx  # noqa: E402
+import in_process  # noqa: E402
 
 from tandem.settings import Settings  # noqa: E402
 
-QUERIES = {"count": 0}
 ROUNDS = 5
 BIG_MENTORS, BIG_NEWCOMERS = 2_500, 41
-
-
-def count_queries() -> None:
-    """Count every query the engine runs (both databases go through `run_querystring`)."""
-    from tandem.piccolo_conf import DB
-
-    engine_type = type(DB)
-    original = engine_type.run_querystring
-
-    async def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        QUERIES["count"] += 1
-        return await original(self, *args, **kwargs)
-
-    engine_type.run_querystring = counted  # type: ignore[method-assign]
 
 
 DEMO_PASSWORD = "tandem-demo-2026"  # noqa: S105 - the demo program's published password
 
 
 async def signed_in(app, username: str, password: str = DEMO_PASSWORD) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-    await client.get("/login")
-    client.headers["x-csrftoken"] = client.cookies["csrftoken"]
-    response = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": password}
-    )
-    response.raise_for_status()
-    return client
+    return await in_process.signed_in(app, username, password)
 
 
 async def measure(client: httpx.AsyncClient, method: str, url: str) -> tuple[int, float, int]:
-    QUERIES["count"] = 0
+    in_process.QUERIES["count"] = 0
     start = time.perf_counter()
     response = await client.request(method, url, headers={"accept": "text/html"})
     elapsed = time.perf_counter() - start
-    return QUERIES["count"], elapsed * 1000, response.status_code
+    return in_process.QUERIES["count"], elapsed * 1000, response.status_code
 
 
 async def main() -> None:
@@ -83,7 +62,7 @@ async def main() -> None:
     run = await BatchRun.select().output(load_json=True).first()
     print(f"demo batch run: {run['waiting']} waiting, {run['proposed']} proposed, unmatched "
           f"{run['unmatched']}, {run['seconds']} s {run['timings']}")  # fmt: skip
-    count_queries()
+    in_process.count_queries()
     app = create_app(
         Settings(database_url=os.environ["DATABASE_URL"], environment="test",
                  run_outbox_worker=False, login_rate_limit_per_minute=10_000,
