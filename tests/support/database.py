@@ -41,12 +41,14 @@ async def migrate_once() -> None:
 
 
 async def wipe() -> None:
+    from tandem.matches.services import forget_places
     from tandem.piccolo_conf import DB
     from tandem.training.services import forget_eligibility
 
-    # Emptied tables take the eligibility markers with them, and ids restart: a gate answer
-    # cached by the last test would match the next test's unmarked program of the same id.
+    # Emptied tables take the eligibility and places markers with them, and ids restart: an
+    # answer cached by the last test would match the next test's unmarked program of that id.
     forget_eligibility()
+    forget_places()
     tables = _tables()
     if DB.engine_type == "postgres":
         names = ", ".join(f'"{t._meta.tablename}"' for t in tables)

@@ -8,10 +8,11 @@ offer and a match each have their own short life; `advance` is the only way any 
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -145,6 +146,18 @@ def months_between(start: datetime, end: datetime) -> int:
     if (end.day, end.time()) < (start.day, start.time()):
         months -= 1
     return max(months, 0)
+
+
+def experienced_from(rule: CaseloadRule, mentor_since: datetime) -> datetime:
+    """The first moment `months_between(mentor_since, t)` reaches `rule.new_months`: the same
+    day and time that many calendar months on, or, where that month is too short for the day,
+    the first moment of the month after."""
+    month = mentor_since.month - 1 + rule.new_months
+    year, month = mentor_since.year + month // 12, month % 12 + 1
+    if mentor_since.day <= calendar.monthrange(year, month)[1]:
+        return mentor_since.replace(year=year, month=month)
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return datetime.combine(date(year, month, 1), time(), mentor_since.tzinfo)
 
 
 def caseload_limit(

@@ -12,6 +12,7 @@ from tandem.matches.tables import (
     MentorMatch,
     MentorOffer,
     MentorRequest,
+    PlacesMarker,
     RetryMarker,
 )
 
@@ -27,6 +28,7 @@ APP_CONFIG = AppConfig(
         BatchLease,
         RetryMarker,
         MatchWeights,
+        PlacesMarker,
     ],
     migration_dependencies=["tandem.accounts.piccolo_app"],
 )

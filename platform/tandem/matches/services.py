@@ -26,7 +26,7 @@ from piccolo.query import Select
 from piccolo.table import Table
 
 from tandem.accounts import services as accounts
-from tandem.core import audit, buckets
+from tandem.core import audit, buckets, changes
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
 from tandem.core.database import Prepared, for_update, transaction
@@ -71,6 +71,7 @@ from tandem.matches.tables import (
     MentorMatch,
     MentorOffer,
     MentorRequest,
+    PlacesMarker,
     RetryMarker,
 )
 from tandem.notifications import services as notifications
@@ -90,14 +91,17 @@ _gates: list[MatchGate] = []
 
 
 def add_match_gate(gate: MatchGate) -> None:
-    """Let another slice hold mentors back from new matches without `matches` importing it."""
+    """Let another slice hold mentors back from new matches without `matches` importing it.
+    Each change to what a gate reads must call `places_changed` in its transaction."""
     if gate not in _gates:
         _gates.append(gate)
+        forget_places()
 
 
 def remove_match_gate(gate: MatchGate) -> None:
     if gate in _gates:
         _gates.remove(gate)
+        forget_places()
 
 
 def _advance(kind: str, state: str, action: Action) -> str:
@@ -202,15 +206,86 @@ async def _loads(program_id: int) -> tuple[Counter[int], Counter[int]]:
     return Counter(r["mentor"] for r in active), Counter(r["mentor"] for r in offers)
 
 
+PLACES = changes.Marker(PlacesMarker)
+
+
+async def places_changed(program_id: int) -> None:
+    """Call first thing in the transaction of any change to who holds a place (an offer made,
+    answered, lapsed or withdrawn; a match started or ended) or to another slice's match gate:
+    it redraws the program's places marker, so every process's `mentor_places` answer is worked
+    out afresh once the change commits. First, before any row or advisory lock: on PostgreSQL
+    the marker row stays locked until commit, and taking it first in every such transaction
+    means none of them ever holds another lock while waiting for it. Changes below this slice
+    (profiles, training, memberships, settings) redraw the eligibility marker instead, which
+    the answer is checked against as well."""
+    await PLACES.redraw(program_id)
+
+
+@dataclass(frozen=True)
+class _Places:
+    """One program's `mentor_places` answer as this process worked it out at `at`.
+
+    It holds while both markers (eligibility, places) and the training gate's answer are the
+    same, and the time is in [`at`, `until`): `until` is the first moment a mentor moves from
+    the new to the experienced caseload tier. The markers are read before anything else, so a
+    change committed while the rest is read leaves markers this answer no longer matches.
+    """
+
+    markers: tuple[str | None, str | None]
+    gated: frozenset[int]
+    at: datetime
+    until: datetime | None
+    places: dict[int, MentorPlaces]
+
+    def holds(self, markers: tuple[str | None, str | None], gated: set[int], now: datetime) -> bool:
+        return (
+            self.markers == markers
+            and self.gated == gated
+            and self.at <= now
+            and (self.until is None or now < self.until)
+        )
+
+
+_places: dict[int, _Places] = {}
+
+
+def forget_places() -> None:
+    """Drop every cached places answer (tests that empty the database between them do this)."""
+    _places.clear()
+
+
 async def mentor_places(program_id: int) -> dict[int, MentorPlaces]:
     """THE answer to who may get new matches, and how many: the training gate
     (`training.services.eligible_mentor_ids`, which also holds pauses and approval), any gate
     another slice added, and the caseload rule (profile capacity, tier, active matches and open
-    offers). Every mentor with a profile is listed; `places` is 0 for those who may not."""
+    offers). Every mentor with a profile is listed; `places` is 0 for those who may not.
+
+    Outside a transaction it answers from this process's cache while the answer holds
+    (`_Places`), at the cost of two marker reads and the training gate's own cached answer.
+    Inside one it is always worked out afresh and never kept: a transaction decides its writes
+    on it (approving re-checks the mentor's places) and may have written already."""
+    if database_engine().current_transaction.get() is not None:
+        gated = await training.eligible_mentor_ids(program_id)
+        return (await _work_out_places(program_id, gated, clock.now()))[0]
+    markers = (await changes.eligibility_marker(program_id), await PLACES.read(program_id))
+    gated, now = await training.eligible_mentor_ids(program_id), clock.now()
+    cached = _places.get(program_id)
+    if cached is not None and cached.holds(markers, gated, now):
+        return dict(cached.places)
+    places, until = await _work_out_places(program_id, gated, now)
+    _places[program_id] = _Places(markers, frozenset(gated), now, until, places)
+    return dict(places)
+
+
+async def _work_out_places(
+    program_id: int, gated: set[int], now: datetime
+) -> tuple[dict[int, MentorPlaces], datetime | None]:
+    """`mentor_places` at `now` from the records, given the training gate's answer then, and
+    until when it holds (None: no time to come changes it)."""
     settings = await accounts.program_settings(program_id)
-    gated = await training.eligible_mentor_ids(program_id)
+    open_ids = set(gated)
     for gate in _gates:
-        gated -= await gate(program_id, frozenset(gated))
+        open_ids -= await gate(program_id, frozenset(open_ids))
     capacities = await profiles.mentor_capacities(program_id)
     members = await accounts.list_members(program_caller(program_id), role=Role.MENTOR)
     since = {m.membership_id: m.approved_at for m in members}
@@ -220,11 +295,10 @@ async def mentor_places(program_id: int) -> dict[int, MentorPlaces]:
         settings.caseload_new_mentor,
         settings.caseload_experienced_mentor,
     )
-    now = clock.now()
-    return {
+    places = {
         mentor: MentorPlaces(
             membership_id=mentor,
-            open=mentor in gated,
+            open=mentor in open_ids,
             limit=lifecycle.caseload_limit(rule, capacity, since.get(mentor), now),
             active=active[mentor],
             offers=offers[mentor],
@@ -233,6 +307,8 @@ async def mentor_places(program_id: int) -> dict[int, MentorPlaces]:
         for mentor, (capacity, version) in capacities.items()
         if mentor in since
     }
+    tiers = (lifecycle.experienced_from(rule, since[mentor]) for mentor in places if since[mentor])
+    return places, min((t for t in tiers if now < t), default=None)
 
 
 async def may_get_new_matches(program_id: int) -> set[int]:
@@ -492,6 +568,7 @@ async def request_mentor(caller: Caller) -> RequestOut:
             "Please fill in your intake first, so we can suggest a mentor who fits you."
         ) from None
     async with transaction():
+        await places_changed(caller.program_id)  # under auto-approval an offer is made at once
         await _lock(NEWCOMER_LOCK, caller.membership_id)
         existing = await _open_request(caller.membership_id)
         if existing is not None:
@@ -504,6 +581,7 @@ async def request_mentor(caller: Caller) -> RequestOut:
 async def withdraw_request(caller: Caller) -> None:
     """The newcomer no longer wants a mentor for now; any proposal or offer is withdrawn."""
     async with transaction():
+        await places_changed(caller.program_id)  # an open offer is withdrawn
         found = await _open_request(caller.membership_id)
         if found is None:
             raise NotFound("You have no open request.")
@@ -655,14 +733,41 @@ def _proposal_query(program_id: int) -> Select:
     ).where(MatchProposal.program == program_id)
 
 
-async def review_queue(caller: Caller) -> list[ProposalOut]:
-    """Proposals waiting for a supervisor, the longest-waiting request first."""
-    rows = (
-        await _proposal_query(caller.program_id)
-        .where(MatchProposal.status == ProposalStatus.PENDING.value)
+# The review queue's reads, built and compiled once (`core.database.Prepared`): a supervisor
+# may keep the queue open and reload it.
+_PENDING_PROPOSALS = Prepared(
+    lambda program_id, status: (
+        _proposal_query(program_id)
+        .where(MatchProposal.status == status)
         .order_by(MatchProposal.request.created_at)
         .output(load_json=True)
-    )
+    ),
+    parameters=2,
+)
+_REQUESTS_BY_STATUS = Prepared(
+    lambda program_id, status: (
+        MentorRequest.select()
+        .where((MentorRequest.program == program_id) & (MentorRequest.status == status))
+        .order_by(MentorRequest.created_at)
+        .output(load_json=True)
+    ),
+    parameters=2,
+)
+_LATEST_BATCH_RUN = Prepared(
+    lambda program_id: (
+        BatchRun.select()
+        .where(BatchRun.program == program_id)
+        .order_by(BatchRun.id, ascending=False)
+        .output(load_json=True)
+        .first()
+    ),
+    parameters=1,
+)
+
+
+async def review_queue(caller: Caller) -> list[ProposalOut]:
+    """Proposals waiting for a supervisor, the longest-waiting request first."""
+    rows = await _PENDING_PROPOSALS.run(caller.program_id, ProposalStatus.PENDING.value)
     return await _proposal_views(caller, rows)
 
 
@@ -679,15 +784,7 @@ async def get_proposal(caller: Caller, proposal_id: int) -> ProposalOut:
 
 async def waiting_requests(caller: Caller) -> list[WaitingRequestOut]:
     """Requests no mentor fits yet, oldest first, with the reasons counted over all mentors."""
-    rows = (
-        await MentorRequest.select()
-        .where(
-            (MentorRequest.program == caller.program_id)
-            & (MentorRequest.status == RequestStatus.WAITING.value)
-        )
-        .order_by(MentorRequest.created_at)
-        .output(load_json=True)
-    )
+    rows = await _REQUESTS_BY_STATUS.run(caller.program_id, RequestStatus.WAITING.value)
     names = await _names(caller.program_id, [row["newcomer"] for row in rows])
     now = clock.now()
     return [
@@ -714,6 +811,7 @@ async def approve_proposal(
     """Approve the proposed mentor (or one of the alternatives): the mentor gets an offer.
     Capacity and eligibility are checked again inside the transaction."""
     async with transaction():
+        await places_changed(caller.program_id)
         proposal = await _locked(
             MatchProposal, proposal_id, caller.program_id, "No such proposal in your program."
         )
@@ -762,6 +860,7 @@ async def decline_proposal(caller: Caller, proposal_id: int, note: str = "") -> 
 async def retry_request(caller: Caller | None, program_id: int, request_id: int) -> str:
     """Propose again for a waiting request (after mentors changed, or from batch matching)."""
     async with transaction():
+        await places_changed(program_id)  # under auto-approval an offer is made at once
         request = await _locked(
             MentorRequest, request_id, program_id, "No such request in your program."
         )
@@ -846,6 +945,7 @@ async def _my_offer(caller: Caller, offer_id: int) -> dict[str, Any]:
 async def accept_offer(caller: Caller, offer_id: int) -> MatchOut:
     """The mentor says yes: the match is active and the newcomer is told who and how to meet."""
     async with transaction():
+        await places_changed(caller.program_id)
         offer = await _my_offer(caller, offer_id)
         status = _advance("offer", offer["status"], Action.ACCEPT)
         now = clock.now()
@@ -926,6 +1026,7 @@ async def _close_offer(
 async def decline_offer(caller: Caller, offer_id: int, reason: str = "") -> None:
     """The mentor says no, without penalty; the optional reason is for staff only."""
     async with transaction():
+        await places_changed(caller.program_id)
         offer = await _my_offer(caller, offer_id)
         await _close_offer(caller, offer, Action.DECLINE, reason)
 
@@ -939,6 +1040,7 @@ async def lapse_offers() -> int:
     lapsed = 0
     for row in due:
         async with transaction():
+            await places_changed(row["program"])
             offer = await _locked(MentorOffer, row["id"], row["program"], "No such offer.")
             if offer["status"] != OfferStatus.OPEN.value:
                 continue
@@ -1075,6 +1177,7 @@ async def end_match(caller: Caller, match_id: int, reason: EndReason) -> MatchOu
     if reason not in ALLOWED_END_REASONS[caller.role]:
         raise Invalid(f"You cannot end a match with the reason {reason.value!r}.", field="reason")
     async with transaction():
+        await places_changed(caller.program_id)
         match = await _match_row(caller, match_id, lock=True)
         status = _advance("match", match["status"], Action.END)
         await _step_request(match["request"], caller.program_id, Action.END)
@@ -1259,6 +1362,8 @@ async def _store_batch(
     audit events written in a few statements. Auto-approval goes one by one (it makes offers,
     which take the mentor's lock). Returns the new proposal ids."""
     async with transaction():
+        if settings.auto_approve_matches:
+            await places_changed(program_id)
         query = MentorRequest.select(MentorRequest.id).where(
             MentorRequest.id.is_in([request["id"] for request, _, _ in pairs])
             & (MentorRequest.status == RequestStatus.WAITING.value)
@@ -1436,13 +1541,7 @@ def _timings(start: float, marks: dict[str, float], done: float) -> dict[str, fl
 
 
 async def latest_batch_run(caller: Caller) -> BatchRunOut | None:
-    row = (
-        await BatchRun.select()
-        .where(BatchRun.program == caller.program_id)
-        .order_by(BatchRun.id, ascending=False)
-        .output(load_json=True)
-        .first()
-    )
+    row = await _LATEST_BATCH_RUN.run(caller.program_id)
     if row is None:
         return None
     return BatchRunOut(
@@ -1759,6 +1858,7 @@ async def leave(caller: Caller) -> None:
         )
         for offer in offers:
             async with transaction():
+                await places_changed(caller.program_id)
                 await _close_offer(caller, await _my_offer(caller, offer["id"]), Action.WITHDRAW)
 
 

@@ -127,6 +127,16 @@ class RetryMarker(Table, tablename="match_retry_marker"):
     created_at = Timestamptz()
 
 
+class PlacesMarker(Table, tablename="match_places_marker"):
+    """A program's change marker for mentors' places (`core.changes.Marker`): redrawn by every
+    change to who holds a place (an offer made, answered, lapsed or withdrawn; a match started
+    or ended) or to a gate another slice adds (safety's holds), so the per-process answer of
+    `services.mentor_places` is checked against it in one small read."""
+
+    program_id = Integer(unique=True)
+    token = Varchar(length=32)
+
+
 class MatchWeights(Table, tablename="match_weights"):
     """One version of a program's matching weights, learned from its outcomes: suggested, then
     adopted or rejected by a supervisor. The adopted version with the highest number is the one

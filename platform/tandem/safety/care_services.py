@@ -423,6 +423,7 @@ async def report_return_to_use(caller: Caller, data: ReturnToUseIn) -> ReturnToU
     (the match gate), current mentees are not told, no concern is created, and a conversation
     with the supervisor is offered. Reporting again while held changes nothing."""
     async with transaction():
+        await matches.places_changed(caller.program_id)  # the match gate reads this
         report = await _open_report(caller.membership_id)
         if report is None:
             row = ReturnToUseReport(
@@ -444,6 +445,7 @@ async def report_return_to_use(caller: Caller, data: ReturnToUseIn) -> ReturnToU
 async def ready_to_return(caller: Caller) -> SelfCareOut:
     """The mentor says they are ready for new matches again (agreed with their supervisor)."""
     async with transaction():
+        await matches.places_changed(caller.program_id)  # the match gate reads this
         if await _open_report(caller.membership_id) is None:
             raise Conflict("Your new matches are not on hold.")
         await ReturnToUseReport.update({ReturnToUseReport.ready_at: clock.now()}).where(

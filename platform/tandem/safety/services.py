@@ -279,6 +279,7 @@ async def report_concern(caller: Caller, data: ConcernCreate) -> FiledConcernOut
         )
     severity = rules.severity_for(data.category, data.answers, urgent=data.urgent)
     async with transaction():
+        await matches.places_changed(caller.program_id)  # the concern may hold its mentor back
         match_id, about = await _subject(caller, data)
         concern_id = await _insert(
             caller,
@@ -552,6 +553,9 @@ async def _concern_out(caller: Caller, row: dict[str, Any]) -> ConcernOut:
 
 
 async def _step(caller: Caller, concern_id: int, step: Step) -> dict[str, Any]:
+    """Lock the concern and apply one step; the first thing in its transaction, as a step
+    (and what follows it: a hold, a retake, a closed concern) may change the match gate."""
+    await matches.places_changed(caller.program_id)
     row = await _locked_concern(caller, concern_id)
     try:
         status = rules.advance(row["status"], step)
