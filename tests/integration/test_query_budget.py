@@ -66,8 +66,13 @@ BUDGETS = [
     # also load the passes the training rules read (twice: the gate and the expiry), and the
     # safety slice's match gate its holds.
     (Role.SUPERVISOR, "/staff/dashboard", 20),
+    # A mentor's and a newcomer's home, here without a profile or a match: what a row costs
+    # is held by `test_a_mentors_home_and_the_review_queue_cost_no_more_per_row` (nothing).
     (Role.MENTOR, "/home", 9),
     (Role.NEWCOMER, "/home", 3),
+    # The review queue, empty here: the proposals, the waiting requests, the active matches
+    # and the last batch run (mentors' places are read only for proposals on the page).
+    (Role.SUPERVISOR, "/staff/matches", 5),
     (Role.MENTOR, "/mentor/training", 6),
     (Role.NEWCOMER, "/notifications", 2),
 ]
@@ -86,3 +91,44 @@ async def test_main_pages_stay_within_their_query_budget(
     assert response.status_code == 200, response.text
     assert len(recorded.statements) <= budget, "\n".join(recorded.statements)
     assert recorded.writes == [], "a read path wrote"
+
+
+async def _statements(client: Any, path: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    await client.get(path)
+    with recording(monkeypatch) as recorded:
+        response = await client.get(path)
+    assert response.status_code == 200, response.text
+    assert recorded.writes == [], "a read path wrote"
+    return len(recorded.statements)
+
+
+async def test_a_mentors_home_and_the_review_queue_cost_no_more_per_row(
+    make_client, people, frozen, monkeypatch
+) -> None:
+    """The pages that list rows (a mentor's mentees, the proposals waiting for review) load
+    them in bulk: a second row costs no query of its own."""
+    from tandem.matches import services as matches
+    from tests.support.journey import caller_of, new_newcomer, ready_mentor
+
+    a = people.a
+    mentor = await ready_mentor(a[Role.MENTOR].membership_id, capacity=2)
+    staff = await caller_of(a[Role.SUPERVISOR].membership_id)
+    mentor_client, staff_client = await make_client(), await make_client()
+    await mentor_client.login(a[Role.MENTOR].username)
+    await staff_client.login(a[Role.SUPERVISOR].username)
+    queues, homes = [], []
+    for index in range(2):
+        await matches.request_mentor(await new_newcomer(mentor.program_id, f"newcomer-{index}"))
+        queues.append(await _statements(staff_client, "/staff/matches", monkeypatch))
+    for proposal in await matches.review_queue(staff):
+        await matches.approve_proposal(staff, proposal.id)
+        offer = (await matches.my_offers(mentor))[0]
+        await matches.accept_offer(mentor, offer.id)
+        homes.append(await _statements(mentor_client, "/home", monkeypatch))
+    # Session and caller, the proposals and their names, the places' markers (3; the places
+    # themselves come from the cache), the waiting requests, the active matches, the last
+    # batch run.
+    assert queues == [9, 9], queues
+    # Session and caller, the training track (5), the pause, the mentor's own hold, the
+    # matches, their intakes, profiles and names (one query each), the open offers.
+    assert homes == [13, 13], homes

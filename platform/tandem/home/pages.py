@@ -38,8 +38,7 @@ async def _mentor_context(caller: Caller) -> dict[str, Any]:
         if caller.status == MembershipStatus.DECLINED
         else None
     )
-    try:
-        await profiles.get_mentor_profile(caller)
+    try:  # no pause status without a mentor profile
         pause = await profiles.pause_status(caller, caller.membership_id)
     except NotFound:
         return {"has_profile": False, "pause": None, "training": progress, "declined": declined}

@@ -1080,11 +1080,40 @@ async def get_match(caller: Caller, match_id: int, *, shown: bool = True) -> Mat
     """The match as the caller sees it: the other's first name or alias, the shared hours in the
     caller's own time zone and the ways to meet; a mentor also sees what the newcomer shared,
     and that read is recorded (`shown=False`: a page that only lists names, not recorded)."""
-    row = await _match_row(caller, match_id)
+    return (await _match_views(caller, [await _match_row(caller, match_id)], shown=shown))[0]
+
+
+async def _match_views(
+    caller: Caller, rows: list[dict[str, Any]], *, shown: bool
+) -> list[MatchOut]:
+    """`get_match` for several match rows of the caller's program at once: the intakes, the
+    mentors' profiles and the names in one query each, whatever the number of matches."""
     reader = program_caller(caller.program_id)
-    intake = await profiles.get_intake(reader, row["newcomer"])
-    mentor = await profiles.get_mentor_profile(reader, row["mentor"])
-    names = await _names(caller.program_id, [row["newcomer"], row["mentor"]])
+    intakes = await profiles.intakes(reader, [row["newcomer"] for row in rows])
+    mentors = await profiles.mentor_profiles(reader, [row["mentor"] for row in rows])
+    names = await _names(
+        caller.program_id, [p for row in rows for p in (row["newcomer"], row["mentor"])]
+    )
+    views = []
+    for row in rows:
+        intake, mentor = intakes.get(row["newcomer"]), mentors.get(row["mentor"])
+        if intake is None:
+            raise NotFound("No intake has been filled in yet.")
+        if mentor is None:
+            raise NotFound("No mentor profile has been filled in yet.")
+        views.append(await _match_view(caller, row, intake, mentor, names, shown=shown))
+    return views
+
+
+async def _match_view(
+    caller: Caller,
+    row: dict[str, Any],
+    intake: NewcomerIntakeOut,
+    mentor: MentorProfileOut,
+    names: dict[int, str],
+    *,
+    shown: bool,
+) -> MatchOut:
     as_mentor = caller.membership_id == row["mentor"]
     zone = mentor.timezone if as_mentor else intake.timezone
     partner = row["newcomer"] if as_mentor else row["mentor"]
@@ -1148,19 +1177,44 @@ async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
     ]
 
 
+# Each home page lists its caller's active matches: built and compiled once.
+_PROGRAM_MATCHES = Prepared(
+    lambda program_id, status: (
+        MentorMatch.select()
+        .where((MentorMatch.program == program_id) & (MentorMatch.status == status))
+        .order_by(MentorMatch.started_at)
+    ),
+    parameters=2,
+)
+_MY_MATCHES = Prepared(
+    lambda program_id, status, me, also_me: (
+        MentorMatch.select()
+        .where(
+            (MentorMatch.program == program_id)
+            & (MentorMatch.status == status)
+            & ((MentorMatch.newcomer == me) | (MentorMatch.mentor == also_me))
+        )
+        .order_by(MentorMatch.started_at)
+    ),
+    parameters=4,
+)
+_OPEN_OFFERS = Prepared(
+    lambda mentor, status: MentorOffer.count().where(
+        (MentorOffer.mentor == mentor) & (MentorOffer.status == status)
+    ),
+    parameters=2,
+)
+
+
 async def my_matches(caller: Caller, *, shown: bool = True) -> list[MatchOut]:
     """Active matches the caller is part of (staff: all active matches of the program)."""
-    query = MentorMatch.select(MentorMatch.id).where(
-        (MentorMatch.program == caller.program_id)
-        & (MentorMatch.status == MatchStatus.ACTIVE.value)
-    )
-    if not caller.is_staff:
-        query = query.where(
-            (MentorMatch.newcomer == caller.membership_id)
-            | (MentorMatch.mentor == caller.membership_id)
-        )
-    rows = await query.order_by(MentorMatch.started_at)
-    return [await get_match(caller, row["id"], shown=shown) for row in rows]
+    active = MatchStatus.ACTIVE.value
+    if caller.is_staff:
+        rows = await _PROGRAM_MATCHES.run(caller.program_id, active)
+    else:
+        me = caller.membership_id
+        rows = await _MY_MATCHES.run(caller.program_id, active, me, me)
+    return await _match_views(caller, rows, shown=shown) if rows else []
 
 
 ALLOWED_END_REASONS: dict[Role, tuple[EndReason, ...]] = {
@@ -1237,9 +1291,8 @@ async def home_summary(caller: Caller) -> dict[str, Any]:
     # The home page names the partners only; the shared intake is read on the matches page.
     summary: dict[str, Any] = {"matches": await my_matches(caller, shown=False)}
     if caller.role is Role.MENTOR:
-        summary["open_offers"] = await MentorOffer.count().where(
-            (MentorOffer.mentor == caller.membership_id)
-            & (MentorOffer.status == OfferStatus.OPEN.value)
+        summary["open_offers"] = await _OPEN_OFFERS.run(
+            caller.membership_id, OfferStatus.OPEN.value
         )
     return summary
 

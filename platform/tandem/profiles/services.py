@@ -66,6 +66,28 @@ def _changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str
 ProfileTable = type[NewcomerProfile] | type[MentorProfile]
 
 
+def _columns(table: ProfileTable) -> list[Any]:
+    """A profile's columns, never a pause note."""
+    return table.all_columns(exclude=[MentorProfile.pause_note] if table is MentorProfile else [])
+
+
+def _profile_row(table: ProfileTable) -> Prepared[Any]:
+    """One member's profile row in one program: built and compiled once (a newcomer's home
+    reads their own intake on every view)."""
+    return Prepared(
+        lambda membership_id, program_id: (
+            table.select(*_columns(table))
+            .where((table.membership == membership_id) & (table.program == program_id))
+            .output(load_json=True)
+            .first()
+        ),
+        parameters=2,
+    )
+
+
+_PROFILE_ROW = {table: _profile_row(table) for table in (MentorProfile, NewcomerProfile)}
+
+
 async def _load_profile(
     caller: Caller, table: ProfileTable, membership_id: int | None, missing: str
 ) -> dict[str, Any]:
@@ -73,15 +95,7 @@ async def _load_profile(
     target = membership_id or caller.membership_id
     if target != caller.membership_id:
         await membership_in_program(caller, target)
-    columns = table.all_columns(
-        exclude=[MentorProfile.pause_note] if table is MentorProfile else []
-    )
-    row = (
-        await table.select(*columns)
-        .where((table.membership == target) & (table.program == caller.program_id))
-        .output(load_json=True)
-        .first()
-    )
+    row = await _PROFILE_ROW[table].run(target, caller.program_id)
     if row is None:
         raise NotFound(missing)
     return {**row, "membership_id": target}
@@ -210,12 +224,9 @@ async def get_mentor_profile(caller: Caller, membership_id: int | None = None) -
 def _profile_rows(table: ProfileTable) -> Prepared[Any]:
     """Profile rows of some members of one program, never a pause note: built and compiled
     once (per number of members asked for; the staff home asks on every view)."""
-    columns = table.all_columns(
-        exclude=[MentorProfile.pause_note] if table is MentorProfile else []
-    )
     return Prepared(
         lambda membership_ids, program_id: (
-            table.select(*columns)
+            table.select(*_columns(table))
             .where(table.membership.is_in(membership_ids) & (table.program == program_id))
             .output(load_json=True)
         ),
@@ -297,22 +308,27 @@ async def set_paused(caller: Caller, paused: bool, note: str = "") -> MentorPaus
     return await pause_status(caller, caller.membership_id)
 
 
+# Read on every mentor's home: built and compiled once.
+_PAUSE = Prepared(
+    lambda membership_id, program_id: (
+        MentorProfile.select(
+            MentorProfile.paused, MentorProfile.paused_at, MentorProfile.pause_note
+        )
+        .where((MentorProfile.membership == membership_id) & (MentorProfile.program == program_id))
+        .first()
+    ),
+    parameters=2,
+)
+
+
 async def pause_status(caller: Caller, membership_id: int) -> MentorPauseStatus:
-    """The mentor sees their own state; only staff also see the note."""
+    """The mentor sees their own state; only staff also see the note. NotFound without a
+    mentor profile (so it also tells whether there is one)."""
     if membership_id != caller.membership_id:
         if not caller.is_staff:
             raise NotFound("No such mentor in your program.")
         await membership_in_program(caller, membership_id)
-    row = (
-        await MentorProfile.select(
-            MentorProfile.paused, MentorProfile.paused_at, MentorProfile.pause_note
-        )
-        .where(
-            (MentorProfile.membership == membership_id)
-            & (MentorProfile.program == caller.program_id)
-        )
-        .first()
-    )
+    row = await _PAUSE.run(membership_id, caller.program_id)
     if row is None:
         raise NotFound("No mentor profile has been filled in yet.")
     show_note = caller.role in (Role.SUPERVISOR, Role.ADMIN)
