@@ -24,11 +24,8 @@ from tandem.training import services as training
 
 
 async def _newcomer_context(caller: Caller) -> dict[str, Any]:
-    try:
-        intake = await profiles.get_intake(caller)
-    except NotFound:
-        return {"has_intake": False, "sharing": None, "share_labels": SHARE_LABELS}
-    return {"has_intake": True, "sharing": intake.share_with_mentor, "share_labels": SHARE_LABELS}
+    sharing = await profiles.intake_sharing(caller)
+    return {"has_intake": sharing is not None, "sharing": sharing, "share_labels": SHARE_LABELS}
 
 
 async def _mentor_context(caller: Caller) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from tandem.profiles.schemas import (
     NewcomerIntake,
     NewcomerIntakeOut,
     PausedMentor,
+    Shareable,
     SharingUpdate,
     Slot,
 )
@@ -139,6 +140,27 @@ async def _save_profile(
         )
         if table is MentorProfile:
             await changes.mentors_changed(caller.program_id)
+
+
+# Read on every newcomer's home: built and compiled once.
+_SHARING = Prepared(
+    lambda membership_id, program_id: (
+        NewcomerProfile.select(NewcomerProfile.share_with_mentor)
+        .where(
+            (NewcomerProfile.membership == membership_id) & (NewcomerProfile.program == program_id)
+        )
+        .output(load_json=True)
+        .first()
+    ),
+    parameters=2,
+)
+
+
+async def intake_sharing(caller: Caller) -> list[Shareable] | None:
+    """What the caller shares of their own intake with their mentor; None without an intake.
+    The home page needs only this, not the whole intake."""
+    row = await _SHARING.run(caller.membership_id, caller.program_id)
+    return None if row is None else msgspec.convert(row["share_with_mentor"], list[Shareable])
 
 
 async def has_intake(caller: Caller) -> bool:
