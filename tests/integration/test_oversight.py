@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from tandem.core.auth import Role
+from tandem.core.database import transaction
 from tandem.core.heartbeat import beat
 from tandem.core.periodic import MATCHES_LOOP
+from tandem.matches.services import places_changed
 from tandem.matches.tables import MentorMatch, MentorRequest
 from tandem.notifications.tables import Delivery, OutboxEvent
 from tandem.safety.tables import Concern
@@ -57,18 +59,21 @@ async def match(people: People, *, started: float, lasted: float | None) -> None
     (still active when None)."""
     # The request behind it (not timed: the wait trend is tested on its own rows).
     request_id = await request(people, asked=started + 1, status="matched")
-    await MentorMatch.insert(
-        MentorMatch(
-            request=request_id,
-            program=people.a[Role.NEWCOMER].program_id,
-            newcomer=people.a[Role.NEWCOMER].membership_id,
-            mentor=people.a[Role.MENTOR].membership_id,
-            status="active" if lasted is None else "ended",
-            started_at=days_ago(started),
-            ended_at=None if lasted is None else days_ago(started) + timedelta(days=lasted),
-            end_reason=None if lasted is None else "completed",
+    # Written as the journey writes one: its places marker redrawn in the same transaction.
+    async with transaction():
+        await places_changed(people.a[Role.NEWCOMER].program_id)
+        await MentorMatch.insert(
+            MentorMatch(
+                request=request_id,
+                program=people.a[Role.NEWCOMER].program_id,
+                newcomer=people.a[Role.NEWCOMER].membership_id,
+                mentor=people.a[Role.MENTOR].membership_id,
+                status="active" if lasted is None else "ended",
+                started_at=days_ago(started),
+                ended_at=None if lasted is None else days_ago(started) + timedelta(days=lasted),
+                end_reason=None if lasted is None else "completed",
+            )
         )
-    )
 
 
 async def waiting_set(people: People) -> None:
@@ -311,17 +316,20 @@ async def concern(
 ) -> None:
     """A concern in program A (B with `program="b"`) filed `filed` days ago, due a day later."""
     program = people.b if row.pop("program", "a") == "b" else people.a
-    await Concern.insert(
-        Concern(
-            program=program[Role.ADMIN].program_id,
-            category=category,
-            severity=severity,
-            status=row.pop("status", "open"),
-            filed_at=days_ago(filed),
-            due_at=days_ago(filed) + timedelta(days=1),
-            **row,
+    # Written as safety writes one: the places marker (its match gate) redrawn with it.
+    async with transaction():
+        await places_changed(program[Role.ADMIN].program_id)
+        await Concern.insert(
+            Concern(
+                program=program[Role.ADMIN].program_id,
+                category=category,
+                severity=severity,
+                status=row.pop("status", "open"),
+                filed_at=days_ago(filed),
+                due_at=days_ago(filed) + timedelta(days=1),
+                **row,
+            )
         )
-    )
 
 
 async def test_dashboard_concerns_overdue_first_and_quiet_matches(

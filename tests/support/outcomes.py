@@ -16,8 +16,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tandem.core.clock import clock
+from tandem.core.database import transaction
 from tandem.matches.lifecycle import EndReason, MatchStatus, RequestStatus
 from tandem.matches.outcomes import WeightsStatus
+from tandem.matches.services import places_changed
 from tandem.matches.tables import MatchWeights, MentorMatch, MentorRequest
 from tests.support.journey import new_mentor, new_newcomer
 
@@ -61,19 +63,22 @@ async def past_match(
             matched_at=started,
         )
     ).returning(MentorRequest.id)
-    match = await MentorMatch.insert(
-        MentorMatch(
-            request=request[0]["id"],
-            program=program_id,
-            newcomer=newcomer,
-            mentor=mentor,
-            status=(MatchStatus.ACTIVE if ended is None else MatchStatus.ENDED).value,
-            started_at=started,
-            ended_at=ended,
-            end_reason=None if ended is None else EndReason.COMPLETED.value,
-            ended_by_role=None if ended is None else "newcomer",
-        )
-    ).returning(MentorMatch.id)
+    # Written as the journey writes one: its places marker redrawn in the same transaction.
+    async with transaction():
+        await places_changed(program_id)
+        match = await MentorMatch.insert(
+            MentorMatch(
+                request=request[0]["id"],
+                program=program_id,
+                newcomer=newcomer,
+                mentor=mentor,
+                status=(MatchStatus.ACTIVE if ended is None else MatchStatus.ENDED).value,
+                started_at=started,
+                ended_at=ended,
+                end_reason=None if ended is None else EndReason.COMPLETED.value,
+                ended_by_role=None if ended is None else "newcomer",
+            )
+        ).returning(MentorMatch.id)
     return int(match[0]["id"])
 
 
