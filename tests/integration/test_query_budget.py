@@ -68,7 +68,11 @@ BUDGETS = [
     (Role.SUPERVISOR, "/staff/dashboard", 20),
     (Role.MENTOR, "/home", 9),
     (Role.NEWCOMER, "/home", 3),
-    (Role.MENTOR, "/mentor/training", 6),
+    # The mentor's track is cached per process behind the program's eligibility marker
+    # (`training.services._track_of`): a repeated view reads the marker only (was 6: settings,
+    # attempts, lessons read, reopenings and pauses).
+    (Role.MENTOR, "/mentor/training", 2),
+    (Role.MENTOR, "/api/v1/training/modules", 2),
     (Role.NEWCOMER, "/notifications", 2),
 ]
 
