@@ -73,6 +73,8 @@ BUDGETS = [
     # attempts, lessons read, reopenings and pauses).
     (Role.MENTOR, "/mentor/training", 2),
     (Role.MENTOR, "/api/v1/training/modules", 2),
+    (Role.MENTOR, "/mentor/training/modules/mentor-role", 2),  # a lesson: the same cached track
+    (Role.MENTOR, "/mentor/training/certificate", 2),
     (Role.NEWCOMER, "/notifications", 2),
 ]
 

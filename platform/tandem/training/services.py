@@ -5,6 +5,11 @@ are pure functions in `tandem.training.rules`; this module only loads what they 
 they decide and keeps the matching gate (`eligible_mentor_ids`). Time comes from
 `tandem.core.clock`. Read paths never write: a lesson counts as read when the mentor says so, and
 content versions are registered once at start-up (`register_content_versions`).
+
+The gate's answer and each mentor's track are cached per process behind the program's
+eligibility marker (`_Answer`), so every write here that changes what a mentor's track shows (an
+attempt started or submitted, a lesson marked as read, a supervisor's reopening) redraws it, as
+do the settings, pauses, status changes and erasures of the slices that own them.
 """
 
 from __future__ import annotations
