@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_web.py                                  # SQLite (a temp file)
     .venv/bin/python bench/bench_web.py --postgres-url postgresql://postgres@127.0.0.1:5432/NAME
     .venv/bin/python bench/bench_web.py --sqlite --postgres-url ... --seconds 5 --rounds 2
+    .venv/bin/python bench/bench_web.py --only notifications               # the rows named so
 
 Both apps run under the same server (uvicorn, no access log) and the same Litestar, each in its
 own processes on loopback ports (default 8120 and 8121). The bare app serves a small JSON dict
@@ -10,6 +11,8 @@ and a small Jinja page, the floor any Litestar app pays. Each row runs Tandem, t
 app, for `--seconds` each, `--rounds` times (A/B interleaved, so a busy neighbour on the machine
 slows both sides alike); the table shows the median of the rounds. Signed-in rows use a real
 session (signed in once over HTTP before the run) and the CSRF header for the intake write.
+Tandem is served as in production (`TANDEM_ENV=production`, a random secret, cookies without
+the Secure flag because loopback is plain HTTP); the footer names the event loop both ran on.
 With a PostgreSQL URL the whole set runs again there, and once more with `--workers 2`.
 
 The PostgreSQL database is EMPTIED (schema dropped) before the demo loads: give a scratch one.
@@ -22,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import statistics
@@ -45,6 +49,7 @@ from litestar.template import TemplateConfig
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).with_name("wrk_tandem.lua")
 DEMO_PASSWORD = "tandem-demo-2026"  # noqa: S105 - the demo's published password
+BENCH_SECRET = secrets.token_urlsafe(48)
 
 
 def bare_app() -> Litestar:
@@ -85,10 +90,12 @@ class Row:
 ROWS = [
     Row("`/healthz`", "/healthz", None, "/json"),
     Row("`/login` (page)", "/login", None, "/page"),
-    Row("supervisor `/home`", "/home", "supervisor1", "/page"),
+    # A supervisor's `/home` is a redirect to the dashboard: the dashboard is their home page.
+    Row("supervisor home `/staff/dashboard`", "/staff/dashboard", "supervisor1", "/page"),
     Row("review queue `/staff/matches` (supervisor)", "/staff/matches", "supervisor1", "/page"),
     Row("mentor `/mentor/training`", "/mentor/training", "mentor07", "/page"),
     Row("`GET /api/v1/training/modules` (mentor)", "/api/v1/training/modules", "mentor07", "/json"),
+    Row("mentor `/home`", "/home", "mentor07", "/page"),
     Row("newcomer `/home`", "/home", "newcomer001", "/page"),
     Row("`/notifications` (newcomer)", "/notifications", "newcomer001", "/page"),
     Row("`PUT /api/v1/intake` (newcomer)", "/api/v1/intake", "newcomer001", None, (10,), "PUT"),
@@ -102,15 +109,34 @@ class Run:
     errors: int
 
 
-def server_env(database_url: str) -> dict[str, str]:
+def server_env(database_url: str, environment: str = "production") -> dict[str, str]:
+    """Served as a program runs it (production: templates not re-checked on disk, and so on),
+    over plain HTTP on loopback, so without the Secure flag on cookies; the demo itself is
+    loaded in development, where `demo load` runs."""
     return {
         **os.environ,
         "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
         "PICCOLO_CONF": "tandem.piccolo_conf",
         "DATABASE_URL": database_url,
-        "TANDEM_ENV": "development",
+        "TANDEM_ENV": environment,
+        "SECRET_KEY": BENCH_SECRET,
+        "TANDEM_SECURE_COOKIES": "0",
         "TANDEM_LOGIN_RATE_LIMIT": "1000",
     }
+
+
+def event_loop_name() -> str:
+    """The loop uvicorn serves both apps on (its "auto" choice, as `litestar run` makes it)."""
+    import uvicorn
+
+    factory = uvicorn.Config(app="bench.bench_web:bare_app").get_loop_factory()
+    if factory is None:
+        return "asyncio"
+    loop = factory()
+    try:
+        return type(loop).__module__.split(".")[0]
+    finally:
+        loop.close()
 
 
 def prepare_database(database_url: str) -> None:
@@ -129,7 +155,7 @@ def prepare_database(database_url: str) -> None:
 
         asyncio.run(reset())
     litestar = [sys.executable, "-m", "litestar", "--app", "tandem.app:create_app"]
-    env = server_env(database_url)
+    env = server_env(database_url, "development")
     for command in (["db", "migrate"], ["demo", "load"]):
         subprocess.run(  # noqa: S603 - our own interpreter and arguments
             [*litestar, *command], env=env, check=True, capture_output=True, cwd=ROOT
@@ -224,6 +250,7 @@ def bench(
     seconds: int,
     rounds: int,
     ports: tuple[int, int],
+    only: str,
 ) -> list[dict[str, Any]]:
     env = server_env(database_url)
     results = []
@@ -232,7 +259,7 @@ def bench(
         serving("bench.bench_web:bare_app", ports[1], env, workers) as bare,
     ):
         sessions: dict[str, httpx.Client] = {}
-        for row in ROWS:
+        for row in (r for r in ROWS if only in r.label):
             wrk_env = {"WRK_METHOD": row.method}
             if row.user is not None:
                 client = sessions.get(row.user) or sign_in(tandem, row.user)
@@ -291,11 +318,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=4, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=2, help="A/B rounds per row (median)")
     parser.add_argument("--port", type=int, default=8120, help="Tandem's port; bare gets +1")
+    parser.add_argument("--only", default="", help="only the rows whose label contains this")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     ports = (args.port, args.port + 1)
-    common = {"seconds": args.seconds, "rounds": args.rounds, "ports": ports}
+    common = {"seconds": args.seconds, "rounds": args.rounds, "ports": ports, "only": args.only}
     results = []
     print(HEADER, flush=True)
     if args.sqlite or not args.postgres_url:
@@ -307,7 +335,10 @@ def main() -> None:
         prepare_database(args.postgres_url)
         results += bench(args.postgres_url, "PostgreSQL", workers=1, **common)
         results += bench(args.postgres_url, "PostgreSQL", workers=2, **common)
-    print(f"\n{len(results)} rows; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"\n{len(results)} rows; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}; "
+        f"event loop {event_loop_name()}"
+    )
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from tandem.accounts.store import TandemSessionBackend, TandemSessionConfig
 from tandem.cli import TandemCLIPlugin
 from tandem.core import changes
 from tandem.core.auth import PUBLIC_OPT_KEY, Caller
+from tandem.core.database import start_pool
 from tandem.core.errors import document_errors, exception_handlers
 from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
@@ -120,11 +121,7 @@ def _database_pool(settings: Settings) -> Any:
 
         opened = not (isinstance(DB, PostgresEngine) and DB.pool is not None)
         if opened:
-            if isinstance(DB, PostgresEngine):
-                size = settings.database_pool_size
-                await DB.start_connection_pool(min_size=size, max_size=size)
-            else:
-                await DB.start_connection_pool()
+            await start_pool(DB, settings.database_pool_size)
         try:
             yield
         finally:

@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 
 import aiosqlite
 from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.query.base import Query
 from piccolo.query.methods.select import First, Select
@@ -231,6 +232,28 @@ class PooledSQLiteEngine(SQLiteEngine):
         """Switch the file to write-ahead logging. The mode is stored in the file, so this runs
         when the database is created or migrated; it is a no-op when already on."""
         await self._run_in_new_connection("PRAGMA journal_mode = WAL")
+
+
+async def _keep_session_state(_: Any) -> None:
+    """What the PostgreSQL pool does to a connection given back, beyond what asyncpg always
+    does (roll back a transaction left open, drop listeners): nothing.
+
+    asyncpg's default sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` after
+    every query Piccolo runs outside a transaction, a second round trip to the server for each
+    one. Tandem never leaves session state on a connection: its advisory locks are transaction
+    locks (`pg_advisory_xact_lock`), it opens no cursors, listens to nothing and sets nothing
+    beyond a transaction (`tests/integration/test_database_session_state.py` holds this).
+    """
+
+
+async def start_pool(database: Engine[Any], size: int | None = None) -> None:
+    """Open this process's connections: PostgreSQL's pool (`size` connections, or asyncpg's
+    default) without the per-query reset, SQLite's kept reader and writer."""
+    if isinstance(database, PostgresEngine):
+        sizes = {} if size is None else {"min_size": size, "max_size": size}
+        await database.start_connection_pool(reset=_keep_session_state, **sizes)
+    else:
+        await database.start_connection_pool()
 
 
 def engine() -> Engine[Any]:

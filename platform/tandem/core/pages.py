@@ -25,6 +25,9 @@ def template_globals(settings: Settings) -> Callable[[JinjaTemplateEngine], None
         return (caller and caller.crisis_resources) or settings.crisis_resources
 
     def configure(engine: JinjaTemplateEngine) -> None:
+        # Outside development the templates are the installed ones and never change under a
+        # running process: skip Jinja's check of each file's modification time on every render.
+        engine.engine.auto_reload = settings.is_development
         engine.engine.globals.update(
             crisis_resources=crisis_resources,
             caller_of=caller_of,

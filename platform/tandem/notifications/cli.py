@@ -23,13 +23,13 @@ async def run_outbox_worker() -> None:
 
     from piccolo.engine.postgres import PostgresEngine
 
-    from tandem.core.database import engine
+    from tandem.core.database import engine, start_pool
     from tandem.notifications.worker import OutboxWorker
     from tandem.settings import Settings
 
     database = engine()
     if isinstance(database, PostgresEngine):
-        await database.start_connection_pool()
+        await start_pool(database)
     worker = OutboxWorker(Settings.from_env())
 
     async def stop_on_signal(*, task_status: anyio.abc.TaskStatus[None]) -> None:

@@ -25,7 +25,7 @@ from piccolo.querystring import QueryString
 from tandem.core import audit
 from tandem.core.auth import Caller
 from tandem.core.clock import clock
-from tandem.core.database import engine, transaction
+from tandem.core.database import Prepared, engine, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.core.severity import Severity
 from tandem.notifications import webhooks
@@ -170,19 +170,32 @@ def _mine(caller: Caller) -> Any:
     return (Notice.recipient == caller.membership_id) & (Notice.program == caller.program_id)
 
 
+def _notices_query(unread_only: bool) -> Prepared[Any]:
+    """The caller's latest 100 notices, newest first: the notifications page runs it on every
+    view, so it is built and compiled once (`core.database.Prepared`)."""
+
+    def build(recipient: Any, program: Any) -> Any:
+        query = Notice.select(
+            Notice.id,
+            Notice.event_type,
+            Notice.severity,
+            Notice.link,
+            Notice.created_at,
+            Notice.read_at,
+        ).where((Notice.recipient == recipient) & (Notice.program == program))
+        if unread_only:
+            query = query.where(Notice.read_at.is_null())
+        return query.order_by(Notice.id, ascending=False).limit(100)
+
+    return Prepared(build, parameters=2)
+
+
+_NOTICES = {unread_only: _notices_query(unread_only) for unread_only in (False, True)}
+
+
 async def list_notices(caller: Caller, *, unread_only: bool = False) -> list[NoticeOut]:
     """The caller's own notices, newest first (the latest 100)."""
-    query = Notice.select(
-        Notice.id,
-        Notice.event_type,
-        Notice.severity,
-        Notice.link,
-        Notice.created_at,
-        Notice.read_at,
-    ).where(_mine(caller))
-    if unread_only:
-        query = query.where(Notice.read_at.is_null())
-    rows = await query.order_by(Notice.id, ascending=False).limit(100)
+    rows = await _NOTICES[unread_only].run(caller.membership_id, caller.program_id)
     return [
         msgspec.convert({**row, "text": notice_text(row["event_type"], row["severity"])}, NoticeOut)
         for row in rows
