@@ -117,31 +117,41 @@ async def _version_rules(track: Track) -> dict[str, VersionRule]:
 # --- loading records ------------------------------------------------------------------------
 
 
+# Each records table's rows with the moment that matters named `at`, so that one mentor's read
+# (all three tables in one query) and the read of many mentors fold the same way.
 _ATTEMPT_COLUMNS = (
-    QuizAttempt.id,
     QuizAttempt.membership,
+    QuizAttempt.id,
     QuizAttempt.module_id,
     QuizAttempt.content_version,
-    QuizAttempt.submitted_at,
+    QuizAttempt.submitted_at.as_alias("at"),
     QuizAttempt.passed,
 )
-_VISIT_COLUMNS = (LessonVisit.membership, LessonVisit.module_id, LessonVisit.last_opened_at)
-_UNLOCK_COLUMNS = (AttemptUnlock.membership, AttemptUnlock.module_id, AttemptUnlock.unlocked_at)
-# One mentor's records, read on every page of their track: built and compiled once each.
-_MINE = {
-    "attempts": Prepared(
-        lambda program, mentor: _of(QuizAttempt, program, [mentor], *_ATTEMPT_COLUMNS),
-        parameters=2,
+_VISIT_COLUMNS = (
+    LessonVisit.membership,
+    LessonVisit.module_id,
+    LessonVisit.last_opened_at.as_alias("at"),
+)
+_UNLOCK_COLUMNS = (
+    AttemptUnlock.membership,
+    AttemptUnlock.module_id,
+    AttemptUnlock.unlocked_at.as_alias("at"),
+)
+# One mentor's records, read whenever their track is worked out: one query over the three
+# tables, built and compiled once. The first select names the columns (and, on SQLite, their
+# types); the program and the mentor come once for each table.
+_MINE = Prepared(
+    lambda *program_and_mentor: QuizAttempt.raw(
+        "SELECT 'attempt' AS kind, membership, id, module_id, content_version, submitted_at AS at,"
+        " passed FROM training_quiz_attempt WHERE program = {} AND membership = {} "
+        "UNION ALL SELECT 'visit', membership, NULL, module_id, NULL, last_opened_at, NULL "
+        "FROM training_lesson_visit WHERE program = {} AND membership = {} "
+        "UNION ALL SELECT 'unlock', membership, NULL, module_id, NULL, unlocked_at, NULL "
+        "FROM training_attempt_unlock WHERE program = {} AND membership = {}",
+        *program_and_mentor,
     ),
-    "visits": Prepared(
-        lambda program, mentor: _of(LessonVisit, program, [mentor], *_VISIT_COLUMNS),
-        parameters=2,
-    ),
-    "unlocks": Prepared(
-        lambda program, mentor: _of(AttemptUnlock, program, [mentor], *_UNLOCK_COLUMNS),
-        parameters=2,
-    ),
-}
+    parameters=6,
+)
 
 
 def _of(table: Any, program_id: int, membership_ids: Sequence[int] | None, *columns: Any) -> Any:
@@ -155,45 +165,41 @@ def _of(table: Any, program_id: int, membership_ids: Sequence[int] | None, *colu
 async def _records(
     program_id: int, membership_ids: Sequence[int] | None = None, *, passes_only: bool = False
 ) -> dict[int, MentorRecords]:
-    """Mentors' records in one program, in three queries whatever the number of mentors."""
-    records: dict[int, MentorRecords] = defaultdict(MentorRecords)
+    """Mentors' records in one program: one query for one mentor, three for more of them."""
     mine = membership_ids[0] if membership_ids is not None and len(membership_ids) == 1 else None
-    if mine is not None and not passes_only:
-        attempts = await _MINE["attempts"].run(program_id, mine)
-    else:
+    if passes_only:
         query = _of(QuizAttempt, program_id, membership_ids, *_ATTEMPT_COLUMNS)
-        attempts = await (query.where(QuizAttempt.passed == True) if passes_only else query)  # noqa: E712
+        attempts, visits, unlocks = await query.where(QuizAttempt.passed == True), [], []  # noqa: E712
+    elif mine is not None:
+        rows = await _MINE.run(*(program_id, mine) * 3)
+        attempts, visits, unlocks = (
+            [row for row in rows if row["kind"] == kind] for kind in ("attempt", "visit", "unlock")
+        )
+    else:
+        attempts = await _of(QuizAttempt, program_id, membership_ids, *_ATTEMPT_COLUMNS)
+        visits = await _of(LessonVisit, program_id, membership_ids, *_VISIT_COLUMNS)
+        unlocks = await _of(AttemptUnlock, program_id, membership_ids, *_UNLOCK_COLUMNS)
+    records: dict[int, MentorRecords] = defaultdict(MentorRecords)
     for row in attempts:
         records[row["membership"]].attempts.append(
             AttemptRecord(
                 id=row["id"],
                 module_id=row["module_id"],
                 content_version=row["content_version"],
-                submitted_at=row["submitted_at"],
+                submitted_at=row["at"],
                 passed=row["passed"],
             )
         )
-    if passes_only:
-        return records
-    visits, unlocks = (
-        (await _MINE["visits"].run(program_id, mine), await _MINE["unlocks"].run(program_id, mine))
-        if mine is not None
-        else (
-            await _of(LessonVisit, program_id, membership_ids, *_VISIT_COLUMNS),
-            await _of(AttemptUnlock, program_id, membership_ids, *_UNLOCK_COLUMNS),
-        )
-    )
     for row in visits:
-        seen = records[row["membership"]].visits
-        seen[row["module_id"]] = max(
-            row["last_opened_at"], seen.get(row["module_id"], row["last_opened_at"])
-        )
+        _keep_latest(records[row["membership"]].visits, row)
     for row in unlocks:
-        latest = records[row["membership"]].unlocks
-        latest[row["module_id"]] = max(
-            row["unlocked_at"], latest.get(row["module_id"], row["unlocked_at"])
-        )
+        _keep_latest(records[row["membership"]].unlocks, row)
     return records
+
+
+def _keep_latest(latest: dict[str, datetime], row: dict[str, Any]) -> None:
+    """A lesson read or a reopening: the rules only need the latest for each module."""
+    latest[row["module_id"]] = max(row["at"], latest.get(row["module_id"], row["at"]))
 
 
 @dataclass(frozen=True)
