@@ -33,6 +33,7 @@ from tandem.training.rules import (
     read_answer_sheet,
     renewal_months,
     track_current_until,
+    track_holds_until,
     version_rules,
     why_not,
 )
@@ -338,3 +339,51 @@ def test_track_current_until_agrees_with_each_module_state() -> None:
         assert all(s.current for s in states) is (at < until), at
     missing = {key: value for key, value in latest.items() if key[0] != track.modules[-1].id}
     assert track_current_until(track, months, counted, missing) is None
+
+
+def _random_records(rng: random.Random, start: datetime) -> MentorRecords:
+    """A mentor's history over two years: passes and failures (some of an older version, some
+    still open), lessons read and supervisors' reopenings, at random moments."""
+    track = current_track()
+
+    def moment() -> datetime:
+        # Most of them within days of `start`, where the retake waits and the cap turn.
+        days = 2 * 365 if rng.random() < 0.3 else 4
+        return start + timedelta(minutes=rng.randrange(days * 24 * 60))
+
+    records = MentorRecords()
+    for number in range(rng.randrange(30)):
+        module = rng.choice(track.modules[:2])
+        records.attempts.append(
+            AttemptRecord(id=number, module_id=module.id,
+                          content_version=module.version - rng.randrange(2),
+                          submitted_at=None if rng.random() < 0.1 else moment(),
+                          passed=rng.random() < 0.4)
+        )  # fmt: skip
+    for module in rng.sample(track.modules, rng.randrange(4)):
+        records.visits[module.id] = moment()
+    for module in rng.sample(track.modules, rng.randrange(3)):
+        records.unlocks[module.id] = moment()
+    return records
+
+
+def test_a_track_holds_until_the_moment_track_holds_until_names() -> None:
+    """Between `at` and `track_holds_until`, every moment shows the same track (what lets a
+    mentor's track be cached until then); random histories, each looked at several times."""
+    track = current_track()
+    months = {module.id: module.renewal_months for module in track.modules}
+    counted = {
+        module.id: VersionRule(required_version=module.version, since=None)
+        for module in track.modules
+    }
+    rng = random.Random(12)
+    start = datetime(2025, 1, 10, tzinfo=UTC)
+    for _ in range(500):
+        records = _random_records(rng, start)
+        at = start + timedelta(minutes=rng.randrange(rng.choice((5, 3 * 365)) * 24 * 60))
+        states = evaluate_track(track, months, counted, records, at)
+        until = track_holds_until(states, records, at)
+        assert until is None or until > at
+        last = until - timedelta(microseconds=1) if until else at + timedelta(days=3650)
+        for later in (at + (last - at) * rng.random(), at + (last - at) / 2, last):
+            assert evaluate_track(track, months, counted, records, later) == states, (at, later)

@@ -390,6 +390,34 @@ def evaluate_track(
     ]
 
 
+def track_holds_until(
+    states: Iterable[ModuleState], records: MentorRecords, at: datetime
+) -> datetime | None:
+    """The first moment after `at` at which `evaluate_track` over the same records may answer
+    differently than it did at `at` (its `states`); None when no time to come changes them.
+
+    Every comparison with the time in `evaluate_module` turns at one of these: a pass expiring
+    or entering the expiring window, the day's wait before a third try and the attempt cap
+    lifting, and an attempt or a supervisor's reopening recorded for a later time (a clock set
+    back, backdated data) starting to count. So a mentor's track worked out at `at` is theirs
+    until then, whatever the records, as long as the records stay the same.
+    """
+    moments = [
+        moment
+        for state in states
+        for moment in (
+            state.expires_at,
+            state.expires_at - EXPIRING_WINDOW if state.expires_at else None,
+            state.wait_until,
+            state.attempt_limit_until,
+        )
+        if moment is not None
+    ]
+    moments += [a.submitted_at for a in records.attempts if a.submitted_at is not None]
+    moments += records.unlocks.values()
+    return min((moment for moment in moments if moment > at), default=None)
+
+
 def grace_ends(states: Iterable[ModuleState], grace_days: int) -> datetime | None:
     """When existing matches must stop, for a once fully trained mentor whose training lapsed.
 

@@ -5,15 +5,20 @@ are pure functions in `tandem.training.rules`; this module only loads what they 
 they decide and keeps the matching gate (`eligible_mentor_ids`). Time comes from
 `tandem.core.clock`. Read paths never write: a lesson counts as read when the mentor says so, and
 content versions are registered once at start-up (`register_content_versions`).
+
+The gate's answer and each mentor's track are cached per process behind the program's
+eligibility marker (`_Answer`), so every write here that changes what a mentor's track shows (an
+attempt started or submitted, a lesson marked as read, a supervisor's reopening) redraws it, as
+do the settings, pauses, status changes and erasures of the slices that own them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -112,31 +117,41 @@ async def _version_rules(track: Track) -> dict[str, VersionRule]:
 # --- loading records ------------------------------------------------------------------------
 
 
+# Each records table's rows with the moment that matters named `at`, so that one mentor's read
+# (all three tables in one query) and the read of many mentors fold the same way.
 _ATTEMPT_COLUMNS = (
-    QuizAttempt.id,
     QuizAttempt.membership,
+    QuizAttempt.id,
     QuizAttempt.module_id,
     QuizAttempt.content_version,
-    QuizAttempt.submitted_at,
+    QuizAttempt.submitted_at.as_alias("at"),
     QuizAttempt.passed,
 )
-_VISIT_COLUMNS = (LessonVisit.membership, LessonVisit.module_id, LessonVisit.last_opened_at)
-_UNLOCK_COLUMNS = (AttemptUnlock.membership, AttemptUnlock.module_id, AttemptUnlock.unlocked_at)
-# One mentor's records, read on every page of their track: built and compiled once each.
-_MINE = {
-    "attempts": Prepared(
-        lambda program, mentor: _of(QuizAttempt, program, [mentor], *_ATTEMPT_COLUMNS),
-        parameters=2,
+_VISIT_COLUMNS = (
+    LessonVisit.membership,
+    LessonVisit.module_id,
+    LessonVisit.last_opened_at.as_alias("at"),
+)
+_UNLOCK_COLUMNS = (
+    AttemptUnlock.membership,
+    AttemptUnlock.module_id,
+    AttemptUnlock.unlocked_at.as_alias("at"),
+)
+# One mentor's records, read whenever their track is worked out: one query over the three
+# tables, built and compiled once. The first select names the columns (and, on SQLite, their
+# types); the program and the mentor come once for each table.
+_MINE = Prepared(
+    lambda *program_and_mentor: QuizAttempt.raw(
+        "SELECT 'attempt' AS kind, membership, id, module_id, content_version, submitted_at AS at,"
+        " passed FROM training_quiz_attempt WHERE program = {} AND membership = {} "
+        "UNION ALL SELECT 'visit', membership, NULL, module_id, NULL, last_opened_at, NULL "
+        "FROM training_lesson_visit WHERE program = {} AND membership = {} "
+        "UNION ALL SELECT 'unlock', membership, NULL, module_id, NULL, unlocked_at, NULL "
+        "FROM training_attempt_unlock WHERE program = {} AND membership = {}",
+        *program_and_mentor,
     ),
-    "visits": Prepared(
-        lambda program, mentor: _of(LessonVisit, program, [mentor], *_VISIT_COLUMNS),
-        parameters=2,
-    ),
-    "unlocks": Prepared(
-        lambda program, mentor: _of(AttemptUnlock, program, [mentor], *_UNLOCK_COLUMNS),
-        parameters=2,
-    ),
-}
+    parameters=6,
+)
 
 
 def _of(table: Any, program_id: int, membership_ids: Sequence[int] | None, *columns: Any) -> Any:
@@ -150,45 +165,41 @@ def _of(table: Any, program_id: int, membership_ids: Sequence[int] | None, *colu
 async def _records(
     program_id: int, membership_ids: Sequence[int] | None = None, *, passes_only: bool = False
 ) -> dict[int, MentorRecords]:
-    """Mentors' records in one program, in three queries whatever the number of mentors."""
-    records: dict[int, MentorRecords] = defaultdict(MentorRecords)
+    """Mentors' records in one program: one query for one mentor, three for more of them."""
     mine = membership_ids[0] if membership_ids is not None and len(membership_ids) == 1 else None
-    if mine is not None and not passes_only:
-        attempts = await _MINE["attempts"].run(program_id, mine)
-    else:
+    if passes_only:
         query = _of(QuizAttempt, program_id, membership_ids, *_ATTEMPT_COLUMNS)
-        attempts = await (query.where(QuizAttempt.passed == True) if passes_only else query)  # noqa: E712
+        attempts, visits, unlocks = await query.where(QuizAttempt.passed == True), [], []  # noqa: E712
+    elif mine is not None:
+        rows = await _MINE.run(*(program_id, mine) * 3)
+        attempts, visits, unlocks = (
+            [row for row in rows if row["kind"] == kind] for kind in ("attempt", "visit", "unlock")
+        )
+    else:
+        attempts = await _of(QuizAttempt, program_id, membership_ids, *_ATTEMPT_COLUMNS)
+        visits = await _of(LessonVisit, program_id, membership_ids, *_VISIT_COLUMNS)
+        unlocks = await _of(AttemptUnlock, program_id, membership_ids, *_UNLOCK_COLUMNS)
+    records: dict[int, MentorRecords] = defaultdict(MentorRecords)
     for row in attempts:
         records[row["membership"]].attempts.append(
             AttemptRecord(
                 id=row["id"],
                 module_id=row["module_id"],
                 content_version=row["content_version"],
-                submitted_at=row["submitted_at"],
+                submitted_at=row["at"],
                 passed=row["passed"],
             )
         )
-    if passes_only:
-        return records
-    visits, unlocks = (
-        (await _MINE["visits"].run(program_id, mine), await _MINE["unlocks"].run(program_id, mine))
-        if mine is not None
-        else (
-            await _of(LessonVisit, program_id, membership_ids, *_VISIT_COLUMNS),
-            await _of(AttemptUnlock, program_id, membership_ids, *_UNLOCK_COLUMNS),
-        )
-    )
     for row in visits:
-        seen = records[row["membership"]].visits
-        seen[row["module_id"]] = max(
-            row["last_opened_at"], seen.get(row["module_id"], row["last_opened_at"])
-        )
+        _keep_latest(records[row["membership"]].visits, row)
     for row in unlocks:
-        latest = records[row["membership"]].unlocks
-        latest[row["module_id"]] = max(
-            row["unlocked_at"], latest.get(row["module_id"], row["unlocked_at"])
-        )
+        _keep_latest(records[row["membership"]].unlocks, row)
     return records
+
+
+def _keep_latest(latest: dict[str, datetime], row: dict[str, Any]) -> None:
+    """A lesson read or a reopening: the rules only need the latest for each module."""
+    latest[row["module_id"]] = max(row["at"], latest.get(row["module_id"], row["at"]))
 
 
 @dataclass(frozen=True)
@@ -212,12 +223,18 @@ async def _context(program_id: int, at: datetime | None) -> _Context:
     )
 
 
+async def _mentor_records(
+    program_id: int, membership_id: int, *, passes_only: bool = False
+) -> MentorRecords:
+    records = await _records(program_id, [membership_id], passes_only=passes_only)
+    return records.get(membership_id, MentorRecords())
+
+
 async def _mentor_states(
     context: _Context, program_id: int, membership_id: int, *, passes_only: bool = False
 ) -> list[ModuleState]:
     """One mentor's module states; `passes_only` when only currency matters (the gate)."""
-    records = await _records(program_id, [membership_id], passes_only=passes_only)
-    mine = records.get(membership_id, MentorRecords())
+    mine = await _mentor_records(program_id, membership_id, passes_only=passes_only)
     return evaluate_track(context.track, context.months, context.rules, mine, context.at)
 
 
@@ -309,15 +326,29 @@ async def is_trained(program_id: int, membership_id: int, at: datetime | None = 
     return all(s.current for s in states)
 
 
+_V = TypeVar("_V")
+_K = TypeVar("_K")
+
+
 @dataclass(frozen=True)
-class _Answer:
-    """One program's gate answer as this process worked it out at `at`.
+class _Track:
+    """One mentor's track as it stands: their module states and whether they paused."""
+
+    states: tuple[ModuleState, ...]
+    paused: bool
+
+
+@dataclass(frozen=True)
+class _Answer(Generic[_V]):
+    """Something about a program's training this process worked out at `at` (the gate's answer,
+    a mentor's track): `value`, and what it holds for.
 
     It holds while the program's eligibility marker (`core.changes`), the served track and its
-    version rules are the same, and the time is in [`at`, `until`): no mentor's standing changes
-    between the moment it was worked out and the first moment a current track expires or a pass
-    recorded for a later time starts to count. The marker is read before the records, so a
-    change committed while they are read leaves a marker this answer no longer matches.
+    version rules are the same, and the time is in [`at`, `until`): nothing it depends on changes
+    between the moment it was worked out and the first moment the passing of time alone may
+    change it (a current track expiring, a pass recorded for a later time starting to count).
+    The marker is read before the records, so a change committed while they are read leaves a
+    marker this answer no longer matches.
     """
 
     marker: str | None
@@ -325,7 +356,7 @@ class _Answer:
     rules: dict[str, VersionRule]
     at: datetime
     until: datetime | None
-    ids: frozenset[int]
+    value: _V
 
     def holds(
         self, marker: str | None, track: Track, rules: dict[str, VersionRule], now: datetime
@@ -339,12 +370,33 @@ class _Answer:
         )
 
 
-_answers: dict[int, _Answer] = {}
+async def _cached(
+    answers: dict[_K, _Answer[_V]],
+    key: _K,
+    program_id: int,
+    work: Callable[[datetime], Awaitable[tuple[_Context, _V, datetime | None]]],
+) -> _Answer[_V]:
+    """`answers[key]` while it holds (one read: the program's marker), else `work(now)`, which
+    returns the value with its context and until when it holds, remembered for next time."""
+    marker = await changes.eligibility_marker(program_id)
+    track, now = current_track(), clock.now()
+    cached = answers.get(key)
+    if cached is not None and cached.holds(marker, track, await _version_rules(track), now):
+        return cached
+    context, value, until = await work(now)
+    answers[key] = answer = _Answer(marker, context.track, context.rules, now, until, value)
+    return answer
+
+
+# The gate's answer per program, and each mentor's track per (program, membership).
+_answers: dict[int, _Answer[frozenset[int]]] = {}
+_tracks: dict[tuple[int, int], _Answer[_Track]] = {}
 
 
 def forget_eligibility() -> None:
-    """Drop every cached gate answer (tests that empty the database between them do this)."""
+    """Drop every cached answer (tests that empty the database between them do this)."""
     _answers.clear()
+    _tracks.clear()
 
 
 async def _next_pass_after(program_id: int, at: datetime) -> datetime | None:
@@ -389,14 +441,12 @@ async def eligible_mentor_ids(program_id: int, at: datetime | None = None) -> se
     """
     if at is not None:
         return (await _gate(program_id, at))[1]
-    marker = await changes.eligibility_marker(program_id)
-    track, now = current_track(), clock.now()
-    cached = _answers.get(program_id)
-    if cached is not None and cached.holds(marker, track, await _version_rules(track), now):
-        return set(cached.ids)
-    context, ids, until = await _gate(program_id, now)
-    _answers[program_id] = _Answer(marker, context.track, context.rules, now, until, frozenset(ids))
-    return ids
+
+    async def work(now: datetime) -> tuple[_Context, frozenset[int], datetime | None]:
+        context, ids, until = await _gate(program_id, now)
+        return context, frozenset(ids), until
+
+    return set((await _cached(_answers, program_id, program_id, work)).value)
 
 
 async def grace_period_ends(program_id: int, at: datetime | None = None) -> dict[int, datetime]:
@@ -447,12 +497,29 @@ def _progress(track: Track, states: list[ModuleState], eligible: bool) -> TrackP
     )
 
 
+async def _track_of(program_id: int, membership_id: int) -> _Answer[_Track]:
+    """A mentor's track now, from this process's cache while it holds (`_Answer`): every write
+    to a mentor's training records, settings or pause redraws the program's marker, and the
+    answer ends by itself when time alone may change it (`rules.track_holds_until`). For what
+    people are shown; a write decides on `_mentor_states` read inside its transaction."""
+
+    async def work(now: datetime) -> tuple[_Context, _Track, datetime | None]:
+        context = await _context(program_id, now)
+        mine = await _mentor_records(program_id, membership_id)
+        states = evaluate_track(context.track, context.months, context.rules, mine, now)
+        paused = membership_id in await paused_mentor_ids(program_id)
+        return context, _Track(tuple(states), paused), rules.track_holds_until(states, mine, now)
+
+    return await _cached(_tracks, (program_id, membership_id), program_id, work)
+
+
 async def track_progress(caller: Caller) -> TrackProgress:
     """The signed-in mentor's modules with their status, and whether they can be matched."""
-    context = await _context(caller.program_id, None)
-    states = await _mentor_states(context, caller.program_id, caller.membership_id)
-    paused = caller.membership_id in await paused_mentor_ids(caller.program_id)
-    return _progress(context.track, states, may_be_matched(caller.status, paused, states))
+    answer = await _track_of(caller.program_id, caller.membership_id)
+    states = list(answer.value.states)
+    return _progress(
+        answer.track, states, may_be_matched(caller.status, answer.value.paused, states)
+    )
 
 
 def _module(track: Track, module_id: str) -> Module:
@@ -462,15 +529,14 @@ def _module(track: Track, module_id: str) -> Module:
     return module
 
 
-def _state_of(states: list[ModuleState], module_id: str) -> ModuleState:
+def _state_of(states: Iterable[ModuleState], module_id: str) -> ModuleState:
     return next(state for state in states if state.module_id == module_id)
 
 
 async def lesson(caller: Caller, module_id: str) -> Lesson:
     """A module to read, with where the mentor stands. Reading writes nothing: see `mark_read`."""
     module = _module(current_track(), module_id)
-    context = await _context(caller.program_id, None)
-    states = await _mentor_states(context, caller.program_id, caller.membership_id)
+    states = (await _track_of(caller.program_id, caller.membership_id)).value.states
     return Lesson(
         module=_state_of(states, module_id),
         html=module.html,
@@ -488,6 +554,7 @@ async def mark_read(caller: Caller, module_id: str) -> ModuleState:
     module = _module(current_track(), module_id)
     now = clock.now()
     async with transaction():
+        await changes.eligibility_changed(caller.program_id)  # the review a retake needs
         visit = (
             await LessonVisit.select(LessonVisit.id)
             .where(
@@ -511,9 +578,9 @@ async def mark_read(caller: Caller, module_id: str) -> ModuleState:
             await LessonVisit.update(
                 {LessonVisit.last_opened_at: now, LessonVisit.content_version: module.version}
             ).where(LessonVisit.id == visit["id"])
-    context = await _context(caller.program_id, None)
-    states = await _mentor_states(context, caller.program_id, caller.membership_id)
-    return _state_of(states, module_id)
+    return _state_of(
+        (await _track_of(caller.program_id, caller.membership_id)).value.states, module_id
+    )
 
 
 async def start_attempt(caller: Caller, module_id: str) -> Attempt:
@@ -534,6 +601,7 @@ async def start_attempt(caller: Caller, module_id: str) -> Attempt:
             raise Conflict(rules.why_not(state, track))
         drawn = rules.draw_questions(module)
         orders = {q.id: rules.option_order(q) for q in drawn}
+        await changes.eligibility_changed(caller.program_id)  # an open attempt shows on the track
         rows = await QuizAttempt.insert(
             QuizAttempt(
                 membership=caller.membership_id,
@@ -697,16 +765,16 @@ async def _announce_pass(caller: Caller, attempt_id: int) -> None:
 
 async def certificate(caller: Caller) -> Certificate:
     """The mentor's record of current passes: modules, dates, content versions and expiry."""
-    context = await _context(caller.program_id, None)
-    states = await _mentor_states(context, caller.program_id, caller.membership_id)
+    answer = await _track_of(caller.program_id, caller.membership_id)
+    states = answer.value.states
     current = [s for s in states if s.current and s.passed_at and s.expires_at]
     return Certificate(
         mentor=caller.display_name,
         program=caller.program_name,
-        track_title=context.track.title,
-        track_version=context.track.version,
+        track_title=answer.track.title,
+        track_version=answer.track.version,
         complete=len(current) == len(states),
-        issued_at=context.at,
+        issued_at=clock.now(),
         expires_at=min((s.expires_at for s in current if s.expires_at), default=None),
         modules=[
             CertificateModule(
@@ -828,13 +896,13 @@ async def mentor_progress(caller: Caller, membership_id: int) -> MentorProgress:
     """One mentor's track for their supervisor."""
     member = await _mentor_member(caller, membership_id)
     names = {m.membership_id: m.display_name for m in await _mentors(caller.program_id)}
-    context = await _context(caller.program_id, None)
-    states = await _mentor_states(context, caller.program_id, membership_id)
-    paused = membership_id in await paused_mentor_ids(caller.program_id)
+    answer = await _track_of(caller.program_id, membership_id)
+    states = list(answer.value.states)
+    eligible = may_be_matched(member["status"], answer.value.paused, states)
     return MentorProgress(
         membership_id=membership_id,
         display_name=names.get(membership_id, ""),
-        progress=_progress(context.track, states, may_be_matched(member["status"], paused, states)),
+        progress=_progress(answer.track, states, eligible),
     )
 
 
@@ -846,6 +914,7 @@ async def unlock_module(
     await _mentor_member(caller, membership_id)
     context = await _context(caller.program_id, None)
     async with transaction():
+        await changes.eligibility_changed(caller.program_id)  # the count towards the lock restarts
         state = _state_of(
             await _mentor_states(context, caller.program_id, membership_id), module.id
         )
@@ -865,7 +934,4 @@ async def unlock_module(
             caller, "training.unlocked", "attempt_unlock", int(rows[0]["id"]),
             mentor=membership_id, module=module.id, remediation=remediation,
         )  # fmt: skip
-    states = await _mentor_states(
-        await _context(caller.program_id, None), caller.program_id, membership_id
-    )
-    return _state_of(states, module.id)
+    return _state_of((await _track_of(caller.program_id, membership_id)).value.states, module.id)
