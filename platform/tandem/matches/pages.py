@@ -9,6 +9,7 @@ import msgspec
 from litestar import get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
 from tandem.accounts import services as accounts
 from tandem.core.auth import STAFF, CallerRequest, Role, allow
@@ -45,8 +46,14 @@ STEP_LABELS = {
     "explain": "explaining",
     "store": "storing",
 }
+# The same options under every active match of the review queue: rendered once.
+END_REASON_OPTIONS = Markup("").join(
+    Markup('<option value="{}">{}</option>').format(value, label)
+    for value, label in END_REASON_LABELS.items()
+)
 PAGE_CONTEXT = {
     "day_names": DAY_NAMES,
+    "end_reason_options": END_REASON_OPTIONS,
     "step_labels": STEP_LABELS,
     "end_reasons": END_REASON_LABELS,
     "shared_labels": SHARED_LABELS,
