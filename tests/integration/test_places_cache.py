@@ -15,6 +15,7 @@ import pytest
 from tandem.accounts import services as accounts
 from tandem.core.auth import Role
 from tandem.core.database import transaction
+from tandem.core.errors import Conflict
 from tandem.core.statuses import MembershipStatus
 from tandem.matches import services
 from tandem.matches.lifecycle import EndReason, OfferStatus
@@ -96,6 +97,30 @@ async def test_another_process_is_heard_through_the_places_marker(people, frozen
     async with transaction():
         await services.places_changed(mentor.program_id)
     assert load(await program.changed(), mentor.membership_id)[3] == 1
+
+
+async def test_approving_decides_on_the_records_never_on_the_cache(people, frozen) -> None:
+    """Approval re-checks the mentor's places inside its transaction: a cached answer that
+    still shows a free place (here one that was never told of an offer) cannot overfill them."""
+    staff = await caller(people.a[Role.SUPERVISOR].membership_id)
+    mentor = await ready_mentor(people.a[Role.MENTOR].membership_id, capacity=1)
+    await services.request_mentor(await new_newcomer(mentor.program_id, "asks"))
+    [proposal] = await services.review_queue(staff)
+    await MentorOffer.insert(
+        MentorOffer(
+            proposal=proposal.id,
+            request=proposal.request_id,
+            program=mentor.program_id,
+            mentor=mentor.membership_id,
+            status=OfferStatus.OPEN.value,
+            created_at=FROZEN_AT,
+            expires_at=FROZEN_AT + timedelta(days=2),
+        )
+    )
+    cached = await services.mentor_places(mentor.program_id)
+    assert cached[mentor.membership_id].places == 1  # stale, as it was never told
+    with pytest.raises(Conflict, match="no place left"):
+        await services.approve_proposal(staff, proposal.id)
 
 
 async def test_every_change_of_the_match_journey_reaches_the_cached_answer(people, frozen) -> None:
