@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import matching
@@ -133,10 +134,23 @@ def shared_grid(
 ) -> list[list[int]]:
     """For each weekday in `view_zone`, the hours (0-23) both people are free in at least a
     quarter of: the week grid on the review page and the match page."""
+    grid = _shared_grid((tuple(first[0]), first[1]), (tuple(second[0]), second[1]), view_zone, week)
+    return [list(hours) for hours in grid]
+
+
+_Week = tuple[tuple[tuple[int, int, int], ...], str]
+
+
+@lru_cache(maxsize=4096)
+def _shared_grid(
+    first: _Week, second: _Week, view_zone: str, week: date
+) -> tuple[tuple[int, ...], ...]:
+    """`shared_grid`, worked out once per pair of weeks: every view of a match page and every
+    match on a mentor's home draws it, and people change their hours far less often."""
     from matching.availability import utc_bitmaps
 
     bitmaps = utc_bitmaps([first[0], second[0]], [first[1], second[1]], week)
-    return _grid_of(bitmaps[0] & bitmaps[1], view_zone, week)
+    return tuple(tuple(hours) for hours in _grid_of(bitmaps[0] & bitmaps[1], view_zone, week))
 
 
 def _grid_of(shared: Any, view_zone: str, week: date) -> list[list[int]]:

@@ -19,7 +19,7 @@ from tandem.accounts import services as accounts
 from tandem.core import audit
 from tandem.core.auth import Caller
 from tandem.core.clock import clock
-from tandem.core.database import transaction
+from tandem.core.database import Prepared, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.matches import services as matches
 from tandem.notifications import services as notifications
@@ -280,17 +280,23 @@ async def _open_conversation(mentor_id: int) -> dict[str, Any] | None:
     )
 
 
+# Every page with a mentor on it asks (the gate, the mentor's own home): built once. A
+# program's unready reports are few, so they are read whole and matched here, rather than
+# sent as an IN list of every candidate mentor.
+_NOT_READY = Prepared(
+    lambda program_id: ReturnToUseReport.select(ReturnToUseReport.mentor).where(
+        (ReturnToUseReport.program == program_id) & ReturnToUseReport.ready_at.is_null()
+    ),
+    parameters=1,
+)
+
+
 async def held_mentors(program_id: int, candidates: frozenset[int]) -> set[int]:
     """The match gate: mentors who reported a return to use and have not yet said they are
     ready get no new matches (registered with `matches.services.add_match_gate`)."""
     if not candidates:
         return set()
-    rows = await ReturnToUseReport.select(ReturnToUseReport.mentor).where(
-        (ReturnToUseReport.program == program_id)
-        & ReturnToUseReport.ready_at.is_null()
-        & ReturnToUseReport.mentor.is_in(sorted(candidates))
-    )
-    return {row["mentor"] for row in rows}
+    return {row["mentor"] for row in await _NOT_READY.run(program_id)} & candidates
 
 
 async def mentor_load(caller: Caller) -> MentorLoadOut:
