@@ -13,4 +13,7 @@ COPY training_content ./training_content
 RUN pip install --no-cache-dir uv && uv pip install --system --no-cache .
 USER tandem
 EXPOSE 8000
-CMD ["litestar", "run", "--host", "0.0.0.0", "--port", "8000", "--wc", "2"]
+# One process per container: scale with replicas (docker-compose.yml runs two). uvicorn's own
+# `--workers` (`litestar run --wc N`) binds its socket without naming TCP, and asyncio then leaves
+# Nagle's algorithm on, so every keep-alive request waited about 40 ms (uvicorn issue 3149).
+CMD ["litestar", "run", "--host", "0.0.0.0", "--port", "8000"]

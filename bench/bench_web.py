@@ -6,14 +6,16 @@
     .venv/bin/python bench/bench_web.py --only notifications               # the rows named so
 
 Both apps run under the same server (uvicorn, no access log) and the same Litestar, each in its
-own processes on loopback ports (default 8120 and 8121). The bare app serves a small JSON dict
-and a small Jinja page, the floor any Litestar app pays. Each row runs Tandem, then the bare
-app, for `--seconds` each, `--rounds` times (A/B interleaved, so a busy neighbour on the machine
-slows both sides alike); the table shows the median of the rounds. Signed-in rows use a real
-session (signed in once over HTTP before the run) and the CSRF header for the intake write.
-Tandem is served as in production (`TANDEM_ENV=production`, a random secret, cookies without
-the Secure flag because loopback is plain HTTP); the footer names the event loop both ran on.
-With a PostgreSQL URL the whole set runs again there, and once more with `--workers 2`.
+own processes on loopback ports (default 8120 and 8121; a second process of each gets 8122 and
+8123). The bare app serves a small JSON dict and a small Jinja page, the floor any Litestar app
+pays. Each row runs Tandem, then the bare app, for `--seconds` each, `--rounds` times (A/B
+interleaved, so a busy neighbour on the machine slows both sides alike); the table shows the
+median of the rounds. Signed-in rows use a real session (signed in once over HTTP before the
+run) and the CSRF header for the intake write.
+Tandem is served as in production (`TANDEM_ENV=production`, a random secret, cookies without the
+Secure flag because loopback is plain HTTP); the footer names the event loop both ran on. With a
+PostgreSQL URL the whole set runs again there, and once more with two processes of each app (two
+replicas: sessions live in the database, so any process serves any request).
 
 The PostgreSQL database is EMPTIED (schema dropped) before the demo loads: give a scratch one.
 Needs `wrk` (Debian: `apt-get install wrk`).
@@ -163,31 +165,41 @@ def prepare_database(database_url: str) -> None:
 
 
 @contextmanager
-def serving(app: str, port: int, env: dict[str, str], workers: int = 1) -> Iterator[str]:
-    """uvicorn serving `app` (a factory) on loopback until the block ends."""
-    command = [
-        *(sys.executable, "-m", "uvicorn", app, "--factory"),
-        *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-        *("--no-access-log", "--log-level", "warning"),
-    ]
-    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)  # noqa: S603
-    base = f"http://127.0.0.1:{port}"
+def serving(app: str, port: int, env: dict[str, str], processes: int = 1) -> Iterator[list[str]]:
+    """`processes` uvicorn processes serving `app` (a factory) on loopback, one port each
+    (`port`, `port + 2`, ...), until the block ends; their base URLs.
+
+    Separate processes, as compose runs replicas behind a proxy, not uvicorn's `--workers`:
+    its supervisor binds the socket without naming TCP, and asyncio then leaves Nagle's
+    algorithm on for every connection, so each keep-alive request waits about 40 ms for a
+    delayed ACK (uvicorn issue 3149; measured here, both apps stuck at 1,130 req/s)."""
+    started = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + ("/healthz" if "tandem" in app else "/json")).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{app} did not start on port {port}")
-            time.sleep(0.2)
-        yield base
+        for number in range(processes):
+            command = [
+                *(sys.executable, "-m", "uvicorn", app, "--factory"),
+                *("--host", "127.0.0.1", "--port", str(port + 2 * number)),
+                *("--no-access-log", "--log-level", "warning"),
+            ]
+            process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)  # noqa: S603
+            started.append((process, f"http://127.0.0.1:{port + 2 * number}"))
+        for process, base in started:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(base + ("/healthz" if "tandem" in app else "/json")).is_success:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"{app} did not start at {base}")
+                time.sleep(0.2)
+        yield [base for _, base in started]
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+        for process, _ in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
 
 
 def sign_in(base: str, username: str) -> httpx.Client:
@@ -218,27 +230,40 @@ def intake_body(client: httpx.Client) -> str:
     return text
 
 
-def wrk(url: str, concurrency: int, seconds: int, extra_env: dict[str, str]) -> Run:
-    threads = min(2, concurrency)
-    output = subprocess.run(  # noqa: S603
-        [
-            *("wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s"),
-            *("-s", str(LUA), url),
-        ],
-        env={**os.environ, **extra_env},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    match = re.search(r"WRK_RESULT (.*)", output)
-    if match is None:
-        raise SystemExit(f"wrk printed no result:\n{output}")
-    fields = {k: int(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
-    errors = sum(v for k, v in fields.items() if k.endswith(("errors", "timeouts")))
+def wrk(bases: list[str], path: str, concurrency: int, seconds: int, env: dict[str, str]) -> Run:
+    """One wrk per process at once, the connections shared out among them; throughput adds
+    up, p99 is the worst of them."""
+    share = concurrency // len(bases)
+    runs = [
+        subprocess.Popen(  # noqa: S603
+            [
+                *("wrk", f"-t{min(2, share)}", f"-c{share}", f"-d{seconds}s", "--timeout", "10s"),
+                *("-s", str(LUA), base + path),
+            ],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for base in bases
+    ]
+    results = []
+    for run in runs:
+        output, _ = run.communicate()
+        match = re.search(r"WRK_RESULT (.*)", output)
+        if run.returncode != 0 or match is None:
+            raise SystemExit(f"wrk printed no result:\n{output}")
+        fields = {k: int(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
+        results.append(
+            Run(
+                rps=fields["requests"] / (fields["duration_us"] / 1e6),
+                p99_ms=fields["p99_us"] / 1000,
+                errors=sum(v for k, v in fields.items() if k.endswith(("errors", "timeouts"))),
+            )
+        )
     return Run(
-        rps=fields["requests"] / (fields["duration_us"] / 1e6),
-        p99_ms=fields["p99_us"] / 1000,
-        errors=errors,
+        rps=sum(r.rps for r in results),
+        p99_ms=max(r.p99_ms for r in results),
+        errors=sum(r.errors for r in results),
     )
 
 
@@ -262,7 +287,7 @@ def bench(
         for row in (r for r in ROWS if only in r.label):
             wrk_env = {"WRK_METHOD": row.method}
             if row.user is not None:
-                client = sessions.get(row.user) or sign_in(tandem, row.user)
+                client = sessions.get(row.user) or sign_in(tandem[0], row.user)
                 sessions[row.user] = client
                 wrk_env["WRK_COOKIE"] = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
                 if row.method != "GET":
@@ -273,9 +298,9 @@ def bench(
                     continue  # a second process only matters when requests overlap
                 ours, theirs = [], []
                 for _ in range(rounds):
-                    ours.append(wrk(tandem + row.path, concurrency, seconds, wrk_env))
+                    ours.append(wrk(tandem, row.path, concurrency, seconds, wrk_env))
                     if row.bare:
-                        theirs.append(wrk(bare + row.bare, concurrency, seconds, {}))
+                        theirs.append(wrk(bare, row.bare, concurrency, seconds, {}))
                 results.append(
                     {
                         "database": label,
@@ -295,7 +320,7 @@ def bench(
 
 
 HEADER = (
-    "| database | workers | endpoint | concurrency | Tandem req/s | bare req/s | ratio "
+    "| database | processes | endpoint | concurrency | Tandem req/s | bare req/s | ratio "
     "| Tandem p99 | errors |\n|---|---:|---|---:|---:|---:|---:|---:|---:|"
 )
 

@@ -389,7 +389,7 @@ async def _cached(
 
 
 # The gate's answer per program, and each mentor's track per (program, membership).
-_answers: dict[int, _Answer[frozenset[int]]] = {}
+_answers: dict[int, _Answer[_GateAnswer]] = {}
 _tracks: dict[tuple[int, int], _Answer[_Track]] = {}
 
 
@@ -415,21 +415,40 @@ async def _next_pass_after(program_id: int, at: datetime) -> datetime | None:
     return None if row is None else row["submitted_at"]
 
 
-async def _gate(program_id: int, at: datetime) -> tuple[_Context, set[int], datetime | None]:
+@dataclass(frozen=True)
+class _GateAnswer:
+    """The gate's answer at a moment, with what it was worked out from that other readers of
+    the program's training want too: each mentor whose track is current, and until when."""
+
+    ids: frozenset[int]
+    current_until: dict[int, datetime]
+
+
+async def _gate(program_id: int, at: datetime) -> tuple[_Context, _GateAnswer, datetime | None]:
     """The gate worked out from the records at `at`, and until when the answer holds (see
     `_Answer`); None when no time to come changes it."""
     context, mentors = await _current_until(program_id, at)
     paused = await paused_mentor_ids(program_id)
-    ids = {
-        member.membership_id
-        for member, until in mentors
-        if may_take_matches(
-            member.status, member.membership_id in paused, until is not None and at < until
-        )
+    current = {
+        member.membership_id: until for member, until in mentors if until is not None and at < until
     }
-    ends = [until for _, until in mentors if until is not None and at < until]
+    ids = frozenset(
+        member.membership_id
+        for member, _ in mentors
+        if may_take_matches(
+            member.status, member.membership_id in paused, member.membership_id in current
+        )
+    )
     later = await _next_pass_after(program_id, at)
-    return context, ids, min((*ends, *([later] if later else [])), default=None)
+    until = min((*current.values(), *([later] if later else [])), default=None)
+    return context, _GateAnswer(ids, current), until
+
+
+async def _gate_now(program_id: int) -> _GateAnswer:
+    """The gate's answer now, from this process's cache while it holds (`_Answer`)."""
+    return (
+        await _cached(_answers, program_id, program_id, lambda now: _gate(program_id, now))
+    ).value
 
 
 async def eligible_mentor_ids(program_id: int, at: datetime | None = None) -> set[int]:
@@ -440,13 +459,8 @@ async def eligible_mentor_ids(program_id: int, at: datetime | None = None) -> se
     answer holds (`_Answer`), at the cost of one small read; a chosen `at` is worked out afresh.
     """
     if at is not None:
-        return (await _gate(program_id, at))[1]
-
-    async def work(now: datetime) -> tuple[_Context, frozenset[int], datetime | None]:
-        context, ids, until = await _gate(program_id, now)
-        return context, frozenset(ids), until
-
-    return set((await _cached(_answers, program_id, program_id, work)).value)
+        return set((await _gate(program_id, at))[1].ids)
+    return set((await _gate_now(program_id)).ids)
 
 
 async def grace_period_ends(program_id: int, at: datetime | None = None) -> dict[int, datetime]:
@@ -849,14 +863,11 @@ async def compliance(caller: Caller, at: datetime | None = None) -> ComplianceRe
 
 async def expiring_within(program_id: int, days: int) -> dict[int, datetime]:
     """Mentors whose training is current now but a module of it expires within `days`, with
-    the earliest such expiry for each."""
-    context, mentors = await _current_until(program_id, None)
-    soon = context.at + timedelta(days=days)
-    return {
-        member.membership_id: until
-        for member, until in mentors
-        if until is not None and context.at < until <= soon
-    }
+    the earliest such expiry for each: read from the gate's cached answer (the dashboard asks
+    on every view), which holds no longer than the first of those expiries."""
+    gate, now = await _gate_now(program_id), clock.now()
+    soon = now + timedelta(days=days)
+    return {mentor: until for mentor, until in gate.current_until.items() if now < until <= soon}
 
 
 async def weekly_track_completions(
