@@ -272,6 +272,7 @@ def _build(settings: Settings) -> Litestar:
         middleware=[
             SecurityHeadersMiddleware(secure_cookies=settings.secure_cookies),
             AllowedHostsMiddleware(settings.allowed_hosts),
+            changes.markers_per_request,
         ],
         template_config=TemplateConfig(
             directory=WEB / "templates",

@@ -62,10 +62,10 @@ BUDGETS = [
     (None, "/login", 0),
     # Each home page also shows where the match journey stands (`matches.home_summary`).
     (Role.SUPERVISOR, "/staff/overview", 6),
-    # The supervisor's home: each figure one aggregate query; mentor load and training expiry
-    # also load the passes the training rules read (twice: the gate and the expiry), and the
-    # safety slice's match gate its holds.
-    (Role.SUPERVISOR, "/staff/dashboard", 20),
+    # The supervisor's home: each figure one aggregate query. Was 20: mentor load and training
+    # expiry now come from the cached gate and places (the expiry with the gate's answer), and
+    # the request reads each marker once (`changes.markers_per_request`).
+    (Role.SUPERVISOR, "/staff/dashboard", 8),
     # A mentor's and a newcomer's home, here without a profile or a match: what a row costs
     # is held by `test_a_mentors_home_and_the_review_queue_cost_no_more_per_row` (nothing).
     # The mentor's: was 9; the training track now comes from its cache (one marker read), and
@@ -133,10 +133,10 @@ async def test_a_mentors_home_and_the_review_queue_cost_no_more_per_row(
         offer = (await matches.my_offers(mentor))[0]
         await matches.accept_offer(mentor, offer.id)
         homes.append(await _statements(mentor_client, "/home", monkeypatch))
-    # Session and caller, the proposals and their names, the places' markers (3; the places
-    # themselves come from the cache), the waiting requests, the active matches, the last
-    # batch run.
-    assert queues == [9, 9], queues
+    # Session and caller, the proposals and their names, the places' markers (2, each read once
+    # in the request; the places themselves come from the cache), the waiting requests, the
+    # active matches, the last batch run.
+    assert queues == [8, 8], queues
     # Session and caller, the training track (its cache's marker), the pause, the mentor's
     # own hold, the matches, their intakes, profiles and names (one query each), the offers.
     assert homes == [9, 9], homes

@@ -17,21 +17,36 @@ transaction already misses the cache and every other process misses it once the 
 A slice may keep a marker of its own for changes the eligibility marker need not hear of (the
 match journey's places: offers and matches come and go far more often than training passes,
 and each redraw of the eligibility marker costs the next reader the whole training gate). It is
-a `Marker` over a table of the same two columns, used the same way.
+a `Marker` over a table of the same two columns, used the same way. The training slice also
+redraws the eligibility marker for writes that change what a mentor's own track shows (a quiz
+started, a lesson marked as read, a supervisor's reopening): it caches each mentor's track too.
+
+Within one request, outside a transaction, each marker is read once (`markers_per_request`):
+a page that consults several cached answers (the dashboard reads the gate, the places and the
+track) asks the database once, and every part of the page then agrees on one moment. A redraw
+in the request forgets what it read, so a request that changes something reads afresh after.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from piccolo.table import Table
 
-from tandem.core.database import Prepared
+from tandem.core.database import Prepared, engine
 from tandem.core.tables import EligibilityMarker
 
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Receive, Scope, Send
+
 MentorsChanged = Callable[[int], Awaitable[None]]
+# The markers this request has read so far, by (table, program); None outside a request.
+_read_in_request: ContextVar[dict[tuple[str, int], str | None] | None] = ContextVar(
+    "tandem_markers_read_in_request", default=None
+)
 _listeners: list[MentorsChanged] = []
 
 
@@ -63,6 +78,9 @@ class Marker:
 
     async def redraw(self, *program_ids: int) -> None:
         """Draw new tokens for the programs (inside the change's transaction)."""
+        read = _read_in_request.get()
+        if read is not None:
+            read.clear()
         table = self._table
         for program_id in program_ids:
             await table.insert(
@@ -70,9 +88,33 @@ class Marker:
             ).on_conflict(target=table.program_id, action="DO UPDATE", values=[table.token])
 
     async def read(self, program_id: int) -> str | None:
-        """The program's token now; None until its first change, which draws one."""
+        """The program's token now; None until its first change, which draws one. Once per
+        request outside a transaction (see the module text); always afresh inside one."""
+        read = _read_in_request.get()
+        if read is not None and engine().current_transaction.get() is not None:
+            read = None
+        key = (self._table._meta.tablename, program_id)
+        if read is not None and key in read:
+            return read[key]
         row = await self._read.run(program_id)
-        return None if row is None else str(row["token"])
+        token = None if row is None else str(row["token"])
+        if read is not None:
+            read[key] = token
+        return token
+
+
+def markers_per_request(app: ASGIApp) -> ASGIApp:
+    """Middleware: each request keeps what it read of the markers, and forgets it at its end
+    (a test client runs requests in the test's own task, which must not inherit them)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        token = _read_in_request.set({})
+        try:
+            await app(scope, receive, send)
+        finally:
+            _read_in_request.reset(token)
+
+    return middleware
 
 
 ELIGIBILITY = Marker(EligibilityMarker)
