@@ -177,7 +177,9 @@ async def test_sessions_live_in_the_database_and_survive_a_restart(
     assert response.json()["role"] == "supervisor"
 
 
-async def test_sign_in_is_rate_limited(make_client, people, settings) -> None:
+async def test_sign_in_is_rate_limited(make_client, people, settings, frozen) -> None:
+    # The clock is held (`frozen`): the limit counts per one-minute window, and a run that
+    # crossed a minute's end between two attempts started counting again (a flaky failure).
     from dataclasses import replace
 
     from tandem.app import create_app
