@@ -1142,11 +1142,11 @@ async def _match_view(
 
 
 # The staff home's and the queue's reads, built and compiled once (`core.database.Prepared`).
-_ACTIVE_MATCHES = Prepared(
+# The review queue and each home page list the program's (or the caller's) active matches:
+# built and compiled once.
+_PROGRAM_MATCHES = Prepared(
     lambda program_id, status: (
-        MentorMatch.select(
-            MentorMatch.id, MentorMatch.newcomer, MentorMatch.mentor, MentorMatch.started_at
-        )
+        MentorMatch.select()
         .where((MentorMatch.program == program_id) & (MentorMatch.status == status))
         .order_by(MentorMatch.started_at)
     ),
@@ -1162,7 +1162,7 @@ _PROPOSALS_WAITING = Prepared(
 
 async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
     """The program's active matches for staff: who with whom since when, in two queries."""
-    rows = await _ACTIVE_MATCHES.run(caller.program_id, MatchStatus.ACTIVE.value)
+    rows = await _PROGRAM_MATCHES.run(caller.program_id, MatchStatus.ACTIVE.value)
     names = await _names(
         caller.program_id, [p for row in rows for p in (row["newcomer"], row["mentor"])]
     )
@@ -1177,15 +1177,6 @@ async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
     ]
 
 
-# Each home page lists its caller's active matches: built and compiled once.
-_PROGRAM_MATCHES = Prepared(
-    lambda program_id, status: (
-        MentorMatch.select()
-        .where((MentorMatch.program == program_id) & (MentorMatch.status == status))
-        .order_by(MentorMatch.started_at)
-    ),
-    parameters=2,
-)
 _MY_MATCHES = Prepared(
     lambda program_id, status, me, also_me: (
         MentorMatch.select()
