@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request
+from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
@@ -32,7 +33,7 @@ from tandem.accounts.store import TandemSessionBackend, TandemSessionConfig
 from tandem.cli import TandemCLIPlugin
 from tandem.core import changes
 from tandem.core.auth import PUBLIC_OPT_KEY, Caller
-from tandem.core.database import start_pool
+from tandem.core.database import connection_per_request, start_pool
 from tandem.core.errors import document_errors, exception_handlers
 from tandem.core.health import healthz, readyz
 from tandem.core.hosts import AllowedHostsMiddleware
@@ -187,6 +188,13 @@ def _housekeeping_loop(settings: Settings) -> Any:
     return lifespan
 
 
+def _one_connection_per_request(config: AppConfig) -> AppConfig:
+    """App init hook, after the session's: the request's database connection is taken around
+    everything else, the session's own load and save included (`core.database`)."""
+    config.middleware.insert(0, connection_per_request)
+    return config
+
+
 def _freeze_start_up_objects() -> None:
     """Startup hook: leave everything loaded so far (Litestar, the matching engine's NumPy,
     SciPy and OR-Tools, the templates) out of the garbage collector's full passes. Each full
@@ -261,7 +269,7 @@ def _build(settings: Settings) -> Litestar:
                 path="/static", directories=[WEB / "static"], opt={PUBLIC_OPT_KEY: True}
             ),
         ],
-        on_app_init=[session_auth.on_app_init],
+        on_app_init=[session_auth.on_app_init, _one_connection_per_request],
         before_request=_before_request(notifications_pages.put_unread_count),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -113,8 +113,8 @@ async def _statements(client: Any, path: str, monkeypatch: pytest.MonkeyPatch) -
 async def test_a_mentors_home_and_the_review_queue_cost_no_more_per_row(
     make_client, people, frozen, monkeypatch
 ) -> None:
-    """The pages that list rows (a mentor's mentees, the proposals waiting for review) load
-    them in bulk: a second row costs no query of its own."""
+    """The pages that list rows (a mentor's mentees, the proposals waiting for review, the
+    active matches) load them in bulk: a second row costs no query of its own."""
     from tandem.matches import services as matches
     from tests.support.journey import caller_of, new_newcomer, ready_mentor
 
@@ -133,10 +133,14 @@ async def test_a_mentors_home_and_the_review_queue_cost_no_more_per_row(
         offer = (await matches.my_offers(mentor))[0]
         await matches.accept_offer(mentor, offer.id)
         homes.append(await _statements(mentor_client, "/home", monkeypatch))
+        queues.append(await _statements(staff_client, "/staff/matches", monkeypatch))
     # Session and caller, the proposals and their names, the places' markers (2, each read once
     # in the request; the places themselves come from the cache), the waiting requests, the
-    # active matches, the last batch run.
-    assert queues == [8, 8], queues
+    # active matches, the last batch run. The same with one proposal left and one active
+    # match; with two matches and no proposal: the session, the proposals (none), the waiting
+    # requests, the active matches with both names (one query; was two), the last batch run.
+    assert queues == [8, 8, 8, 5], queues
     # Session and caller, the training track (its cache's marker), the pause, the mentor's
-    # own hold, the matches, their intakes, profiles and names (one query each), the offers.
-    assert homes == [9, 9], homes
+    # own hold, the mentees' names (with their matches, one query), the offers. Was 9: the
+    # matches, their intakes, profiles and names, though the home shows only the names.
+    assert homes == [6, 6], homes

@@ -23,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import aiosqlite
 from piccolo.engine.base import Engine
@@ -33,6 +34,9 @@ from piccolo.query.base import Query
 from piccolo.query.methods.select import First, Select
 from piccolo.querystring import QueryString
 from piccolo.table import Table
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Receive, Scope, Send
 
 # WAL lets readers go on while one writer writes (the rollback journal blocked every reader);
 # NORMAL is durable across application crashes in WAL mode and only a power loss can drop the
@@ -247,12 +251,134 @@ async def _keep_session_state(_: Any) -> None:
     """
 
 
+class _Held:
+    """The connection one request took from the pool, kept to the request's end."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self) -> None:
+        self.connection: Any = None
+
+
+# The request's own connection while a request runs on PostgreSQL; None elsewhere (the CLI,
+# the app's background loops, a test calling a service directly).
+_held_by_request: ContextVar[_Held | None] = ContextVar("tandem_request_connection", default=None)
+
+
+class _FairPool:
+    """asyncpg's pool, handing its connections out in the order they were asked for, and one
+    connection per request.
+
+    asyncpg waits for a free connection on an `asyncio.Queue`, and a connection given back
+    goes to whoever asks next, not to whoever has waited longest: the woken waiter finds the
+    queue empty again and goes back to the end of the line (asyncpg issue 1247). With 50
+    requests sharing 10 connections, one query each at a time, some requests lost that race
+    over and over: at 50 concurrent the median page took 35 ms and the slowest 1% 300 ms.
+    A semaphore as wide as the pool stands in front of it (asyncio's is first come, first
+    served), so asyncpg's queue always has a connection when asked and nobody can jump it.
+
+    Inside a request (`connection_per_request`), the first query takes a connection and every
+    later query and transaction of the request runs on it: a page of eight queries waits for
+    the pool once, not eight times, and pays asyncpg's acquire and release once. Piccolo
+    takes connections with `acquire()` (awaited, or as a context) and gives transactions'
+    back with `release()`; everything else goes to asyncpg's pool as is.
+    """
+
+    def __init__(self, pool: Any, size: int) -> None:
+        self._pool = pool
+        self._turns = asyncio.Semaphore(size)
+
+    def acquire(self) -> _FairAcquire:
+        return _FairAcquire(self, _held_by_request.get())
+
+    async def take(self) -> Any:
+        await self._turns.acquire()
+        try:
+            return await self._pool.acquire()
+        except BaseException:
+            self._turns.release()
+            raise
+
+    async def release(self, connection: Any) -> None:
+        held = _held_by_request.get()
+        if held is not None and held.connection is connection:
+            return  # the request's own: given back when the request ends
+        try:
+            await self._pool.release(connection)
+        finally:
+            self._turns.release()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+
+class _FairAcquire:
+    """`pool.acquire()` as asyncpg's is used: awaited, or `async with` to give it back."""
+
+    __slots__ = ("_connection", "_held", "_pool")
+
+    def __init__(self, pool: _FairPool, held: _Held | None) -> None:
+        self._pool = pool
+        self._held = held
+        self._connection: Any = None
+
+    async def _take(self) -> Any:
+        if self._held is None:
+            return await self._pool.take()
+        if self._held.connection is None:
+            self._held.connection = await self._pool.take()
+        return self._held.connection
+
+    def __await__(self) -> Any:
+        return self._take().__await__()
+
+    async def __aenter__(self) -> Any:
+        self._connection = await self._take()
+        return self._connection
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._pool.release(self._connection)
+
+
+def connection_per_request(app: ASGIApp) -> ASGIApp:
+    """Middleware, outermost: on PostgreSQL each HTTP request runs its queries on one pooled
+    connection, taken at its first query (a request that reads nothing takes none) and given
+    back when the response is sent. Nothing in a request runs two queries at once, so one
+    connection serves it; the app's background loops are not requests and use the pool."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        pool = getattr(engine(), "pool", None)
+        if scope["type"] != "http" or not isinstance(pool, _FairPool):
+            await app(scope, receive, send)
+            return
+        held = _Held()
+        token = _held_by_request.set(held)
+        try:
+            await app(scope, receive, send)
+        finally:
+            _held_by_request.reset(token)
+            if held.connection is not None:
+                await pool.release(held.connection)
+
+    return middleware
+
+
 async def start_pool(database: Engine[Any], size: int | None = None) -> None:
     """Open this process's connections: PostgreSQL's pool (`size` connections, or asyncpg's
-    default) without the per-query reset, SQLite's kept reader and writer."""
+    default of 10), handed out fairly and without the per-query reset; SQLite's kept reader
+    and writer.
+
+    The pool is fixed in size, so asyncpg's timer for closing an idle connection (armed at
+    every release, one per query) is off."""
     if isinstance(database, PostgresEngine):
-        sizes = {} if size is None else {"min_size": size, "max_size": size}
-        await database.start_connection_pool(reset=_keep_session_state, **sizes)
+        size = size or 10
+        await database.start_connection_pool(
+            reset=_keep_session_state,
+            min_size=size,
+            max_size=size,
+            max_inactive_connection_lifetime=0,
+        )
+        database.pool = _FairPool(database.pool, size)  # type: ignore[assignment]
     else:
         await database.start_connection_pool()
 

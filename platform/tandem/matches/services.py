@@ -746,7 +746,13 @@ _PENDING_PROPOSALS = Prepared(
 )
 _REQUESTS_BY_STATUS = Prepared(
     lambda program_id, status: (
-        MentorRequest.select()
+        MentorRequest.select(
+            MentorRequest.id,
+            MentorRequest.newcomer,
+            MentorRequest.created_at,
+            MentorRequest.unmatched_reasons,
+            MentorRequest.newcomer.person.display_name.as_alias("newcomer_name"),
+        )
         .where((MentorRequest.program == program_id) & (MentorRequest.status == status))
         .order_by(MentorRequest.created_at)
         .output(load_json=True)
@@ -785,13 +791,12 @@ async def get_proposal(caller: Caller, proposal_id: int) -> ProposalOut:
 async def waiting_requests(caller: Caller) -> list[WaitingRequestOut]:
     """Requests no mentor fits yet, oldest first, with the reasons counted over all mentors."""
     rows = await _REQUESTS_BY_STATUS.run(caller.program_id, RequestStatus.WAITING.value)
-    names = await _names(caller.program_id, [row["newcomer"] for row in rows])
     now = clock.now()
     return [
         WaitingRequestOut(
             id=row["id"],
             newcomer_id=row["newcomer"],
-            newcomer_name=names.get(row["newcomer"], ""),
+            newcomer_name=row["newcomer_name"] or "",
             requested_at=row["created_at"],
             waited_days=round((now - row["created_at"]).total_seconds() / 86400, 1),
             mentors_considered=row["unmatched_reasons"].get("mentors", 0),
@@ -1160,17 +1165,29 @@ _PROPOSALS_WAITING = Prepared(
 )
 
 
+_PROGRAM_MATCH_NAMES = Prepared(
+    lambda program_id, status: (
+        MentorMatch.select(
+            MentorMatch.id,
+            MentorMatch.started_at,
+            MentorMatch.newcomer.person.display_name.as_alias("newcomer_name"),
+            MentorMatch.mentor.person.display_name.as_alias("mentor_name"),
+        )
+        .where((MentorMatch.program == program_id) & (MentorMatch.status == status))
+        .order_by(MentorMatch.started_at)
+    ),
+    parameters=2,
+)
+
+
 async def active_matches(caller: Caller) -> list[ActiveMatchOut]:
-    """The program's active matches for staff: who with whom since when, in two queries."""
-    rows = await _PROGRAM_MATCHES.run(caller.program_id, MatchStatus.ACTIVE.value)
-    names = await _names(
-        caller.program_id, [p for row in rows for p in (row["newcomer"], row["mentor"])]
-    )
+    """The program's active matches for staff: who with whom since when, in one query."""
+    rows = await _PROGRAM_MATCH_NAMES.run(caller.program_id, MatchStatus.ACTIVE.value)
     return [
         ActiveMatchOut(
             id=row["id"],
-            newcomer_name=names.get(row["newcomer"], ""),
-            mentor_name=names.get(row["mentor"], ""),
+            newcomer_name=row["newcomer_name"] or "",
+            mentor_name=row["mentor_name"] or "",
             started_at=row["started_at"],
         )
         for row in rows
@@ -1188,6 +1205,18 @@ _MY_MATCHES = Prepared(
         .order_by(MentorMatch.started_at)
     ),
     parameters=4,
+)
+_MY_MENTEES = Prepared(
+    lambda program_id, status, mentor: (
+        MentorMatch.select(MentorMatch.newcomer.person.display_name.as_alias("name"))
+        .where(
+            (MentorMatch.program == program_id)
+            & (MentorMatch.status == status)
+            & (MentorMatch.mentor == mentor)
+        )
+        .order_by(MentorMatch.started_at)
+    ),
+    parameters=3,
 )
 _OPEN_OFFERS = Prepared(
     lambda mentor, status: MentorOffer.count().where(
@@ -1279,13 +1308,18 @@ async def home_summary(caller: Caller) -> dict[str, Any]:
                 caller.program_id, ProposalStatus.PENDING.value
             ),
         }
-    # The home page names the partners only; the shared intake is read on the matches page.
-    summary: dict[str, Any] = {"matches": await my_matches(caller, shown=False)}
     if caller.role is Role.MENTOR:
-        summary["open_offers"] = await _OPEN_OFFERS.run(
-            caller.membership_id, OfferStatus.OPEN.value
+        # A mentor's home names their mentees only: what a newcomer shares is read (and the
+        # read recorded) on the mentees page, so none of it is loaded here.
+        mentees = await _MY_MENTEES.run(
+            caller.program_id, MatchStatus.ACTIVE.value, caller.membership_id
         )
-    return summary
+        return {
+            "mentee_names": [row["name"] or "" for row in mentees],
+            "open_offers": await _OPEN_OFFERS.run(caller.membership_id, OfferStatus.OPEN.value),
+        }
+    # A newcomer's names their mentor and the ways to meet they share (never the intake's words).
+    return {"matches": await my_matches(caller, shown=False)}
 
 
 # --- batch matching ---------------------------------------------------------------------------

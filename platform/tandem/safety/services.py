@@ -19,7 +19,7 @@ from tandem.accounts import services as accounts
 from tandem.core import audit
 from tandem.core.auth import Caller, Role, program_caller
 from tandem.core.clock import clock
-from tandem.core.database import engine, for_update, transaction
+from tandem.core.database import Prepared, engine, for_update, transaction
 from tandem.core.errors import Conflict, Invalid, NotFound
 from tandem.core.severity import Severity
 from tandem.matches import services as matches
@@ -49,12 +49,19 @@ OPEN = [status.value for status in rules.OPEN_STATUSES]
 # --- reads other slices build on ------------------------------------------------------------
 
 
+# Built and compiled once (`core.database.Prepared`): the supervisor's home counts them.
+_OPEN_CONCERNS = Prepared(
+    lambda program_id, statuses: Concern.select(
+        Concern.severity, Concern.status, Concern.due_at
+    ).where((Concern.program == program_id) & Concern.status.is_in(statuses)),
+    parameters=2,
+)
+
+
 async def open_concern_summary(program_id: int) -> list[SeverityCount]:
     """Open concerns per severity, S1 to S4 (a row for each, zeros included), and how many are
     past their response time, in one query."""
-    rows = await Concern.select(Concern.severity, Concern.status, Concern.due_at).where(
-        (Concern.program == program_id) & Concern.status.is_in(OPEN)
-    )
+    rows = await _OPEN_CONCERNS.run(program_id, OPEN)
     now = clock.now()
     opened = Counter(row["severity"] for row in rows)
     overdue = Counter(
