@@ -159,3 +159,43 @@ async def test_for_update_keeps_two_read_then_write_transactions_from_losing_an_
         group.start_soon(append, "b")
     row = await Program.select(Program.name).where(Program.slug == "p").first()
     assert sorted(row["name"]) == ["a", "b"]
+
+
+# The reads every page makes, with the index over both of their columns they must use (SQLite,
+# without statistics, otherwise picks the first one-column index: every notice of the program).
+PAGE_READS = [
+    (
+        "SELECT COUNT(*) FROM notice WHERE recipient = 1 AND program = 1 AND read_at IS NULL",
+        "notice_unread",
+    ),
+    (
+        "SELECT id FROM mentor_match WHERE program = 1 AND status = 'active'",
+        "mentor_match_program_status",
+    ),
+    (
+        "SELECT id FROM match_request WHERE program = 1 AND status = 'waiting'",
+        "match_request_program_status",
+    ),
+    (
+        "SELECT id FROM match_proposal WHERE program = 1 AND status = 'pending'",
+        "match_proposal_program_status",
+    ),
+    (
+        "SELECT id FROM safety_concern WHERE program = 1 AND status = 'open'",
+        "safety_concern_program_status",
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "index"), PAGE_READS)
+async def test_the_migrations_index_what_every_page_reads_on_two_columns(app, query, index) -> None:
+    from tandem.piccolo_conf import DB
+
+    if DB.engine_type == "sqlite":
+        plan = await DB.run_querystring(QueryString(f"EXPLAIN QUERY PLAN {query}"))
+        assert index in " ".join(str(row["detail"]) for row in plan)
+    else:
+        rows = await DB.run_querystring(
+            QueryString("SELECT indexname FROM pg_indexes WHERE indexname = {}", index)
+        )
+        assert [row["indexname"] for row in rows] == [index]

@@ -15,7 +15,11 @@ every query, and a thread hop per statement cost more than the small indexed rea
 
 Nothing here ever opens a connection per request, so concurrency no longer means connections.
 Outside the app (the CLI, migrations, scripts) and on a file not in WAL mode, each query opens
-its own connection, as Piccolo does. PostgreSQL keeps Piccolo's asyncpg pool (sized in settings).
+its own connection, as Piccolo does.
+
+PostgreSQL keeps Piccolo's asyncpg pool (sized in settings), with two changes (`_FairPool`):
+connections go to whoever has waited longest, and within a request every query and transaction
+runs on the one connection the request took at its first query (`connection_per_request`).
 """
 
 from __future__ import annotations

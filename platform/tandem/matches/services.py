@@ -1670,17 +1670,29 @@ def _waiting_filter() -> str:
     return f"program = {{}} AND status IN ({statuses})"
 
 
+def _waiting_by_age_query(bands: int) -> Prepared[Any]:
+    """The GROUP BY behind `waiting_by_age` for this many bounds, built and compiled once
+    (the supervisor's home runs it on every view)."""
+    cases = " ".join(f"WHEN created_at > {{}} THEN {band}" for band in range(bands))
+    sql = (
+        f"SELECT CASE {cases} ELSE {bands} END AS band, COUNT(*) AS n "  # noqa: S608
+        f"FROM match_request WHERE {_waiting_filter()} GROUP BY band"
+    )
+    return Prepared(lambda *values: MentorRequest.raw(sql, *values), parameters=bands + 1)
+
+
+_WAITING_BY_AGE: dict[int, Prepared[Any]] = {}
+
+
 async def waiting_by_age(program_id: int, bounds_days: Sequence[int]) -> list[int]:
     """Newcomers waiting for a mentor, counted in age bands: bounds [3, 7] give the counts
     waiting under 3 days, 3 to 7 days, and 7 days or more. One GROUP BY over the open requests."""
     now = clock.now()
-    cases = " ".join(f"WHEN created_at > {{}} THEN {band}" for band in range(len(bounds_days)))
-    rows = await MentorRequest.raw(
-        f"SELECT CASE {cases} ELSE {len(bounds_days)} END AS band, COUNT(*) AS n "  # noqa: S608
-        f"FROM match_request WHERE {_waiting_filter()} GROUP BY band",
-        *(now - timedelta(days=days) for days in bounds_days),
-        program_id,
+    bands = len(bounds_days)
+    query = _WAITING_BY_AGE.get(bands) or _WAITING_BY_AGE.setdefault(
+        bands, _waiting_by_age_query(bands)
     )
+    rows = await query.run(*(now - timedelta(days=days) for days in bounds_days), program_id)
     counts = [0] * (len(bounds_days) + 1)
     for row in rows:
         counts[row["band"]] = row["n"]
