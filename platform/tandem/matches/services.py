@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from statistics import median
 from typing import Any
 
@@ -1146,35 +1147,31 @@ async def _match_view(
     )
 
 
-# The staff home's and the queue's reads, built and compiled once (`core.database.Prepared`).
-# The review queue and each home page list the program's (or the caller's) active matches:
-# built and compiled once.
-_PROGRAM_MATCHES = Prepared(
-    lambda program_id, status: (
-        MentorMatch.select()
-        .where((MentorMatch.program == program_id) & (MentorMatch.status == status))
-        .order_by(MentorMatch.started_at)
-    ),
-    parameters=2,
+def _program_matches(*columns: Any) -> Prepared[Any]:
+    """A program's matches in one status, oldest first (`columns`: all when none are named),
+    built and compiled once (`core.database.Prepared`)."""
+    return Prepared(
+        lambda program_id, status: (
+            MentorMatch.select(*columns)
+            .where((MentorMatch.program == program_id) & (MentorMatch.status == status))
+            .order_by(MentorMatch.started_at)
+        ),
+        parameters=2,
+    )
+
+
+# The staff home's and the queue's reads: the whole rows for `my_matches`, and for the queue
+# and the staff overview who with whom since when, with both names.
+_PROGRAM_MATCHES = _program_matches()
+_PROGRAM_MATCH_NAMES = _program_matches(
+    MentorMatch.id,
+    MentorMatch.started_at,
+    MentorMatch.newcomer.person.display_name.as_alias("newcomer_name"),
+    MentorMatch.mentor.person.display_name.as_alias("mentor_name"),
 )
 _PROPOSALS_WAITING = Prepared(
     lambda program_id, status: MatchProposal.count().where(
         (MatchProposal.program == program_id) & (MatchProposal.status == status)
-    ),
-    parameters=2,
-)
-
-
-_PROGRAM_MATCH_NAMES = Prepared(
-    lambda program_id, status: (
-        MentorMatch.select(
-            MentorMatch.id,
-            MentorMatch.started_at,
-            MentorMatch.newcomer.person.display_name.as_alias("newcomer_name"),
-            MentorMatch.mentor.person.display_name.as_alias("mentor_name"),
-        )
-        .where((MentorMatch.program == program_id) & (MentorMatch.status == status))
-        .order_by(MentorMatch.started_at)
     ),
     parameters=2,
 )
@@ -1670,6 +1667,7 @@ def _waiting_filter() -> str:
     return f"program = {{}} AND status IN ({statuses})"
 
 
+@cache
 def _waiting_by_age_query(bands: int) -> Prepared[Any]:
     """The GROUP BY behind `waiting_by_age` for this many bounds, built and compiled once
     (the supervisor's home runs it on every view)."""
@@ -1681,17 +1679,11 @@ def _waiting_by_age_query(bands: int) -> Prepared[Any]:
     return Prepared(lambda *values: MentorRequest.raw(sql, *values), parameters=bands + 1)
 
 
-_WAITING_BY_AGE: dict[int, Prepared[Any]] = {}
-
-
 async def waiting_by_age(program_id: int, bounds_days: Sequence[int]) -> list[int]:
     """Newcomers waiting for a mentor, counted in age bands: bounds [3, 7] give the counts
     waiting under 3 days, 3 to 7 days, and 7 days or more. One GROUP BY over the open requests."""
     now = clock.now()
-    bands = len(bounds_days)
-    query = _WAITING_BY_AGE.get(bands) or _WAITING_BY_AGE.setdefault(
-        bands, _waiting_by_age_query(bands)
-    )
+    query = _waiting_by_age_query(len(bounds_days))
     rows = await query.run(*(now - timedelta(days=days) for days in bounds_days), program_id)
     counts = [0] * (len(bounds_days) + 1)
     for row in rows:
