@@ -188,10 +188,11 @@ def _housekeeping_loop(settings: Settings) -> Any:
     return lifespan
 
 
-def _one_connection_per_request(config: AppConfig) -> AppConfig:
-    """App init hook, after the session's: the request's database connection is taken around
-    everything else, the session's own load and save included (`core.database`)."""
-    config.middleware.insert(0, connection_per_request)
+def _per_request_state(config: AppConfig) -> AppConfig:
+    """App init hook, after the session's: the request's database connection is taken, and
+    its memo of the change markers opened, around everything else, the session's own load and
+    save included (`core.database`; the session's query reads the markers, `core.changes`)."""
+    config.middleware[0:0] = [connection_per_request, changes.markers_per_request]
     return config
 
 
@@ -269,7 +270,7 @@ def _build(settings: Settings) -> Litestar:
                 path="/static", directories=[WEB / "static"], opt={PUBLIC_OPT_KEY: True}
             ),
         ],
-        on_app_init=[session_auth.on_app_init, _one_connection_per_request],
+        on_app_init=[session_auth.on_app_init, _per_request_state],
         before_request=_before_request(notifications_pages.put_unread_count),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -280,7 +281,6 @@ def _build(settings: Settings) -> Litestar:
         middleware=[
             SecurityHeadersMiddleware(secure_cookies=settings.secure_cookies),
             AllowedHostsMiddleware(settings.allowed_hosts),
-            changes.markers_per_request,
         ],
         template_config=TemplateConfig(
             directory=WEB / "templates",

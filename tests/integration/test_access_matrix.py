@@ -199,6 +199,7 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("PUT", "/api/v1/intake/sharing"): frozenset({N}),
     ("POST", "/intake/sharing"): frozenset({N}),
     ("GET", "/staff/dashboard/waiting"): STAFF,
+    ("GET", "/staff/dashboard/waiting.svg"): STAFF,
     ("GET", "/staff/dashboard/mentors"): STAFF,
     ("GET", "/staff/trends"): STAFF,
     ("GET", "/staff/trends/download"): STAFF,

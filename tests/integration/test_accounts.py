@@ -7,7 +7,7 @@ import pytest
 from tandem.accounts.tables import Person
 from tandem.core.auth import Role
 from tandem.core.tables import AuditEvent
-from tests.support.builders import MENTOR_PROFILE
+from tests.support.builders import MENTOR_PROFILE, apply_as_mentor
 from tests.support.people import PASSWORD
 
 pytestmark = pytest.mark.anyio
@@ -38,19 +38,7 @@ async def test_newcomer_signs_up_with_an_alias_and_is_signed_in(client, people) 
 
 async def test_mentor_application_stays_pending_until_approved(make_client, people) -> None:
     applicant = await make_client()
-    response = await applicant.post(
-        "/api/v1/auth/signup",
-        json={
-            "username": "new-mentor",
-            "display_name": "Sol",
-            "password": "a-long-enough-password",
-            "program": "program-a",
-            "role": "mentor",
-        },
-    )
-    assert response.status_code == 201
-    membership_id = response.json()["membership_id"]
-    assert response.json()["status"] == "pending"
+    membership_id = await apply_as_mentor(applicant)
 
     # A mentor cannot approve themselves; a supervisor of another program cannot see them.
     assert (await applicant.post(f"/api/v1/members/{membership_id}/approve")).status_code == 403

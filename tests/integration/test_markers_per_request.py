@@ -83,3 +83,23 @@ async def test_inside_a_transaction_a_marker_is_always_read_from_the_database(pe
     outside, inside = await in_a_request(steps)
     assert outside != inside
     assert inside == "drawn-elsewhere"
+
+
+async def test_a_signed_in_request_reads_its_programs_markers_with_its_session(
+    people, make_client, monkeypatch
+) -> None:
+    """The training page answers from the mentor's cached track: its marker comes with the
+    session, so a repeated view is one query; a change elsewhere is seen at the next view."""
+    mentor = await make_client()
+    await mentor.login(people.a[Role.MENTOR].username)
+    await mentor.get("/mentor/training")
+    with recording(monkeypatch) as recorded:
+        assert (await mentor.get("/mentor/training")).status_code == 200
+    [session] = recorded.statements
+    assert "eligibility_marker" in session
+    assert "match_places_marker" in session
+
+    await another_process_redraws(people.a[Role.MENTOR].program_id)
+    with recording(monkeypatch) as recorded:
+        assert (await mentor.get("/mentor/training")).status_code == 200
+    assert len(recorded.statements) > 1, "the track was worked out again under the new token"

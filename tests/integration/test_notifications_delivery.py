@@ -35,7 +35,7 @@ from tandem.notifications.cli import READY
 from tandem.notifications.tables import Delivery
 from tandem.notifications.worker import OutboxWorker
 from tandem.settings import Settings
-from tests.support.builders import MENTOR_PROFILE
+from tests.support.builders import MENTOR_PROFILE, apply_as_mentor
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -199,13 +199,7 @@ async def test_events_of_the_existing_slices_reach_the_receiver_signed_and_minim
 ) -> None:
     await add_endpoint(make_client, people, receiver)
     applicant = await make_client()
-    signed_up = await applicant.post(
-        "/api/v1/auth/signup",
-        json={"username": "river", "display_name": "Riverstone", "password": "long-enough-pw",
-              "program": "program-a", "role": "mentor"},
-    )  # fmt: skip
-    assert signed_up.status_code == 201, signed_up.text
-    membership_id = signed_up.json()["membership_id"]
+    membership_id = await apply_as_mentor(applicant, "river", "Riverstone")
     supervisor = await make_client()
     await supervisor.login(people.a[Role.SUPERVISOR].username)
     assert (await applicant.put("/api/v1/mentor-profile", json=MENTOR_PROFILE)).status_code == 200

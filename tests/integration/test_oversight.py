@@ -21,7 +21,7 @@ from tandem.safety.tables import Concern
 from tandem.training.content import current_track
 from tandem.training.tables import QuizAttempt
 from tests.conftest import FROZEN_AT
-from tests.support.builders import caller, pass_track, trained_mentor
+from tests.support.builders import apply_as_mentor, caller, pass_track, trained_mentor
 from tests.support.people import People
 
 pytestmark = pytest.mark.anyio
@@ -113,13 +113,55 @@ async def test_dashboard_page_draws_the_histogram_with_its_table(
     await supervisor.login(people.a[Role.SUPERVISOR].username)
     page = await supervisor.get("/staff/dashboard", headers=HTML)
     assert page.status_code == 200
-    assert 'src="data:image/svg+xml;base64,' in page.text
+    assert 'src="/staff/dashboard/waiting.svg?counts=1,1,1,0,1"' in page.text
     assert (
         "Under 3 days, 1; 3 to 7 days, 1; 1 to 2 weeks, 1; 2 to 4 weeks, 0; 4 weeks or more, 1."
         in page.text
     )
     assert '<a href="/staff/dashboard/waiting?min_days=28">1</a>' in page.text
     assert 'href="/staff/training"' in page.text
+
+
+async def test_the_histogram_is_a_picture_of_the_counts_in_its_address(people, make_client) -> None:
+    """Before: 16 kB of base64 inside every dashboard view, sent and escaped each time."""
+    supervisor = await make_client()
+    await supervisor.login(people.a[Role.SUPERVISOR].username)
+    chart = await supervisor.get("/staff/dashboard/waiting.svg?counts=4,0,2,0,1")
+    assert chart.status_code == 200
+    assert chart.headers["content-type"].startswith("image/svg+xml")
+    # The counts are the address: the browser may keep the picture, privately.
+    assert chart.headers["cache-control"] == "private, max-age=31536000, immutable"
+    assert chart.headers["content-security-policy"].startswith("default-src 'none';")
+    assert "<script" not in chart.text
+    labels = ["Under 3 days", "3 to 7 days", "1 to 2 weeks", "2 to 4 weeks", "4 weeks or more"]
+    assert all(label in chart.text for label in labels)
+    other = await supervisor.get("/staff/dashboard/waiting.svg?counts=0,0,0,0,9")
+    assert other.text != chart.text
+    # Every page around it still keeps out of caches.
+    page = await supervisor.get("/staff/dashboard", headers=HTML)
+    assert page.headers["cache-control"] == "no-store"
+    assert "style-src 'self';" in page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("counts", ["", "1,2,3,4", "1,2,3,4,5,6", "1,2,-3,4,5", "1,2,x,4,5"])
+async def test_the_histogram_refuses_counts_it_cannot_draw(
+    counts: str, people, make_client
+) -> None:
+    supervisor = await make_client()
+    await supervisor.login(people.a[Role.SUPERVISOR].username)
+    answer = await supervisor.get(f"/staff/dashboard/waiting.svg?counts={counts}")
+    assert answer.status_code == 400
+    assert "5 whole numbers of newcomers, one per waiting band" in answer.text
+
+
+async def test_only_staff_get_the_histogram(people, make_client) -> None:
+    address = "/staff/dashboard/waiting.svg?counts=1,1,1,1,1"
+    visitor = await make_client()
+    assert (await visitor.get(address)).status_code == 401
+    for role in (Role.NEWCOMER, Role.MENTOR):
+        person = await make_client()
+        await person.login(people.a[role].username)
+        assert (await person.get(address)).status_code == 403, role
 
 
 async def test_mentor_load_sorts_mentors_by_their_caseload(frozen, people, make_client) -> None:
@@ -309,6 +351,21 @@ async def test_the_dashboard_is_the_staff_home(people, make_client) -> None:
     newcomer = await make_client()
     await newcomer.login(people.a[Role.NEWCOMER].username)
     assert (await newcomer.get("/home", headers=HTML)).status_code == 200
+
+
+async def test_the_applications_waiting_follow_sign_ups_and_decisions(people, make_client) -> None:
+    """The count comes from the training gate's cached answer (the dashboard asks on every
+    view): a mentor's sign-up and the decision on it each redraw it, here and in other processes."""
+    staff = await make_client()
+    await staff.login(people.a[Role.SUPERVISOR].username)
+    waiting = 'href="/staff/overview">Mentor applications waiting: {}</a>'
+    assert waiting.format(1) in (await staff.get("/staff/dashboard", headers=HTML)).text
+    membership_id = await apply_as_mentor(await make_client())
+    assert waiting.format(2) in (await staff.get("/staff/dashboard", headers=HTML)).text
+    reason = {"reason": "The program is not taking new mentors this season."}
+    declined = await staff.post(f"/api/v1/members/{membership_id}/decline", json=reason)
+    assert declined.is_success, declined.text
+    assert waiting.format(1) in (await staff.get("/staff/dashboard", headers=HTML)).text
 
 
 async def concern(

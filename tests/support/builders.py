@@ -116,3 +116,23 @@ async def newcomer_with_intake(membership_id: int, **changes: Any) -> Caller:
     who = await caller(membership_id)
     await profiles.save_intake(who, msgspec.convert({**INTAKE, **changes}, NewcomerIntake))
     return who
+
+
+async def apply_as_mentor(
+    client: Any, username: str = "new-mentor", display_name: str = "Sol"
+) -> int:
+    """A mentor's application to program A through the sign-up API, as a person sends it; it
+    waits for staff to decide. Returns the new membership's id."""
+    response = await client.post(
+        "/api/v1/auth/signup",
+        json={
+            "username": username,
+            "display_name": display_name,
+            "password": "a-long-enough-password",
+            "program": "program-a",
+            "role": "mentor",
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "pending"
+    return int(response.json()["membership_id"])

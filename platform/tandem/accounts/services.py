@@ -140,6 +140,10 @@ async def create_member(
     if not password_hash:
         raise Invalid("A password is required.", field="password")
     async with transaction():
+        if role is Role.MENTOR:
+            # The training slice's cached answer lists the program's mentors (and those who
+            # wait for approval, which the dashboard counts): a new one is a change to it.
+            await changes.eligibility_changed(program_id)
         if await Person.exists().where(Person.username == username):
             raise Conflict("That username is taken. Please choose another.", field="username")
         person = await Person.insert(

@@ -35,6 +35,7 @@ from litestar.types import Empty
 from litestar.utils.dataclass import extract_dataclass_items
 
 from tandem.accounts.tables import WebSession
+from tandem.core import changes
 from tandem.core.database import Prepared
 from tandem.notifications import services as notifications
 
@@ -94,7 +95,8 @@ def caller_columns(membership: Any) -> list[Any]:
     ]
 
 
-# Built and compiled once (`core.database.Prepared`): it runs on every request with a cookie.
+# Built and compiled once (`core.database.Prepared`): it runs on every request with a cookie,
+# and reads the program's change markers too (`core.changes`), which most pages consult.
 _LIVE_SESSION = Prepared(
     lambda token_hash, now: (
         WebSession.select(
@@ -102,6 +104,7 @@ _LIVE_SESSION = Prepared(
             WebSession.membership,
             WebSession.expires_at,
             *caller_columns(WebSession.membership),
+            *changes.marker_columns(WebSession.membership.program),
         )
         .where((WebSession.token_hash == token_hash) & (WebSession.expires_at > now))
         .first()
@@ -122,6 +125,7 @@ async def load(token: str) -> LoadedSession | None:
     # A row always belongs to the membership its data names; anything else is not a session.
     if not isinstance(data, dict) or data.get(IDENTITY_KEY) != row["membership"]:
         return None
+    changes.remember_markers(row["program"], row)
     return LoadedSession(token, data, row["expires_at"], row)
 
 

@@ -25,15 +25,20 @@ Within one request, outside a transaction, each marker is read once (`markers_pe
 a page that consults several cached answers (the dashboard reads the gate, the places and the
 track) asks the database once, and every part of the page then agrees on one moment. A redraw
 in the request forgets what it read, so a request that changes something reads afresh after.
+A signed-in request reads its program's markers with its session, in the same query
+(`marker_columns`, `remember_markers`): reading a marker earlier than its answer is always
+safe, since an answer worked out after a change is only ever filed under an older token.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from piccolo.columns import Column
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from tandem.core.database import Prepared, engine
@@ -48,6 +53,8 @@ _read_in_request: ContextVar[dict[tuple[str, int], str | None] | None] = Context
     "tandem_markers_read_in_request", default=None
 )
 _listeners: list[MentorsChanged] = []
+# Every marker made so far, each slice's own included (they are made when their module loads).
+_markers: list[Marker] = []
 
 
 def on_mentors_changed(listener: MentorsChanged) -> None:
@@ -67,6 +74,8 @@ class Marker:
 
     def __init__(self, table: type[Table]) -> None:
         self._table: Any = table
+        self._key = table._meta.tablename
+        self.alias = f"marker_{self._key}"
         self._read = Prepared(
             lambda program_id: (
                 self._table.select(self._table.token)
@@ -75,6 +84,7 @@ class Marker:
             ),
             parameters=1,
         )
+        _markers.append(self)
 
     async def redraw(self, *program_ids: int) -> None:
         """Draw new tokens for the programs (inside the change's transaction)."""
@@ -93,7 +103,7 @@ class Marker:
         read = _read_in_request.get()
         if read is not None and engine().current_transaction.get() is not None:
             read = None
-        key = (self._table._meta.tablename, program_id)
+        key = (self._key, program_id)
         if read is not None and key in read:
             return read[key]
         row = await self._read.run(program_id)
@@ -101,6 +111,33 @@ class Marker:
         if read is not None:
             read[key] = token
         return token
+
+
+def marker_columns(program: Column) -> list[QueryString]:
+    """Select columns: the token of every marker for `program` (a column holding a program id),
+    each under its marker's `alias`. The session's query selects them for the caller's program,
+    and hands its row to `remember_markers`."""
+    column = program._meta.get_full_name(with_alias=False)
+    return [
+        QueryString(
+            # Only names from the schema go into the text; no value does.
+            f"(SELECT marker.token FROM {m._table._meta.get_formatted_tablename()} AS marker"  # noqa: S608
+            f" WHERE marker.program_id = {column})"
+        ).as_alias(m.alias)
+        for m in _markers
+    ]
+
+
+def remember_markers(program_id: int, row: Mapping[str, Any]) -> None:
+    """Take the program's markers as read now (a row with `marker_columns`), for the rest of
+    this request; outside a request, or for a marker the row lacks, nothing is taken."""
+    read = _read_in_request.get()
+    if read is None:
+        return
+    for marker in _markers:
+        if marker.alias in row:
+            token = row[marker.alias]
+            read.setdefault((marker._key, program_id), None if token is None else str(token))
 
 
 def markers_per_request(app: ASGIApp) -> ASGIApp:

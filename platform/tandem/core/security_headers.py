@@ -9,6 +9,10 @@
   policy that never sends a path (paths hold ids) to another site.
 - `Cache-Control: no-store` on everything but static files: pages and API answers show health
   and recovery information, and a shared computer's cache must not keep it (the export too).
+  A handler that sets its own `Cache-Control` keeps it: only the dashboard's histogram does,
+  a picture of the counts its own address spells out.
+- Pictures (`.svg`) get a policy of their own: no script or request at all, and their own
+  inline styles, which is how a drawn chart carries its colours and fonts.
 - `Strict-Transport-Security` when cookies are secure, that is when the site is served over HTTPS.
 """
 
@@ -29,6 +33,7 @@ SCHEMA_POLICY = (
     f"style-src 'self' 'unsafe-inline' {_SWAGGER_CDN}; img-src 'self' data: {_SWAGGER_CDN}; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+PICTURE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 HSTS = "max-age=31536000"
 
 
@@ -41,7 +46,12 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         path: str = scope["path"]
         static = path.startswith("/static/")
-        policy = SCHEMA_POLICY if path.startswith("/schema") else PAGE_POLICY
+        if path.startswith("/schema"):
+            policy = SCHEMA_POLICY
+        elif path.endswith(".svg") and not static:
+            policy = PICTURE_POLICY
+        else:
+            policy = PAGE_POLICY
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -50,7 +60,7 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
                 headers["X-Frame-Options"] = "DENY"
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "same-origin"
-                if not static:
+                if not static and "cache-control" not in headers:
                     headers["Cache-Control"] = "no-store"
                 if self.secure_cookies:
                     headers["Strict-Transport-Security"] = HSTS

@@ -1,8 +1,10 @@
 """Charts drawn on the server as SVG (pygal), so they read without JavaScript.
 
-Pages show them as `<img>` with a data URI: the page's content security policy allows images
-from `data:` but no inline styles, and an SVG in an `<img>` keeps its own styles and runs no
-script. Each chart's words (the alternative text) and table are on the page beside it.
+Pages show them as `<img>`: the page's content security policy allows no inline styles, and an
+SVG in an `<img>` keeps its own styles and runs no script. The trends' charts come as data URIs
+(each is drawn from a dozen weeks of figures); the dashboard's histogram, seen on every visit to
+the home page, has its own address made of its counts, so browsers keep it. Each chart's words
+(the alternative text) and table are on the page beside it.
 """
 
 from __future__ import annotations

@@ -12,13 +12,12 @@ import io
 from datetime import UTC, date, datetime, time, timedelta
 
 from tandem.accounts import services as accounts
-from tandem.core.auth import Caller, Role, program_caller
+from tandem.core.auth import Caller, Role
 from tandem.core.buckets import monday_of, weeks_between
 from tandem.core.clock import clock
 from tandem.core.errors import Invalid
 from tandem.core.heartbeat import last_beat
 from tandem.core.periodic import HOUSEKEEPING_LOOP, MATCH_RETRY_LOOP, MATCHES_LOOP, SAFETY_LOOP
-from tandem.core.statuses import MembershipStatus
 from tandem.matches import services as matches
 from tandem.matches.schemas import OpenRequestOut
 from tandem.notifications import services as notifications
@@ -39,7 +38,6 @@ from tandem.oversight.schemas import (
     Trends,
     WaitingFigures,
 )
-from tandem.profiles import services as profiles
 from tandem.safety import services as safety
 from tandem.training import services as training
 
@@ -73,6 +71,25 @@ def checked_weeks(weeks: int | None) -> int:
         choices = ", ".join(str(p) for p in PERIODS)
         raise Invalid(f"Choose a period of {choices} weeks.", field="weeks")
     return weeks
+
+
+def checked_wait_counts(counts: str) -> tuple[int, ...]:
+    """The waiting-time histogram's counts from its address (`3,1,0,2,5`): one whole number of
+    at least 0 per band of `WAIT_LABELS`, in that order."""
+    parts = counts.split(",")
+    if len(parts) != len(WAIT_LABELS) or not all(p.isascii() and p.isdigit() for p in parts):
+        raise Invalid(
+            f"Give {len(WAIT_LABELS)} whole numbers of newcomers, one per waiting band, "
+            "separated by commas (for example 3,1,0,2,5).",
+            field="counts",
+        )
+    return tuple(int(p) for p in parts)
+
+
+def waiting_chart_address(waiting: WaitingFigures) -> str:
+    """Where the page finds the histogram of `waiting`: the counts are the address, so a browser
+    keeps each picture once and fetches a new one only when a count changes."""
+    return "/staff/dashboard/waiting.svg?counts=" + ",".join(str(b.count) for b in waiting.bands)
 
 
 def checked_load(load: str | None) -> MentorLoadState | None:
@@ -115,7 +132,7 @@ def _load_state(places: matches.MentorPlaces, paused: bool) -> MentorLoadState:
 
 async def _load_states(program_id: int) -> dict[int, tuple[matches.MentorPlaces, MentorLoadState]]:
     places = await matches.mentor_places(program_id)
-    paused = await profiles.paused_mentor_ids(program_id)
+    paused = await training.paused_mentors(program_id)
     return {
         mentor: (place, _load_state(place, mentor in paused)) for mentor, place in places.items()
     }
@@ -169,10 +186,7 @@ async def waiting_list(
 
 
 async def _applications_waiting(program_id: int) -> int:
-    members = await accounts.list_members(
-        program_caller(program_id), role=Role.MENTOR, status=MembershipStatus.PENDING
-    )
-    return len(members)
+    return len(await training.mentors_awaiting_approval(program_id))
 
 
 async def dashboard(caller: Caller) -> Dashboard:

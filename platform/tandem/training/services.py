@@ -422,6 +422,8 @@ class _GateAnswer:
 
     ids: frozenset[int]
     current_until: dict[int, datetime]
+    paused: frozenset[int]
+    awaiting_approval: frozenset[int]
 
 
 async def _gate(program_id: int, at: datetime) -> tuple[_Context, _GateAnswer, datetime | None]:
@@ -441,7 +443,10 @@ async def _gate(program_id: int, at: datetime) -> tuple[_Context, _GateAnswer, d
     )
     later = await _next_pass_after(program_id, at)
     until = min((*current.values(), *([later] if later else [])), default=None)
-    return context, _GateAnswer(ids, current), until
+    pending = frozenset(
+        member.membership_id for member, _ in mentors if member.status is MembershipStatus.PENDING
+    )
+    return context, _GateAnswer(ids, current, frozenset(paused), pending), until
 
 
 async def _gate_now(program_id: int) -> _GateAnswer:
@@ -868,6 +873,18 @@ async def expiring_within(program_id: int, days: int) -> dict[int, datetime]:
     gate, now = await _gate_now(program_id), clock.now()
     soon = now + timedelta(days=days)
     return {mentor: until for mentor, until in gate.current_until.items() if now < until <= soon}
+
+
+async def paused_mentors(program_id: int) -> frozenset[int]:
+    """Mentors who paused new matches: read from the gate's cached answer (a pause or a
+    resume redraws its marker), as the dashboard's mentor load asks on every view."""
+    return (await _gate_now(program_id)).paused
+
+
+async def mentors_awaiting_approval(program_id: int) -> frozenset[int]:
+    """Mentors who signed up and wait for staff to approve them, from the gate's cached answer:
+    a mentor's sign-up and every change of status redraw its marker."""
+    return (await _gate_now(program_id)).awaiting_approval
 
 
 async def weekly_track_completions(
