@@ -11,8 +11,8 @@
   and recovery information, and a shared computer's cache must not keep it (the export too).
   A handler that sets its own `Cache-Control` keeps it: only the dashboard's histogram does,
   a picture of the counts its own address spells out.
-- Pictures (`.svg`) get a policy of their own: no script or request at all, and their own
-  inline styles, which is how a drawn chart carries its colours and fonts.
+- Pictures the app draws (`image/svg+xml` answers) get a policy of their own: no script or
+  request at all, and their own inline styles, which is how a chart carries its colours.
 - `Strict-Transport-Security` when cookies are secure, that is when the site is served over HTTPS.
 """
 
@@ -46,17 +46,13 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         path: str = scope["path"]
         static = path.startswith("/static/")
-        if path.startswith("/schema"):
-            policy = SCHEMA_POLICY
-        elif path.endswith(".svg") and not static:
-            policy = PICTURE_POLICY
-        else:
-            policy = PAGE_POLICY
+        policy = SCHEMA_POLICY if path.startswith("/schema") else PAGE_POLICY
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
-                headers["Content-Security-Policy"] = policy
+                picture = not static and headers.get("content-type", "").startswith("image/svg")
+                headers["Content-Security-Policy"] = PICTURE_POLICY if picture else policy
                 headers["X-Frame-Options"] = "DENY"
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "same-origin"
